@@ -1,0 +1,17 @@
+import { Type } from '@sinclair/typebox'
+import { defineContract } from '../../platform/contract.js'
+
+export const helloContract = defineContract({
+  module: 'hello',
+  routes: {
+    getService: {
+      method: 'GET',
+      url: '/service',
+      schema: {
+        summary: 'The greeting of the first service',
+        response: { 200: { description: 'The greeting', content: { 'text/plain': { schema: Type.String() } } } }
+      }
+    }
+  },
+  errors: {}
+})

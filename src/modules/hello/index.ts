@@ -1,0 +1,9 @@
+import type { FastifyInstance } from 'fastify'
+import { mountOperations } from '../../platform/operations.js'
+import { helloContract } from './contract.js'
+
+export default async function hello (app: FastifyInstance) {
+  mountOperations(app, helloContract, {
+    getService: async () => 'Hello, Microservice!'
+  })
+}

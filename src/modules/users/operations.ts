@@ -1,0 +1,27 @@
+import type { Operations } from '../../platform/contract.js'
+import { EmailTaken, UserNotFound, usersContract } from './contract.js'
+import { DuplicateEmail, type UserStore } from './store.js'
+
+function found<T> (user: T | undefined, id: number): T {
+  if (user === undefined) throw new UserNotFound(id)
+  return user
+}
+
+function guardEmail<T> (email: string | undefined, write: () => T): T {
+  try {
+    return write()
+  } catch (error) {
+    if (error instanceof DuplicateEmail) throw new EmailTaken(email)
+    throw error
+  }
+}
+
+export function createUserOperations (store: UserStore): Operations<typeof usersContract> {
+  return {
+    listUsers: async ({ query }) => store.list(query.cursor, query.limit),
+    getUser: async ({ params }) => found(store.findById(params.id), params.id),
+    createUser: async ({ body }) => guardEmail(body.email, () => store.insert(body)),
+    updateUser: async ({ params, body }) => found(guardEmail(body.email, () => store.update(params.id, body)), params.id),
+    deleteUser: async ({ params }) => { found(store.remove(params.id) || undefined, params.id) }
+  }
+}

@@ -1,0 +1,62 @@
+import type { Static, TSchema } from '@sinclair/typebox'
+import type { FastifyError, FastifyRequest } from 'fastify'
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** A response given as a schema, or per content type as OpenAPI and Fastify both accept. */
+export type ResponseDefinition = TSchema | { description?: string, content: Record<string, { schema: TSchema }> }
+
+export interface RouteDefinition {
+  method: HttpMethod
+  url: string
+  schema: {
+    summary?: string
+    description?: string
+    params?: TSchema
+    querystring?: TSchema
+    body?: TSchema
+    response: Record<number, ResponseDefinition>
+  }
+  /** Where a created resource lives, for the Location header of a 201. */
+  location?: (body: any) => string
+}
+
+export type ErrorConstructor = new (...args: any[]) => FastifyError
+
+export interface Contract<Routes extends Record<string, RouteDefinition> = Record<string, RouteDefinition>> {
+  module: string
+  routes: Routes
+  errors: Record<string, ErrorConstructor>
+}
+
+export function defineContract<const Routes extends Record<string, RouteDefinition>> (contract: Contract<Routes>): Contract<Routes> {
+  return contract
+}
+
+type SuccessStatus = 200 | 201 | 202 | 204
+type BodyOf<R> = R extends { content: infer C }
+  ? C[keyof C] extends { schema: infer S extends TSchema } ? Static<S> : unknown
+  : R extends TSchema ? Static<R> : never
+
+type Part<S, Key extends string, As extends string> = S extends { [K in Key]: infer P extends TSchema } ? { [K in As]: Static<P> } : {}
+
+export type OperationInput<R extends RouteDefinition> =
+  Part<R['schema'], 'params', 'params'> & Part<R['schema'], 'querystring', 'query'> & Part<R['schema'], 'body', 'body'>
+
+export type OperationOutput<R extends RouteDefinition> =
+  Extract<keyof R['schema']['response'], SuccessStatus> extends infer Status extends keyof R['schema']['response']
+    ? (Status extends 204 ? void : BodyOf<R['schema']['response'][Status]>)
+    : never
+
+/** What an operation may know of the call that reached it, whichever transport carried it. */
+export type OperationContext = Pick<FastifyRequest, 'id' | 'log' | 'headers'>
+
+export type Operation<R extends RouteDefinition> = (input: OperationInput<R>, context: OperationContext) => Promise<OperationOutput<R>>
+
+export type Operations<C extends Contract> = { [Name in keyof C['routes']]: Operation<C['routes'][Name]> }
+
+export function successStatus (route: RouteDefinition): number {
+  const status = Object.keys(route.schema.response).map(Number).filter((code) => code >= 200 && code < 300).sort()[0]
+  if (status === undefined) throw new Error(`${route.method} ${route.url} declares no 2xx response`)
+  return status
+}
