@@ -9,6 +9,7 @@ import errors from './errors.js'
 import health from './health.js'
 import databases from './databases.js'
 import openapi from './openapi.js'
+import { buildValidator } from './validation.js'
 
 declare module 'fastify' {
   interface FastifyInstance { config: Config }
@@ -27,7 +28,7 @@ export async function buildApp (config: Config, { modules = config.modules }: Bu
     loggerInstance: createLogger(config) as FastifyBaseLogger,
     logController: new AccessLog(),
     genReqId: requestIdOf,
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } }
+    schemaController: { compilersFactory: { buildValidator } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Layer 1: platform, in dependency order.

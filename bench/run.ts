@@ -1,0 +1,108 @@
+// GET /users/:id on the full app (access log on, then off) against a bare Fastify + better-sqlite3 floor.
+import autocannon from 'autocannon'
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { markdownTable, summarize, type Run } from './report.js'
+import { startServer, stopServers, type Server } from './servers.js'
+
+const USERS = 1000
+const BASELINE = 'bare'
+const TARGETS = { 'full, LOG_LEVEL=info': 0.75, 'full, LOG_LEVEL=warn': 0.9 }
+
+function positiveInteger (key: string, fallback: number): number {
+  const raw = process.env[key]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${key}: expected a positive integer, got ${JSON.stringify(raw)}`)
+  return value
+}
+
+const settings = {
+  duration: positiveInteger('BENCH_DURATION', 5),
+  rounds: positiveInteger('BENCH_ROUNDS', 3),
+  connections: positiveInteger('BENCH_CONNECTIONS', 10),
+  warmup: positiveInteger('BENCH_WARMUP', 3)
+}
+
+async function seedUsers (server: Server, count: number): Promise<number[]> {
+  const ids: number[] = []
+  for (let i = 1; i <= count; i++) {
+    const response = await fetch(`${server.url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `Bench User ${i}`, email: `user${i}@bench.example` })
+    })
+    if (response.status !== 201) throw new Error(`seeding user ${i}: HTTP ${response.status} ${await response.text()}`)
+    ids.push(((await response.json()) as { id: number }).id)
+  }
+  return ids
+}
+
+// A faster baseline that answers differently would make the ratio meaningless, so compare bytes first.
+async function assertSameAnswers (servers: Server[], ids: number[]): Promise<void> {
+  for (const id of [ids[0], ids[Math.floor(ids.length / 2)], ids[ids.length - 1]]) {
+    const bodies = await Promise.all(servers.map(async (server) => (await fetch(`${server.url}/users/${id}`)).text()))
+    if (new Set(bodies).size !== 1) throw new Error(`servers disagree on /users/${id}:\n${bodies.join('\n')}`)
+  }
+}
+
+async function load (server: Server, ids: number[], duration: number): Promise<Omit<Run, 'round'>> {
+  let next = 0
+  const result = await autocannon({
+    url: server.url,
+    connections: settings.connections,
+    duration,
+    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/users/${ids[next++ % ids.length]}` }) }]
+  })
+  if (result.errors > 0 || result.non2xx > 0) {
+    throw new Error(`${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx responses`)
+  }
+  return { server: server.name, reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'cleave-bench-'))
+const dataDir = join(workDir, 'data')
+try {
+  const fullServer = (level: string) => startServer(`full, LOG_LEVEL=${level}`, 'src/bin/server.ts',
+    { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: level }, join(workDir, `full-${level}.log`))
+
+  const info = await fullServer('info')
+  console.error(`seeding ${USERS} users`)
+  const ids = await seedUsers(info, USERS)
+  const warn = await fullServer('warn')
+  const bare = await startServer(BASELINE, 'bench/bare-server.ts', { DATA_DIR: dataDir }, join(workDir, 'bare.log'))
+  await assertSameAnswers([bare, info, warn], ids)
+
+  for (const server of [bare, info, warn]) {
+    console.error(`warming up ${server.name} for ${settings.warmup} s`)
+    await load(server, ids, settings.warmup)
+  }
+
+  // Interleaved so that drift in the machine's load falls on both sides of each ratio.
+  const runs: Run[] = []
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const server of [bare, info, bare, warn]) {
+      const run = { round, ...await load(server, ids, settings.duration) }
+      console.error(`round ${round}/${settings.rounds} ${server.name}: ${Math.round(run.reqPerSec)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms`)
+      runs.push(run)
+    }
+  }
+
+  const rows = summarize(runs, BASELINE, TARGETS)
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: `${process.platform}-${process.arch}` }
+  const results = { benchmark: 'GET /users/:id', date: new Date().toISOString(), machine, settings: { ...settings, users: USERS }, summary: rows, runs }
+
+  const resultsDir = join(import.meta.dirname, 'results')
+  const file = join(resultsDir, 'users-get.json')
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`)
+  renameSync(`${file}.tmp`, file)
+
+  console.log(`GET /users/:id — ${settings.rounds} rounds × ${settings.duration} s, ${settings.connections} connections, ` +
+    `${machine.cpus} cores, Node ${machine.node}\n`)
+  console.log(markdownTable(rows))
+} finally {
+  await stopServers()
+  rmSync(workDir, { recursive: true, force: true })
+}
