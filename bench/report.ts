@@ -52,7 +52,7 @@ export function markdownTable (rows: Row[]): string {
       Math.round(row.reqPerSec).toLocaleString('en-US'),
       row.p50.toFixed(2),
       row.p99.toFixed(2),
-      row.ratio === undefined ? '—' : `${row.ratio.toFixed(2)}×`,
+      row.ratio === undefined ? '—' : `${row.ratio.toFixed(3)}×`,
       row.target === undefined ? '—' : `≥ ${row.target.toFixed(2)}×`,
       row.verdict ?? '—'
     ]

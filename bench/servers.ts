@@ -13,9 +13,6 @@ const running = new Set<ChildProcess>()
 
 // Last resort when the bench dies without reaching its cleanup: never leave a server behind.
 process.once('exit', () => { for (const child of running) child.kill('SIGKILL') })
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { void stopServers().finally(() => process.exit(130)) })
-}
 
 // The port is chosen here because at LOG_LEVEL=warn the app never logs the one it got from PORT=0.
 async function freePort (): Promise<number> {

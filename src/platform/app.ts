@@ -9,6 +9,7 @@ import errors from './errors.js'
 import health from './health.js'
 import databases from './databases.js'
 import openapi from './openapi.js'
+import shutdown from './shutdown.js'
 import { buildValidator } from './validation.js'
 
 declare module 'fastify' {
@@ -34,10 +35,11 @@ export async function buildApp (config: Config, { modules = config.modules }: Bu
   // Layer 1: platform, in dependency order.
   await app.register(fp(async (instance) => { instance.decorate('config', config) }, { name: 'config' }))
   await app.register(errors)
+  await app.register(openapi)
   await app.register(requestId)
+  await app.register(shutdown)
   await app.register(health)
   await app.register(databases)
-  await app.register(openapi)
 
   // Layer 2: the selected business modules, each an encapsulated plugin.
   await app.register(autoload, {

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { serviceName } from './logging.js'
 
-// Registered before the modules so every route schema lands in the document.
+// Registered before any route so every route schema lands in the document.
 async function openapi (app: FastifyInstance) {
   await app.register(swagger, {
     openapi: {

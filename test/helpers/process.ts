@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { Test } from 'tap'
+
+export const projectRoot = resolve(import.meta.dirname, '../..')
+
+export interface RunningProcess {
+  url: string
+  child: ChildProcess
+  /** Every JSON line the process logged so far. */
+  logs: Array<Record<string, unknown>>
+  exited: Promise<number | null>
+}
+
+export async function freePort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+// Starts a real entrypoint on a free port and resolves once it answers /health/live.
+export async function startProcess (t: Test, bin: string, env: Record<string, string>): Promise<RunningProcess> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const child = spawn(process.execPath, ['--import', 'tsx', `src/bin/${bin}.ts`], {
+    cwd: projectRoot,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await exited
+    }
+  })
+  const logs: Array<Record<string, unknown>> = []
+  let stderr = ''
+  child.stderr.on('data', (chunk) => { stderr += chunk })
+  createInterface({ input: child.stdout }).on('line', (line) => { logs.push(JSON.parse(line)) })
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+    if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode} before listening:\n${stderr}`)
+    const live = await fetch(`${url}/health/live`).then((res) => res.ok, () => false)
+    if (live) return { url, child, logs, exited }
+    await sleep(50)
+  }
+  throw new Error(`${bin} did not answer on ${url} within 20 s:\n${stderr}`)
+}
+
+export async function runToEnd (bin: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', `src/bin/${bin}.ts`], {
+    cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => { stdout += chunk })
+  child.stderr.on('data', (chunk) => { stderr += chunk })
+  const [code] = await once(child, 'exit')
+  return { code: code as number | null, stdout, stderr }
+}
