@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from '../platform/app.js'
 import { ConfigError, loadConfig } from '../platform/config.js'
+import { advertisedUrl } from '../platform/discovery/advertised-url.js'
 
 let config
 try {
@@ -20,3 +21,4 @@ closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: app.log }, async ({ 
 })
 
 await app.listen({ port: config.PORT, host: config.HOST })
+await app.discovery.announcer.announce(advertisedUrl(config, app.server.address()), config.modules)

@@ -9,6 +9,7 @@ import errors from './errors.js'
 import health from './health.js'
 import databases from './databases.js'
 import openapi from './openapi.js'
+import discovery from './discovery/index.js'
 import shutdown from './shutdown.js'
 import { buildValidator } from './validation.js'
 
@@ -40,6 +41,7 @@ export async function buildApp (config: Config, { modules = config.modules }: Bu
   await app.register(shutdown)
   await app.register(health)
   await app.register(databases)
+  await app.register(discovery)
 
   // Layer 2: the selected business modules, each an encapsulated plugin.
   await app.register(autoload, {

@@ -18,10 +18,24 @@ export const ConfigSchema = Type.Object({
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module' }),
   LOG_LEVEL: LogLevel,
   SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'name in every log line (default: the module list)' })),
-  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000, description: 'longest wait for in-flight work on SIGTERM' })
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000, description: 'longest wait for in-flight work on SIGTERM' }),
+  DISCOVERY: Type.Union([Type.Literal('static'), Type.Literal('redis')], { default: 'static', description: 'how clients find other modules: SERVICE_<MODULE>_URL, or instances registered in Redis' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// URL' })),
+  REDIS_PREFIX: Type.String({ default: 'cleave:', description: 'prefix of every Redis key Cleave writes' }),
+  ADVERTISE_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'URL other processes reach this one at (default http://HOST:PORT)' })),
+  DISCOVERY_TTL_MS: Type.Integer({ minimum: 500, default: 5000, description: 'a registered instance not heard from for this long is dropped' }),
+  CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 1000, description: 'longest wait for a call to another service, retries included' }),
+  CALL_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2, description: 'extra attempts for idempotent calls on connection errors or 502/503/504' }),
+  BREAKER_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'percentage of failed calls that opens a breaker' }),
+  BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, default: 5, description: 'calls in the window before a breaker may open' }),
+  BREAKER_RESET_MS: Type.Integer({ minimum: 1, default: 5000, description: 'how long an open breaker waits before trying again' })
 })
 
-export type Config = StaticDecode<typeof ConfigSchema> & { modules: string[] }
+export type Config = StaticDecode<typeof ConfigSchema> & {
+  modules: string[]
+  /** SERVICE_<MODULE>_URL, split on commas, for each module that has one. */
+  services: Record<string, string[]>
+}
 
 export class ConfigError extends Error {
   constructor (readonly problems: string[]) {
@@ -34,6 +48,23 @@ function expectation (schema: TSchema): string {
   if (schema.anyOf) return `one of ${schema.anyOf.map((option: TSchema) => option.const).join(', ')}`
   if (schema.type === 'integer') return `an integer from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`
   return schema.description ?? `a ${schema.type}`
+}
+
+export function serviceUrlKey (module: string): string {
+  return `SERVICE_${module.toUpperCase().replaceAll('-', '_')}_URL`
+}
+
+function readServices (env: NodeJS.ProcessEnv, available: string[], problems: string[]): Record<string, string[]> {
+  const services: Record<string, string[]> = {}
+  for (const module of available) {
+    const key = serviceUrlKey(module)
+    if (!env[key]) continue
+    const urls = env[key].split(',').map((url) => url.trim()).filter(Boolean)
+    const bad = urls.filter((url) => !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+    if (bad.length > 0) problems.push(`${key}: expected comma-separated http(s) URLs, got ${JSON.stringify(env[key])}`)
+    else services[module] = urls.map((url) => url.replace(/\/+$/, ''))
+  }
+  return services
 }
 
 export function resolveModules (list: string, available: string[]): { modules: string[], unknown: string[] } {
@@ -61,6 +92,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = av
   if (!seen.has('MODULES') && unknown.length > 0) {
     problems.push(`MODULES: unknown module ${unknown.map((name) => `"${name}"`).join(', ')} (available: ${available.join(', ')})`)
   }
+  const services = readServices(env, available, problems)
+  if ((candidate as { DISCOVERY?: unknown }).DISCOVERY === 'redis' && !raw.REDIS_URL) {
+    problems.push('REDIS_URL: expected a redis:// URL, required when DISCOVERY=redis')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { ...Value.Decode(ConfigSchema, candidate), modules }
+  return { ...Value.Decode(ConfigSchema, candidate), modules, services }
 }

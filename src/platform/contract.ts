@@ -29,8 +29,14 @@ export interface Contract<Routes extends Record<string, RouteDefinition> = Recor
   errors: Record<string, ErrorConstructor>
 }
 
+const contractBrand = Symbol.for('cleave.contract')
+
 export function defineContract<const Routes extends Record<string, RouteDefinition>> (contract: Contract<Routes>): Contract<Routes> {
-  return contract
+  return Object.defineProperty(contract, contractBrand, { value: true })
+}
+
+export function isContract (value: unknown): value is Contract {
+  return typeof value === 'object' && value !== null && contractBrand in value
 }
 
 type SuccessStatus = 200 | 201 | 202 | 204
