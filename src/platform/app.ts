@@ -10,6 +10,7 @@ import health from './health.js'
 import databases from './databases.js'
 import openapi from './openapi.js'
 import discovery from './discovery/index.js'
+import clients from './clients/index.js'
 import shutdown from './shutdown.js'
 import { buildValidator } from './validation.js'
 
@@ -42,6 +43,7 @@ export async function buildApp (config: Config, { modules = config.modules }: Bu
   await app.register(health)
   await app.register(databases)
   await app.register(discovery)
+  await app.register(clients)
 
   // Layer 2: the selected business modules, each an encapsulated plugin.
   await app.register(autoload, {

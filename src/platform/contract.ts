@@ -49,6 +49,11 @@ type Part<S, Key extends string, As extends string> = S extends { [K in Key]: in
 export type OperationInput<R extends RouteDefinition> =
   Part<R['schema'], 'params', 'params'> & Part<R['schema'], 'querystring', 'query'> & Part<R['schema'], 'body', 'body'>
 
+/** What a caller passes: query parameters may be left out, the contract's defaults fill them. */
+export type CallInputOf<R extends RouteDefinition> =
+  Part<R['schema'], 'params', 'params'> & Part<R['schema'], 'body', 'body'> &
+  (R['schema'] extends { querystring: infer Q extends TSchema } ? { query?: Partial<Static<Q>> } : {})
+
 export type OperationOutput<R extends RouteDefinition> =
   Extract<keyof R['schema']['response'], SuccessStatus> extends infer Status extends keyof R['schema']['response']
     ? (Status extends 204 ? void : BodyOf<R['schema']['response'][Status]>)
@@ -65,4 +70,16 @@ export function successStatus (route: RouteDefinition): number {
   const status = Object.keys(route.schema.response).map(Number).filter((code) => code >= 200 && code < 300).sort()[0]
   if (status === undefined) throw new Error(`${route.method} ${route.url} declares no 2xx response`)
   return status
+}
+
+/** The success response's status, media type and body schema (none for 204). */
+export function successResponse (route: RouteDefinition): { status: number, mediaType: string, schema?: TSchema } {
+  const status = successStatus(route)
+  const response = route.schema.response[status]
+  if (status === 204) return { status, mediaType: 'application/json' }
+  if ('content' in response) {
+    const [mediaType, { schema }] = Object.entries(response.content as Record<string, { schema: TSchema }>)[0]
+    return { status, mediaType, schema }
+  }
+  return { status, mediaType: 'application/json', schema: response as TSchema }
 }

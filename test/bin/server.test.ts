@@ -35,7 +35,7 @@ t.test('MODULES=all (the default) serves every module', async (t) => {
   t.equal(hello.status, 200)
   t.equal(await hello.text(), 'Hello, Microservice!')
   t.equal((await fetch(`${server.url}/users/7`)).status, 404)
-  t.match(server.logs[0], { service: 'cleave:hello+users' })
+  t.match(server.logs[0], { service: 'cleave:hello+orders+proxy+users' })
 })
 
 t.test('LOG_LEVEL=warn writes no per-request line', async (t) => {

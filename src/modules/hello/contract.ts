@@ -15,3 +15,7 @@ export const helloContract = defineContract({
   },
   errors: {}
 })
+
+declare module '../../platform/clients/index.js' {
+  interface ModuleContracts { hello: typeof helloContract }
+}

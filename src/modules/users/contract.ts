@@ -69,3 +69,7 @@ export const usersContract = defineContract({
   },
   errors: { UserNotFound, EmailTaken }
 })
+
+declare module '../../platform/clients/index.js' {
+  interface ModuleContracts { users: typeof usersContract }
+}

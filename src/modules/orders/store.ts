@@ -1,0 +1,53 @@
+import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import type { Db } from '../../platform/sqlite.js'
+import type { NewOrder, Order } from './contract.js'
+
+export const orders = sqliteTable('orders', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  // A user lives in another module's database: no foreign key, by design.
+  userId: integer('user_id').notNull(),
+  createdAt: text('created_at').notNull()
+}, (table) => [index('orders_user_id').on(table.userId, table.id)])
+
+export const orderItems = sqliteTable('order_items', {
+  orderId: integer('order_id').notNull().references(() => orders.id, { onDelete: 'cascade' }),
+  position: integer('position').notNull(),
+  sku: text('sku').notNull(),
+  qty: integer('qty').notNull()
+}, (table) => [primaryKey({ columns: [table.orderId, table.position] })])
+
+export function createOrderStore (db: Db) {
+  function withItems (rows: Array<typeof orders.$inferSelect>): Order[] {
+    if (rows.length === 0) return []
+    const items = db.select().from(orderItems)
+      .where(inArray(orderItems.orderId, rows.map((row) => row.id)))
+      .orderBy(asc(orderItems.orderId), asc(orderItems.position)).all()
+    return rows.map((row) => ({
+      ...row,
+      items: items.filter((item) => item.orderId === row.id).map(({ sku, qty }) => ({ sku, qty }))
+    }))
+  }
+
+  return {
+    insert (order: NewOrder): Order {
+      return db.transaction((tx) => {
+        const row = tx.insert(orders).values({ userId: order.userId, createdAt: new Date().toISOString() }).returning().get()
+        tx.insert(orderItems).values(order.items.map((item, position) => ({ orderId: row.id, position, ...item }))).run()
+        return { ...row, items: order.items.map(({ sku, qty }) => ({ sku, qty })) }
+      })
+    },
+
+    findById (id: number): Order | undefined {
+      return withItems(db.select().from(orders).where(eq(orders.id, id)).all())[0]
+    },
+
+    list (filter: { userId?: number, after: number, limit: number }): Order[] {
+      const conditions: SQL[] = [gt(orders.id, filter.after)]
+      if (filter.userId !== undefined) conditions.push(eq(orders.userId, filter.userId))
+      return withItems(db.select().from(orders).where(and(...conditions)).orderBy(asc(orders.id)).limit(filter.limit).all())
+    }
+  }
+}
+
+export type OrderStore = ReturnType<typeof createOrderStore>

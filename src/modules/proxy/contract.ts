@@ -1,0 +1,25 @@
+import { Type } from '@sinclair/typebox'
+import { defineContract } from '../../platform/contract.js'
+import { problemResponse } from '../../platform/problem.js'
+
+export const proxyContract = defineContract({
+  module: 'proxy',
+  routes: {
+    getProxy: {
+      method: 'GET',
+      url: '/proxy',
+      schema: {
+        summary: 'The hello service\'s greeting, fetched through its client (in-process or over HTTP)',
+        response: {
+          200: { description: 'What hello answered', content: { 'text/plain': { schema: Type.String() } } },
+          503: problemResponse('hello is unavailable')
+        }
+      }
+    }
+  },
+  errors: {}
+})
+
+declare module '../../platform/clients/index.js' {
+  interface ModuleContracts { proxy: typeof proxyContract }
+}

@@ -1,0 +1,9 @@
+import type { FastifyInstance } from 'fastify'
+import { mountOperations } from '../../platform/operations.js'
+import { proxyContract } from './contract.js'
+
+export default async function proxy (app: FastifyInstance) {
+  mountOperations(app, proxyContract, {
+    getProxy: async (_input, context) => app.clients.hello.getService({}, { context })
+  })
+}

@@ -1,0 +1,95 @@
+import fp from 'fastify-plugin'
+import { randomUUID } from 'node:crypto'
+import { Agent } from 'undici'
+import type { FastifyInstance } from 'fastify'
+import type { CallInputOf, Contract, OperationContext, OperationOutput } from '../contract.js'
+import { loadContracts } from '../contracts.js'
+import { isAnswer } from './call-errors.js'
+import { compileInputCheck, type CallInput } from './input-validator.js'
+import { createRemoteTransport, type RemoteTransport } from './remote-transport.js'
+
+/** Each module's contract.ts adds itself here, which types app.clients.<module>. */
+export interface ModuleContracts {}
+
+export interface CallOptions<Fallback = never> {
+  /** The request being served: its id is forwarded and its logger used. */
+  context?: OperationContext
+  /** A degraded answer when the target is unavailable (never for its 4xx answers). */
+  fallback?: (error: Error) => Fallback | Promise<Fallback>
+}
+
+export type Client<C extends Contract> = {
+  [Name in keyof C['routes']]: <Fallback = never>(
+    input: CallInputOf<C['routes'][Name]>,
+    options?: CallOptions<Fallback>
+  ) => Promise<OperationOutput<C['routes'][Name]> | Fallback>
+}
+
+export type Clients = { [Module in keyof ModuleContracts]: ModuleContracts[Module] extends Contract ? Client<ModuleContracts[Module]> : never }
+
+type LocalOperation = (input: CallInput, context: OperationContext) => Promise<unknown>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    clients: Clients
+    /** Operations of the modules mounted in this process, filled by mountOperations. */
+    localOperations: Map<string, Record<string, LocalOperation>>
+  }
+}
+
+async function clients (app: FastifyInstance) {
+  const { config } = app
+  const local = new Map<string, Record<string, LocalOperation>>()
+  const remotes = new Map<string, RemoteTransport>()
+  let agent: Agent | undefined
+
+  const settings = {
+    timeoutMs: config.CALL_TIMEOUT_MS,
+    retries: config.CALL_RETRIES,
+    errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD,
+    volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
+    resetTimeoutMs: config.BREAKER_RESET_MS
+  }
+
+  // Created on first use: a single process that only calls itself opens no socket and no breaker.
+  function remote (contract: Contract): RemoteTransport {
+    let transport = remotes.get(contract.module)
+    if (!transport) {
+      agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 })
+      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings, log: app.log })
+      remotes.set(contract.module, transport)
+    }
+    return transport
+  }
+
+  function clientFor (contract: Contract) {
+    const client: Record<string, (input: CallInput, options?: CallOptions<unknown>) => Promise<unknown>> = {}
+    for (const [name, route] of Object.entries(contract.routes)) {
+      const check = compileInputCheck(`${contract.module}.${name}`, route)
+      client[name] = async (input, { context, fallback } = {}) => {
+        const checked = check(input)
+        const caller = context ?? { id: randomUUID(), log: app.log, headers: {} }
+        try {
+          const operations = local.get(contract.module)
+          return operations ? await operations[name](checked, caller) : await remote(contract).call(name, checked, caller)
+        } catch (error) {
+          if (!fallback || isAnswer(error)) throw error
+          return fallback(error as Error)
+        }
+      }
+    }
+    return client
+  }
+
+  const all: Record<string, unknown> = {}
+  for (const contract of (await loadContracts()).values()) all[contract.module] = clientFor(contract)
+
+  app.decorate('clients', all as Clients)
+  app.decorate('localOperations', local)
+  app.addHook('onClose', async () => {
+    for (const transport of remotes.values()) transport.breaker.shutdown()
+    await agent?.close()
+  })
+}
+
+export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery'] })

@@ -1,0 +1,144 @@
+import CircuitBreaker from 'opossum'
+import { request, type Dispatcher } from 'undici'
+import type { FastifyBaseLogger } from 'fastify'
+import { successResponse, type Contract, type ErrorConstructor, type OperationContext, type RouteDefinition } from '../contract.js'
+import type { Resolver } from '../discovery/discovery.js'
+import { requestIdHeader } from '../logging.js'
+import { DependencyUnavailable, InvalidCallResponse, RemoteProblem, isAnswer } from './call-errors.js'
+import { compileResponseCheck, type CallInput } from './input-validator.js'
+import { backoff, isIdempotent, isRetriable } from './retry.js'
+
+export interface BreakerSettings {
+  timeoutMs: number
+  retries: number
+  errorThresholdPercentage: number
+  volumeThreshold: number
+  resetTimeoutMs: number
+}
+
+export interface RemoteTransport {
+  call (operation: string, input: CallInput, context: OperationContext): Promise<unknown>
+  breaker: CircuitBreaker
+}
+
+function pathOf (route: RouteDefinition, input: CallInput): string {
+  const path = route.url.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(String(input.params?.[name])))
+  const query = new URLSearchParams()
+  for (const [key, value] of Object.entries(input.query ?? {})) {
+    if (value !== undefined) query.set(key, String(value))
+  }
+  const search = query.toString()
+  return search ? `${path}?${search}` : path
+}
+
+// A remote problem becomes the very error the target threw, so callers handle one error either way.
+function errorsByCode (contract: Contract): Map<string, ErrorConstructor> {
+  return new Map(Object.values(contract.errors).map((Ctor) => [new Ctor().code, Ctor]))
+}
+
+function problemToError (known: Map<string, ErrorConstructor>, status: number, body: unknown): Error {
+  const problem = (typeof body === 'object' && body !== null ? body : {}) as { code?: string, detail?: string }
+  const Known = problem.code === undefined ? undefined : known.get(problem.code)
+  if (Known) {
+    const error = new Known()
+    error.message = problem.detail ?? error.message
+    return error
+  }
+  return new RemoteProblem(status, problem.code ?? `CLV_HTTP_${status}`, problem.detail ?? `HTTP ${status}`)
+}
+
+export function createRemoteTransport (options: {
+  contract: Contract
+  resolver: Resolver
+  dispatcher: Dispatcher
+  settings: BreakerSettings
+  log: FastifyBaseLogger
+}): RemoteTransport {
+  const { contract, resolver, dispatcher, settings, log } = options
+  const target = contract.module
+  const known = errorsByCode(contract)
+  const responses = new Map(Object.entries(contract.routes).map(([name, route]) => {
+    const success = successResponse(route)
+    const check = success.schema && success.mediaType.includes('json') ? compileResponseCheck(success.schema) : undefined
+    return [name, { route, success, check }]
+  }))
+  let turn = 0
+
+  async function send (name: string, input: CallInput, context: OperationContext, signal: AbortSignal): Promise<unknown> {
+    const { route, success, check } = responses.get(name)!
+    const instances = await resolver.instances(target)
+    if (instances.length === 0) throw new DependencyUnavailable(target, 'no instance is known')
+    const retries = isIdempotent(route.method) ? settings.retries : 0
+    for (let attempt = 0; ; attempt++) {
+      const base = instances[turn++ % instances.length]
+      let response: Dispatcher.ResponseData
+      try {
+        response = await request(`${base}${pathOf(route, input)}`, {
+          method: route.method,
+          dispatcher,
+          signal,
+          headers: {
+            accept: `${success.mediaType}, application/problem+json`,
+            [requestIdHeader]: context.id,
+            ...(input.body === undefined ? {} : { 'content-type': 'application/json' })
+          },
+          body: input.body === undefined ? undefined : JSON.stringify(input.body)
+        })
+      } catch (error) {
+        if (attempt < retries && !signal.aborted && isRetriable(error as { code?: string })) {
+          await backoff(attempt, signal)
+          continue
+        }
+        throw error
+      }
+      const { statusCode } = response
+      if (statusCode === success.status) {
+        if (statusCode === 204) return response.body.dump().then(() => undefined)
+        if (!success.mediaType.includes('json')) return response.body.text()
+        const body = await response.body.json()
+        if (check && !check(body)) throw new InvalidCallResponse(target, name, (check.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join('; '))
+        return body
+      }
+      if (attempt < retries && isRetriable({ status: statusCode })) {
+        await response.body.dump()
+        await backoff(attempt, signal)
+        continue
+      }
+      throw problemToError(known, statusCode, await response.body.json().catch(() => undefined))
+    }
+  }
+
+  // opossum owns the timeout (and counts it); the abort a little later frees the socket.
+  const breaker = new CircuitBreaker((run: () => Promise<unknown>) => run(), {
+    name: target,
+    timeout: settings.timeoutMs,
+    errorThresholdPercentage: settings.errorThresholdPercentage,
+    volumeThreshold: settings.volumeThreshold,
+    resetTimeout: settings.resetTimeoutMs,
+    errorFilter: isAnswer
+  })
+  const logState = (state: string) => () => log.warn({ target, breaker: state }, `circuit breaker for ${target} is ${state}`)
+  breaker.on('open', logState('open'))
+  breaker.on('halfOpen', logState('half-open'))
+  breaker.on('close', logState('closed'))
+
+  return {
+    breaker,
+    async call (name, input, context) {
+      const signal = AbortSignal.timeout(settings.timeoutMs + 50)
+      try {
+        return await breaker.fire(() => send(name, input, context, signal))
+      } catch (error) {
+        if (isAnswer(error) || (error as { code?: string }).code === 'CLV_DEPENDENCY_UNAVAILABLE') throw error
+        const { code, message } = error as { code?: string, message: string }
+        const reason = code === 'EOPENBREAKER'
+          ? 'its circuit breaker is open'
+          : code === 'ETIMEDOUT' ? `no answer within ${settings.timeoutMs} ms` : (code ?? message)
+        // An open breaker is the expected, cheap path during an outage: the state change was logged once.
+        if (code === 'EOPENBREAKER') context.log.debug({ target, operation: name, reason }, `call to ${target}.${name} refused`)
+        else context.log.warn({ target, operation: name, reason }, `call to ${target}.${name} failed`)
+        throw new DependencyUnavailable(target, reason)
+      }
+    }
+  }
+}

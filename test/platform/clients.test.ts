@@ -1,0 +1,63 @@
+import t from 'tap'
+import { DependencyUnavailable, InvalidCallInput } from '../../src/platform/clients/call-errors.js'
+import { EmailTaken, UserNotFound } from '../../src/modules/users/contract.js'
+import { buildTestApp, tempDir } from '../helpers/app.js'
+import { freePort, startProcess } from '../helpers/process.js'
+
+const ada = { name: 'Ada', email: 'ada@example.com' }
+
+t.test('local transport: the operation is called directly, with the contract\'s validation', async (t) => {
+  const app = await buildTestApp(t, { modules: ['users', 'hello'] })
+  const created = await app.clients.users.createUser({ body: ada })
+  t.match(created, { id: 1, ...ada })
+  t.same(await app.clients.users.getUser({ params: { id: 1 } }), created)
+  t.equal(await app.clients.hello.getService({}), 'Hello, Microservice!')
+
+  const query = { limit: 1 }
+  t.same(await app.clients.users.listUsers({ query }), [created])
+  t.same(query, { limit: 1 }, 'defaults are applied to a copy, not the caller\'s object')
+
+  await t.rejects(app.clients.users.getUser({ params: { id: 9 } }), UserNotFound)
+  await t.rejects(app.clients.users.createUser({ body: ada }), EmailTaken)
+  await t.rejects(app.clients.users.createUser({ body: { name: 7 as unknown as string, email: 'x' } }), InvalidCallInput)
+})
+
+t.test('a fallback answers for an unavailable target, never for its 4xx answers', async (t) => {
+  const app = await buildTestApp(t, { modules: ['orders'] })
+  await t.rejects(app.clients.users.getUser({ params: { id: 1 } }), DependencyUnavailable, 'no instance known: 503')
+  t.equal(await app.clients.users.getUser({ params: { id: 1 } }, { fallback: () => 'degraded' }), 'degraded')
+})
+
+t.test('remote transport: same values and the same errors as local, request id forwarded', async (t) => {
+  const users = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: tempDir(t) })
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: users.url } })
+  const context = { id: 'caller-7', log: app.log, headers: {} }
+
+  const created = await app.clients.users.createUser({ body: ada }, { context })
+  t.match(created, { id: 1, ...ada })
+  t.same(await app.clients.users.getUser({ params: { id: 1 } }, { context }), created)
+  t.same(await app.clients.users.listUsers({ query: { limit: 5 } }), [created])
+
+  const missing = await app.clients.users.getUser({ params: { id: 9 } }).catch((error) => error)
+  t.ok(missing instanceof UserNotFound, 'a remote 404 is the same error class')
+  t.match(missing, { statusCode: 404, code: 'CLV_USERS_NOT_FOUND', message: 'User 9 not found' })
+  await t.rejects(app.clients.users.createUser({ body: ada }), EmailTaken)
+  t.equal(await app.clients.users.deleteUser({ params: { id: 1 } }), undefined, '204 is undefined')
+
+  t.ok(users.logs.some((line) => line.reqId === 'caller-7' && line.route === '/users/:id'), 'the callee logged the caller\'s request id')
+})
+
+t.test('retries: idempotent calls move to the next instance on a connection error; others do not', async (t) => {
+  const users = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: tempDir(t) })
+  const dead = `http://127.0.0.1:${await freePort()}`
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `${dead},${users.url}`, BREAKER_VOLUME_THRESHOLD: '1000' } })
+
+  const post = await app.clients.users.createUser({ body: ada }).catch((error) => error)
+  t.ok(post instanceof DependencyUnavailable, 'a POST to the dead instance is not retried')
+  t.match(post.message, /ECONNREFUSED/)
+  t.same(await (await fetch(`${users.url}/users`)).json(), [], 'and nothing was created')
+
+  for (let i = 0; i < 6; i++) {
+    t.same(await app.clients.users.listUsers({ query: {} }), [], `GET ${i} succeeds whichever instance comes first`)
+  }
+})
