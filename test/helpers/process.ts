@@ -25,9 +25,9 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-// Starts a real entrypoint on a free port and resolves once it answers /health/live.
+// Starts a real entrypoint (on env.PORT, or a free port) and resolves once it answers /health/live.
 export async function startProcess (t: Test, bin: string, env: Record<string, string>): Promise<RunningProcess> {
-  const port = await freePort()
+  const port = env.PORT ?? String(await freePort())
   const url = `http://127.0.0.1:${port}`
   const child = spawn(process.execPath, ['--import', 'tsx', `src/bin/${bin}.ts`], {
     cwd: projectRoot,
