@@ -1,14 +1,8 @@
-import { ConfigError, loadConfig } from '../platform/config.js'
+import { loadConfigOrExit } from '../platform/serve.js'
 import { hasMigrations, openSqlite } from '../platform/sqlite.js'
 
-try {
-  const config = loadConfig()
-  for (const module of config.modules.filter(hasMigrations)) {
-    openSqlite(config.DATA_DIR, module).$client.close()
-    console.log(`${module}: migrated`)
-  }
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error
-  console.error(error.message)
-  process.exit(1)
+const config = loadConfigOrExit()
+for (const module of config.modules.filter(hasMigrations)) {
+  openSqlite(config.DATA_DIR, module).$client.close()
+  console.log(`${module}: migrated`)
 }

@@ -1,8 +1,8 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify'
-import fp from 'fastify-plugin'
 import autoload from '@fastify/autoload'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
+import { configPlugin } from './config-plugin.js'
 import { paths } from './paths.js'
 import requestId, { AccessLog, createLogger, requestIdOf } from './logging.js'
 import errors from './errors.js'
@@ -13,10 +13,6 @@ import discovery from './discovery/index.js'
 import clients from './clients/index.js'
 import shutdown from './shutdown.js'
 import { buildValidator } from './validation.js'
-
-declare module 'fastify' {
-  interface FastifyInstance { config: Config }
-}
 
 export interface BuildOptions {
   /** Modules to mount; defaults to the ones the config selects. */
@@ -35,7 +31,7 @@ export async function buildApp (config: Config, { modules = config.modules }: Bu
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Layer 1: platform, in dependency order.
-  await app.register(fp(async (instance) => { instance.decorate('config', config) }, { name: 'config' }))
+  await app.register(configPlugin(config))
   await app.register(errors)
   await app.register(openapi)
   await app.register(requestId)

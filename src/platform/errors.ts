@@ -62,7 +62,9 @@ async function errors (app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error, request)
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    // Only the unexpected needs its stack; a coded 5xx (a dependency down) is already explained.
+    if (problem.code === 'CLV_INTERNAL') request.log.error({ err: error }, 'request failed')
+    else if (problem.status >= 500) request.log.warn({ code: problem.code, detail: problem.detail }, 'request failed')
     else request.log.debug({ err: error }, 'request rejected')
     return sendProblem(reply, problem)
   })

@@ -1,0 +1,68 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify'
+import type { Config } from '../config.js'
+import { configPlugin } from '../config-plugin.js'
+import { loadContracts } from '../contracts.js'
+import requestId, { AccessLog, createLogger, requestIdOf } from '../logging.js'
+import errors from '../errors.js'
+import health from '../health.js'
+import discovery from '../discovery/index.js'
+import shutdown from '../shutdown.js'
+import openapi from '../openapi.js'
+import docs from './docs.js'
+import proxy from './proxy.js'
+import { modulePrefixes, prefixesByModule } from './module-prefixes.js'
+import { createUpstreams } from './upstreams.js'
+
+export interface GatewayOptions {
+  /** Modules to route; defaults to the ones the config selects (all, unless MODULES says otherwise). */
+  modules?: string[]
+  /** Longest wait for a connection to an instance; past it the next instance, or 503. */
+  connectTimeoutMs?: number
+  /** Longest wait for an instance's response headers (and between body chunks); past it, 504. */
+  upstreamTimeoutMs?: number
+  /** How long a service's API document is reused for the merged /docs/json. */
+  docsTtlMs?: number
+}
+
+// Instances on the same network connect in well under a second; one that does not is as good as down.
+const defaults = { connectTimeoutMs: 1000, upstreamTimeoutMs: 30_000, docsTtlMs: 10_000 }
+
+/** The public edge in split mode: each module's URL prefixes go to an instance of that module. Never listens. */
+export async function buildGateway (config: Config, options: GatewayOptions = {}) {
+  const { modules = config.modules, connectTimeoutMs, upstreamTimeoutMs, docsTtlMs } = { ...defaults, ...options }
+  const prefixes = modulePrefixes(await loadContracts(modules))
+  const gatewayConfig: Config = { ...config, SERVICE_NAME: config.SERVICE_NAME ?? 'cleave:gateway' }
+
+  const app = Fastify({
+    loggerInstance: createLogger(gatewayConfig) as FastifyBaseLogger,
+    logController: new AccessLog(),
+    genReqId: requestIdOf
+  })
+
+  // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
+  await app.register(configPlugin(gatewayConfig))
+  await app.register(errors)
+  await app.register(openapi, { description: 'Every module\'s API, served through the gateway', ui: false })
+  await app.register(requestId)
+  await app.register(shutdown)
+  await app.register(health)
+  await app.register(discovery)
+
+  const upstreams = createUpstreams(app.discovery.resolver, { connectTimeoutMs })
+  app.addHook('onClose', async () => { await upstreams.close() })
+
+  // Ready means "can route": discovery answers. A module without live instances does not make the
+  // gateway unready: taking the whole edge out of its load balancer would cut off every other
+  // module too, while a per-request 503 names exactly what is missing. Services start in any order.
+  app.health.addCheck('discovery', async () => {
+    await Promise.all([...new Set(prefixes.values())].map((module) => app.discovery.resolver.instances(module)))
+  })
+
+  // Layer 2: merged docs and the routes to the modules.
+  await app.register(docs, { modules: prefixesByModule(prefixes), upstreams, ttlMs: docsTtlMs, timeoutMs: Math.min(upstreamTimeoutMs, 2000) })
+  await app.register(proxy, { prefixes, upstreams, upstreamTimeoutMs })
+
+  return app
+}
+
+export type Gateway = Awaited<ReturnType<typeof buildGateway>>

@@ -1,0 +1,101 @@
+import replyFrom from '@fastify/reply-from'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
+import { requestIdHeader } from '../logging.js'
+import { BadUpstream, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
+import type { Upstreams } from './upstreams.js'
+
+export interface ProxyOptions {
+  /** URL prefix → module that serves it. */
+  prefixes: Map<string, string>
+  upstreams: Upstreams
+  /** Longest wait for an instance's response headers, and between two chunks of its body. */
+  upstreamTimeoutMs: number
+}
+
+const methods: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']
+// RFC 9110 §9.2.2: an idempotent request may be sent again after a connection failure.
+const idempotent = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PUT'])
+
+// Failures that say the instance could not be talked to at all; another instance may do better.
+const connectionFailures = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'
+])
+const timeouts = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
+// Meaningful for one connection only (RFC 9110 §7.6.1), plus `expect`, which undici refuses to send.
+const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect']
+
+function endToEnd<H extends IncomingHttpHeaders> (headers: H): H {
+  const listed = typeof headers.connection === 'string' ? headers.connection.toLowerCase().split(',').map((name) => name.trim()) : []
+  const kept = { ...headers }
+  for (const name of [...hopByHop, ...listed]) delete kept[name]
+  return kept
+}
+
+function forwardedHeaders (request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const forwardedFor = headers['x-forwarded-for']
+  return {
+    ...endToEnd(headers),
+    [requestIdHeader]: request.id,
+    'x-forwarded-for': forwardedFor ? `${forwardedFor}, ${request.ip}` : request.ip,
+    'x-forwarded-host': headers['x-forwarded-host'] ?? request.headers.host,
+    'x-forwarded-proto': headers['x-forwarded-proto'] ?? request.protocol
+  }
+}
+
+function hasBody (request: FastifyRequest): boolean {
+  const length = request.headers['content-length']
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
+function failureCode (error: Error): string | undefined {
+  return ((error as { cause?: Error }).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code
+}
+
+// Each module prefix goes to one instance of the module. Bodies are relayed as raw streams,
+// never parsed here, so the service validates exactly what the client sent.
+export default async function proxy (app: FastifyInstance, { prefixes, upstreams, upstreamTimeoutMs }: ProxyOptions) {
+  await app.register(replyFrom, {
+    undici: upstreams.agent,
+    disableRequestLogging: true
+  })
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_request, payload, done) => { done(null, payload) })
+
+  function relay (reply: FastifyReply, module: string, instances: string[]): void {
+    const [instance, ...others] = instances
+    const { request } = reply
+    reply.from(`${instance}${request.url}`, {
+      timeout: upstreamTimeoutMs,
+      // The upstream's own answers, 503 included, are relayed as they are, never retried here.
+      retryDelay: () => null,
+      rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, headers as IncomingHttpHeaders),
+      rewriteHeaders: (headers) => endToEnd(headers as IncomingHttpHeaders),
+      onError: (_reply, { error }) => {
+        const code = failureCode(error)
+        request.log.warn({ module, instance, code }, 'upstream failed')
+        if (code !== undefined && connectionFailures.has(code)) {
+          if (others.length > 0) return relay(reply, module, others)
+          return void reply.send(new UpstreamUnavailable(module, { cause: error }))
+        }
+        if (code !== undefined && timeouts.has(code)) return void reply.send(new UpstreamTimeout(module, upstreamTimeoutMs, { cause: error }))
+        reply.send(new BadUpstream(module, { cause: error }))
+      }
+    })
+  }
+
+  for (const [prefix, module] of prefixes) {
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const instances = await upstreams.order(module)
+      if (instances.length === 0) throw new NoUpstream(module)
+      // A second instance is tried once, and only when sending the request again is safe.
+      const retry = idempotent.has(request.method) && !hasBody(request)
+      relay(reply, module, instances.slice(0, retry ? 2 : 1))
+      return reply
+    }
+    app.route({ method: methods, url: prefix, schema: { hide: true }, handler })
+    app.route({ method: methods, url: `${prefix}/*`, schema: { hide: true }, handler })
+  }
+}

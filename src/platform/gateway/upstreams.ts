@@ -1,0 +1,43 @@
+import { Agent } from 'undici'
+import type { Resolver } from '../discovery/discovery.js'
+
+export interface UpstreamOptions {
+  /** Longest wait for a TCP connection to an instance. */
+  connectTimeoutMs: number
+}
+
+export type Upstreams = ReturnType<typeof createUpstreams>
+
+// How the gateway reaches module instances: found by discovery on every call (instances
+// come and go at run time; caching is the resolver's business), taken in round-robin
+// turns, over one keep-alive pool per instance.
+export function createUpstreams (resolver: Resolver, { connectTimeoutMs }: UpstreamOptions) {
+  const agent = new Agent({ connect: { timeout: connectTimeoutMs } })
+  const turns = new Map<string, number>()
+
+  return {
+    agent,
+
+    /** Every known instance of the module, starting with the one whose turn it is. */
+    async order (module: string): Promise<string[]> {
+      // Sorted, so the turns hold even if the resolver lists instances in a different order each time.
+      const instances = [...await resolver.instances(module)].sort()
+      if (instances.length === 0) return []
+      const turn = turns.get(module) ?? 0
+      turns.set(module, turn + 1)
+      const start = turn % instances.length
+      return [...instances.slice(start), ...instances.slice(0, start)]
+    },
+
+    async getJson (instance: string, path: string, timeoutMs: number): Promise<unknown> {
+      const { statusCode, body } = await agent.request({ origin: instance, path, method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+      if (statusCode !== 200) {
+        await body.dump()
+        throw new Error(`GET ${instance}${path} answered ${statusCode}`)
+      }
+      return body.json()
+    },
+
+    async close () { await agent.close() }
+  }
+}

@@ -1,0 +1,90 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { tempDir } from '../helpers/app.js'
+import { startProcess } from '../helpers/process.js'
+import { startRedis } from '../helpers/redis.js'
+import { startSplit } from './topologies.js'
+
+const callTimeoutMs = 400
+const breaker = { CALL_TIMEOUT_MS: String(callTimeoutMs), BREAKER_VOLUME_THRESHOLD: '3', BREAKER_ERROR_THRESHOLD: '50', BREAKER_RESET_MS: '1500' }
+
+async function timed (url: string, init?: RequestInit) {
+  const started = performance.now()
+  const res = await fetch(url, init)
+  const body: any = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text()
+  return { status: res.status, body, ms: performance.now() - started }
+}
+
+async function usersAndOrders (t: Parameters<typeof startProcess>[0]) {
+  const dataDir = tempDir(t)
+  const users = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: dataDir })
+  const orders = await startProcess(t, 'server', { MODULES: 'orders', DATA_DIR: dataDir, SERVICE_USERS_URL: users.url, ...breaker })
+  const user = await (await fetch(`${users.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }) })).json() as { id: number }
+  const order = await (await fetch(`${orders.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: user.id, items: [{ sku: 'A', qty: 1 }] }) })).json() as { id: number }
+  return { users, orders, order }
+}
+
+t.test('users killed: order reads degrade within the timeout, order writes answer 503', async (t) => {
+  const { users, orders, order } = await usersAndOrders(t)
+  users.child.kill('SIGKILL')
+  await users.exited
+
+  for (let i = 0; i < 5; i++) {
+    const read = await timed(`${orders.url}/orders/${order.id}`)
+    t.equal(read.status, 200)
+    t.match(read.body, { id: order.id, user: null, degraded: true })
+    t.ok(read.ms < callTimeoutMs + 200, `read ${i} answered in ${read.ms.toFixed(0)} ms`)
+  }
+  const write = await timed(`${orders.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 1, items: [{ sku: 'A', qty: 1 }] }) })
+  t.equal(write.status, 503)
+  t.match(write.body, { code: 'CLV_DEPENDENCY_UNAVAILABLE', detail: /^users is unavailable/ })
+})
+
+t.test('users frozen: calls time out, the breaker opens and fails fast, then closes after SIGCONT', async (t) => {
+  const { users, orders, order } = await usersAndOrders(t)
+  users.child.kill('SIGSTOP')
+  t.teardown(() => { users.child.kill('SIGCONT') })
+
+  const first = await timed(`${orders.url}/orders/${order.id}`)
+  t.match(first.body, { user: null, degraded: true })
+  t.ok(first.ms >= callTimeoutMs - 20, `the first call waited for the timeout (${first.ms.toFixed(0)} ms)`)
+
+  let fast
+  for (let i = 0; i < 10 && !fast; i++) {
+    const read = await timed(`${orders.url}/orders/${order.id}`)
+    t.match(read.body, { degraded: true })
+    if (read.ms < 50) fast = read
+  }
+  t.ok(fast, 'once the breaker opened, calls failed fast')
+  t.ok(orders.logs.some((line) => line.target === 'users' && line.breaker === 'open'), 'the breaker opening was logged')
+
+  users.child.kill('SIGCONT')
+  let recovered
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline && !recovered;) {
+    const read = await timed(`${orders.url}/orders/${order.id}`)
+    if (read.body.degraded === false) recovered = read
+    else await sleep(100)
+  }
+  t.match(recovered?.body, { user: { name: 'Ada' }, degraded: false }, 'reads are whole again after SIGCONT')
+  t.ok(orders.logs.some((line) => line.target === 'users' && line.breaker === 'closed'), 'the breaker closing was logged')
+})
+
+t.test('one of two users instances killed: requests keep succeeding', async (t) => {
+  const redis = await startRedis(t)
+  const { gateway, services } = await startSplit(t, { redis: { url: redis.url, prefix: `cleave-test-${randomUUID()}:` }, instances: { users: 2 } })
+  const post = (path: string, body: unknown) => fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((res) => res.json() as Promise<{ id: number }>)
+  const user = await post('/users', { name: 'Ada', email: 'ada@example.com' })
+  const order = await post('/orders', { userId: user.id, items: [{ sku: 'A', qty: 1 }] })
+
+  services.users[0].child.kill('SIGKILL')
+  await services.users[0].exited
+  const failures: string[] = []
+  for (let i = 0; i < 40; i++) {
+    const direct = await fetch(`${gateway.url}/users/${user.id}`)
+    if (direct.status !== 200) failures.push(`GET /users/${user.id} → ${direct.status}`)
+    const viaClient = await fetch(`${gateway.url}/orders/${order.id}`).then((res) => res.json() as Promise<{ degraded?: boolean }>)
+    if (viaClient.degraded !== false) failures.push(`GET /orders/${order.id} degraded`)
+  }
+  t.same(failures, [], 'every request succeeded')
+})

@@ -1,0 +1,14 @@
+import t from 'tap'
+import { apiSuite } from './api-suite.js'
+import { startSplit } from './topologies.js'
+
+t.test('one process per module behind the gateway, static discovery', async (t) => {
+  const { gateway, services } = await startSplit(t)
+  await apiSuite(t, gateway.url)
+
+  // The suite passed through the gateway; these prove the calls really crossed processes.
+  t.ok(services.hello[0].logs.some((line) => line.route === '/service' && line.status === 200), 'hello served /service')
+  const orderRequest = services.orders[0].logs.find((line) => line.reqId === 'suite-order')
+  t.ok(orderRequest, 'orders logged the request with the caller\'s id')
+  t.ok(services.users[0].logs.some((line) => line.reqId === 'suite-order' && line.route === '/users/:id'), 'users saw the same request id on the cross-module call')
+})

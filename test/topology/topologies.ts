@@ -1,0 +1,36 @@
+import type { Test } from 'tap'
+import { serviceUrlKey } from '../../src/platform/config.js'
+import { tempDir } from '../helpers/app.js'
+import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'
+
+export const serviceModules = ['hello', 'orders', 'proxy', 'users']
+
+export async function startMonolith (t: Test, env: Record<string, string> = {}) {
+  return startProcess(t, 'server', { DATA_DIR: tempDir(t), LOG_LEVEL: 'warn', MODULES: 'all', ...env })
+}
+
+export interface Split {
+  gateway: RunningProcess
+  services: Record<string, RunningProcess[]>
+}
+
+// One process per module plus the gateway, on loopback ports. Static discovery gives every
+// process every module's URL(s); Redis discovery gives them the Redis and nothing else.
+export async function startSplit (t: Test, options: { redis?: { url: string, prefix: string }, instances?: Record<string, number>, env?: Record<string, string> } = {}): Promise<Split> {
+  const dataDir = tempDir(t)
+  const ports: Record<string, string[]> = {}
+  for (const module of serviceModules) {
+    ports[module] = await Promise.all(Array.from({ length: options.instances?.[module] ?? 1 }, async () => String(await freePort())))
+  }
+  const discovery: Record<string, string> = options.redis
+    ? { DISCOVERY: 'redis', REDIS_URL: options.redis.url, REDIS_PREFIX: options.redis.prefix, DISCOVERY_TTL_MS: '1500' }
+    : Object.fromEntries(serviceModules.map((module) => [serviceUrlKey(module), ports[module].map((port) => `http://127.0.0.1:${port}`).join(',')]))
+  const common = { DATA_DIR: dataDir, LOG_LEVEL: 'info', ...discovery, ...options.env }
+
+  const services: Record<string, RunningProcess[]> = {}
+  await Promise.all(serviceModules.map(async (module) => {
+    services[module] = await Promise.all(ports[module].map((port) => startProcess(t, 'server', { ...common, MODULES: module, PORT: port })))
+  }))
+  const gateway = await startProcess(t, 'gateway', { ...common, MODULES: 'all' })
+  return { gateway, services }
+}
