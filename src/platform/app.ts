@@ -11,6 +11,7 @@ import databases from './databases.js'
 import openapi from './openapi.js'
 import discovery from './discovery/index.js'
 import clients from './clients/index.js'
+import events from './events/index.js'
 import shutdown from './shutdown.js'
 import { buildValidator } from './validation.js'
 
@@ -40,6 +41,7 @@ export async function buildApp (config: Config, { modules = config.modules }: Bu
   await app.register(databases)
   await app.register(discovery)
   await app.register(clients)
+  await app.register(events, { modules })
 
   // Layer 2: the selected business modules, each an encapsulated plugin.
   await app.register(autoload, {

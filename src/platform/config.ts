@@ -28,7 +28,12 @@ export const ConfigSchema = Type.Object({
   CALL_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2, description: 'extra attempts for idempotent calls on connection errors or 502/503/504' }),
   BREAKER_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'percentage of failed calls that opens a breaker' }),
   BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, default: 5, description: 'calls in the window before a breaker may open' }),
-  BREAKER_RESET_MS: Type.Integer({ minimum: 1, default: 5000, description: 'how long an open breaker waits before trying again' })
+  BREAKER_RESET_MS: Type.Integer({ minimum: 1, default: 5000, description: 'how long an open breaker waits before trying again' }),
+  WORKERS: Type.Boolean({ default: true, description: 'run the event handlers of MODULES in this process' }),
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'tries of an event handler before its job is failed' }),
+  JOB_BACKOFF_MS: Type.Integer({ minimum: 1, default: 500, description: 'first retry delay; doubles each attempt' }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'jobs a worker runs at once per queue' }),
+  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' })
 })
 
 export type Config = StaticDecode<typeof ConfigSchema> & {

@@ -23,15 +23,24 @@ export interface RouteDefinition {
 
 export type ErrorConstructor = new (...args: any[]) => FastifyError
 
-export interface Contract<Routes extends Record<string, RouteDefinition> = Record<string, RouteDefinition>> {
+export interface EventDeclarations {
+  /** Events this module publishes, each with its payload schema. */
+  publishes?: Record<string, TSchema>
+  /** Events (published by any module) this module handles. */
+  subscribes?: readonly string[]
+}
+
+export interface Contract<Routes extends Record<string, RouteDefinition> = Record<string, RouteDefinition>, Events extends EventDeclarations = EventDeclarations> {
   module: string
   routes: Routes
   errors: Record<string, ErrorConstructor>
+  /** Declared here, not at run time, so a publisher knows its subscribers in every topology. */
+  events?: Events
 }
 
 const contractBrand = Symbol.for('cleave.contract')
 
-export function defineContract<const Routes extends Record<string, RouteDefinition>> (contract: Contract<Routes>): Contract<Routes> {
+export function defineContract<const Routes extends Record<string, RouteDefinition>, const Events extends EventDeclarations = EventDeclarations> (contract: Contract<Routes, Events>): Contract<Routes, Events> {
   return Object.defineProperty(contract, contractBrand, { value: true })
 }
 

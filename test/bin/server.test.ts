@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { connect } from 'node:net'
 import { once } from 'node:events'
 import { join } from 'node:path'
+import { availableModules } from '../../src/platform/module-catalog.js'
 import { tempDir } from '../helpers/app.js'
 import { runToEnd, startProcess } from '../helpers/process.js'
 
@@ -35,7 +36,7 @@ t.test('MODULES=all (the default) serves every module', async (t) => {
   t.equal(hello.status, 200)
   t.equal(await hello.text(), 'Hello, Microservice!')
   t.equal((await fetch(`${server.url}/users/7`)).status, 404)
-  t.match(server.logs[0], { service: 'cleave:hello+orders+proxy+users' })
+  t.match(server.logs[0], { service: `cleave:${availableModules().join('+')}` })
 })
 
 t.test('LOG_LEVEL=warn writes no per-request line', async (t) => {

@@ -19,6 +19,8 @@ export type NewOrder = Static<typeof NewOrder>
 export const Order = Type.Object({ id: Id, userId: Id, items: Type.Array(Item), createdAt: Type.String({ format: 'date-time' }) })
 export type Order = Static<typeof Order>
 
+export const OrderPlaced = Type.Object({ id: Id, userId: Id, items: Type.Array(Item) })
+
 export const OrderView = Type.Composite([Order, Type.Object({
   user: Type.Union([Type.Object({ name: Type.String(), email: Type.String() }), Type.Null()], { description: 'null when the user is gone or users is unavailable' }),
   degraded: Type.Boolean({ description: 'true when users could not be asked and user is missing for that reason' })
@@ -59,9 +61,14 @@ export const ordersContract = defineContract({
       schema: { summary: 'Orders in id order, optionally of one user', querystring: ListOrdersQuery, response: { 200: Type.Array(Order) } }
     }
   },
-  errors: { OrderNotFound, UnknownUser }
+  errors: { OrderNotFound, UnknownUser },
+  events: { publishes: { 'order.placed': OrderPlaced } }
 })
 
 declare module '../../platform/clients/index.js' {
   interface ModuleContracts { orders: typeof ordersContract }
+}
+
+declare module '../../platform/events/event.js' {
+  interface EventSchemas { 'order.placed': typeof OrderPlaced }
 }

@@ -6,5 +6,5 @@ import { createOrderStore } from './store.js'
 
 export default async function orders (app: FastifyInstance) {
   const store = createOrderStore(app.databases.open(ordersContract.module))
-  mountOperations(app, ordersContract, createOrderOperations(store, app.clients.users))
+  mountOperations(app, ordersContract, createOrderOperations(store, app.clients.users, app.events))
 }

@@ -1,10 +1,11 @@
 import type { Clients } from '../../platform/clients/index.js'
 import type { Operations } from '../../platform/contract.js'
+import type { Events } from '../../platform/events/index.js'
 import { UserNotFound } from '../users/contract.js'
 import { OrderNotFound, UnknownUser, ordersContract } from './contract.js'
 import type { OrderStore } from './store.js'
 
-export function createOrderOperations (store: OrderStore, users: Clients['users']): Operations<typeof ordersContract> {
+export function createOrderOperations (store: OrderStore, users: Clients['users'], events: Events): Operations<typeof ordersContract> {
   return {
     async placeOrder ({ body }, context) {
       try {
@@ -13,7 +14,11 @@ export function createOrderOperations (store: OrderStore, users: Clients['users'
         if (error instanceof UserNotFound) throw new UnknownUser(body.userId)
         throw error
       }
-      return store.insert(body)
+      return store.atomically(() => {
+        const order = store.insert(body)
+        events.publish('order.placed', { id: order.id, userId: order.userId, items: order.items })
+        return order
+      })
     },
 
     async getOrder ({ params }, context) {

@@ -3,6 +3,8 @@ import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlit
 import type { Db } from '../../platform/sqlite.js'
 import type { NewOrder, Order } from './contract.js'
 
+export { outbox } from '../../platform/events/tables.js'
+
 export const orders = sqliteTable('orders', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   // A user lives in another module's database: no foreign key, by design.
@@ -30,6 +32,11 @@ export function createOrderStore (db: Db) {
   }
 
   return {
+    /** Runs writes (and the events they publish) in one transaction. */
+    atomically<T> (work: () => T): T {
+      return db.transaction(work)
+    },
+
     insert (order: NewOrder): Order {
       return db.transaction((tx) => {
         const row = tx.insert(orders).values({ userId: order.userId, createdAt: new Date().toISOString() }).returning().get()

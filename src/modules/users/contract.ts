@@ -30,6 +30,9 @@ export const ListUsersQuery = Type.Object({
   cursor: Type.Integer({ minimum: 0, default: 0, description: 'id of the last user of the previous page' })
 })
 
+export const UserCreated = Type.Object({ id: Type.Integer({ minimum: 1 }), name: Type.String(), email: Type.String() })
+export const UserDeleted = Type.Object({ id: Type.Integer({ minimum: 1 }) })
+
 const notFound = problemResponse('No user has this id')
 const emailTaken = problemResponse('Another user has this email')
 
@@ -67,9 +70,14 @@ export const usersContract = defineContract({
       schema: { summary: 'Remove a user', params: UserId, response: { 204: Type.Null({ description: 'Removed' }), 404: notFound } }
     }
   },
-  errors: { UserNotFound, EmailTaken }
+  errors: { UserNotFound, EmailTaken },
+  events: { publishes: { 'user.created': UserCreated, 'user.deleted': UserDeleted } }
 })
 
 declare module '../../platform/clients/index.js' {
   interface ModuleContracts { users: typeof usersContract }
+}
+
+declare module '../../platform/events/event.js' {
+  interface EventSchemas { 'user.created': typeof UserCreated, 'user.deleted': typeof UserDeleted }
 }

@@ -6,5 +6,5 @@ import { createUserStore } from './store.js'
 
 export default async function users (app: FastifyInstance) {
   const store = createUserStore(app.databases.open(usersContract.module))
-  mountOperations(app, usersContract, createUserOperations(store))
+  mountOperations(app, usersContract, createUserOperations(store, app.events))
 }

@@ -1,4 +1,5 @@
 import type { Operations } from '../../platform/contract.js'
+import type { Events } from '../../platform/events/index.js'
 import { EmailTaken, UserNotFound, usersContract } from './contract.js'
 import { DuplicateEmail, type UserStore } from './store.js'
 
@@ -16,12 +17,19 @@ function guardEmail<T> (email: string | undefined, write: () => T): T {
   }
 }
 
-export function createUserOperations (store: UserStore): Operations<typeof usersContract> {
+export function createUserOperations (store: UserStore, events: Events): Operations<typeof usersContract> {
   return {
     listUsers: async ({ query }) => store.list(query.cursor, query.limit),
     getUser: async ({ params }) => found(store.findById(params.id), params.id),
-    createUser: async ({ body }) => guardEmail(body.email, () => store.insert(body)),
+    createUser: async ({ body }) => guardEmail(body.email, () => store.atomically(() => {
+      const user = store.insert(body)
+      events.publish('user.created', { id: user.id, name: user.name, email: user.email })
+      return user
+    })),
     updateUser: async ({ params, body }) => found(guardEmail(body.email, () => store.update(params.id, body)), params.id),
-    deleteUser: async ({ params }) => { found(store.remove(params.id) || undefined, params.id) }
+    deleteUser: async ({ params }) => store.atomically(() => {
+      found(store.remove(params.id) || undefined, params.id)
+      events.publish('user.deleted', { id: params.id })
+    })
   }
 }

@@ -13,6 +13,8 @@ export const users = sqliteTable('users', {
   uniqueIndex('users_email_lower_unique').on(sql`lower(${table.email})`)
 ])
 
+export { outbox } from '../../platform/events/tables.js'
+
 export class DuplicateEmail extends Error {}
 
 function isUniqueViolation (error: unknown): boolean {
@@ -32,6 +34,11 @@ export function createUserStore (db: Db) {
     .orderBy(users.id).limit(sql.placeholder('limit')).prepare()
 
   return {
+    /** Runs writes (and the events they publish) in one transaction. */
+    atomically<T> (work: () => T): T {
+      return db.transaction(work)
+    },
+
     findById (id: number): User | undefined {
       return byId.get({ id })
     },

@@ -1,0 +1,37 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { defineContract } from '../../platform/contract.js'
+
+export const Notification = Type.Object({
+  id: Type.Integer({ minimum: 1 }),
+  userId: Type.Integer({ minimum: 1 }),
+  kind: Type.Union([Type.Literal('welcome'), Type.Literal('order-confirmation')]),
+  message: Type.String(),
+  eventId: Type.String({ description: 'the event that caused it' }),
+  createdAt: Type.String({ format: 'date-time' })
+})
+export type Notification = Static<typeof Notification>
+
+export const notificationsContract = defineContract({
+  module: 'notifications',
+  routes: {
+    listNotifications: {
+      method: 'GET',
+      url: '/notifications',
+      schema: {
+        summary: 'Messages sent to users (welcome, order confirmations), in id order',
+        querystring: Type.Object({
+          userId: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+          limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+          cursor: Type.Integer({ minimum: 0, default: 0, description: 'id of the last notification of the previous page' })
+        }),
+        response: { 200: Type.Array(Notification) }
+      }
+    }
+  },
+  errors: {},
+  events: { subscribes: ['user.created', 'order.placed'] }
+})
+
+declare module '../../platform/clients/index.js' {
+  interface ModuleContracts { notifications: typeof notificationsContract }
+}

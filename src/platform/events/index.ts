@@ -1,0 +1,95 @@
+import fp from 'fastify-plugin'
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { Queue } from 'bullmq'
+import type { Contract } from '../contract.js'
+import { loadContracts } from '../contracts.js'
+import { compileResponseCheck } from '../clients/input-validator.js'
+import { buildEventCatalog } from './catalog.js'
+import type { EventHandlers, EventName, EventPayload } from './event.js'
+import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
+import { createLocalEventTransport } from './local-transport.js'
+import { createRedisEventTransport } from './redis-transport.js'
+import { createRelay, type Relay } from './relay.js'
+import { outbox } from './tables.js'
+
+export interface Events {
+  /**
+   * Records an event in the publishing module's outbox. Synchronous on purpose: call it inside
+   * the module's db.transaction() and the event exists exactly when the change it announces does.
+   */
+  publish<E extends EventName> (name: E, payload: EventPayload<E>): string
+  /** The module's handlers, one for each event its contract subscribes to. */
+  handle<C extends Contract> (contract: C, handlers: EventHandlers<EventName & NonNullable<NonNullable<C['events']>['subscribes']>[number]>): void
+  /** The BullMQ queues of every subscribing module (empty without Redis). */
+  queues (): Queue[]
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { events: Events }
+}
+
+async function events (app: FastifyInstance, { modules }: { modules: string[] }) {
+  const { config } = app
+  const catalog = buildEventCatalog((await loadContracts()).values())
+  const checks = new Map<string, ReturnType<typeof compileResponseCheck>>()
+  const runners = new Map<string, HandlerRunner>()
+  const relays = new Map<string, Relay>()
+  const prefix = config.REDIS_PREFIX.replace(/:+$/, '') || 'cleave'
+  const redis = config.REDIS_URL
+    ? createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY }, catalog, app.log)
+    : undefined
+  const deliver = redis?.deliver ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log }).deliver
+
+  function relayOf (module: string): Relay {
+    let relay = relays.get(module)
+    if (!relay) {
+      relay = createRelay({ module, db: app.databases.open(module), deliver, intervalMs: config.RELAY_INTERVAL_MS, log: app.log })
+      relays.set(module, relay)
+    }
+    return relay
+  }
+
+  app.decorate('events', {
+    publish (name, payload) {
+      const module = catalog.publisher(name)
+      if (!modules.includes(module)) throw new Error(`${name} is published by ${module}, which is not mounted here`)
+      let check = checks.get(name)
+      if (!check) checks.set(name, check = compileResponseCheck(catalog.schema(name)))
+      if (!check(payload)) throw new Error(`${name} payload fails its schema: ${JSON.stringify(check.errors)}`)
+      const id = randomUUID()
+      app.databases.open(module).insert(outbox).values({ id, name, payload: JSON.stringify(payload), createdAt: Date.now() }).run()
+      // After the caller's transaction has committed, not inside it.
+      const relay = relayOf(module)
+      setImmediate(relay.wake)
+      return id
+    },
+
+    handle (contract, handlers) {
+      const declared = contract.events?.subscribes ?? []
+      const given = Object.keys(handlers)
+      const missing = declared.filter((name) => !given.includes(name))
+      const undeclared = given.filter((name) => !declared.includes(name))
+      if (missing.length || undeclared.length) throw new Error(`${contract.module}: handlers must match the contract's subscribes (missing: ${missing.join(', ') || '-'}; not declared: ${undeclared.join(', ') || '-'})`)
+      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log }))
+    },
+
+    queues: () => redis?.queues() ?? []
+  } satisfies Events)
+
+  if (redis) app.health.addCheck('redis', () => redis.ping())
+  else app.log.info('REDIS_URL is not set: events are dispatched in-process, and jobs are not shared across processes')
+
+  app.addHook('onReady', async () => {
+    // Publishers mounted here start relaying what an earlier run left pending.
+    for (const module of modules.filter((name) => catalog.publishingModules.includes(name))) relayOf(module)
+    if (redis && config.WORKERS) redis.startWorkers([...runners.values()])
+  })
+
+  app.addHook('onClose', async () => {
+    await Promise.all([...relays.values()].map((relay) => relay.stop()))
+    await redis?.close()
+  })
+}
+
+export default fp(events, { name: 'events', dependencies: ['config', 'databases', 'health'] })

@@ -1,0 +1,38 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyBaseLogger } from 'fastify'
+import type { EventCatalog } from './catalog.js'
+import type { EventEnvelope } from './event.js'
+import type { HandlerRunner } from './handler-runner.js'
+
+// Without Redis, the same outbox is handed to the subscribers mounted in this process, with
+// the same retries and backoff. A subscriber in another process cannot be reached this way.
+export function createLocalEventTransport (options: { catalog: EventCatalog, runners: Map<string, HandlerRunner>, attempts: number, backoffMs: number, log: FastifyBaseLogger }) {
+  const { catalog, runners, attempts, backoffMs, log } = options
+  const unreachable = new Set<string>()
+
+  async function handle (runner: HandlerRunner, event: EventEnvelope) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runner.run(event, attempt)
+        return
+      } catch (error) {
+        const final = attempt >= attempts || (error as { unrecoverable?: boolean }).unrecoverable
+        log[final ? 'error' : 'warn']({ module: runner.module, event: event.name, eventId: event.id, attempt, err: (error as Error).message }, final ? 'event handler failed for good' : 'event handler failed')
+        if (final) return
+        await sleep(backoffMs * 2 ** (attempt - 1))
+      }
+    }
+  }
+
+  return {
+    async deliver (events: EventEnvelope[]) {
+      await Promise.all(events.flatMap((event) => catalog.subscribers(event.name).map((module) => {
+        const runner = runners.get(module)
+        if (runner) return handle(runner, event)
+        if (!unreachable.has(module)) log.warn({ module, event: event.name }, `events for ${module} are not delivered: it runs in another process and REDIS_URL is not set`)
+        unreachable.add(module)
+        return undefined
+      })))
+    }
+  }
+}

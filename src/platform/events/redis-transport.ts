@@ -1,0 +1,102 @@
+import { Queue, UnrecoverableError, Worker, type JobsOptions } from 'bullmq'
+import { Redis } from 'ioredis'
+import type { FastifyBaseLogger } from 'fastify'
+import type { EventCatalog } from './catalog.js'
+import type { EventEnvelope } from './event.js'
+import type { HandlerRunner } from './handler-runner.js'
+
+export interface QueueSettings {
+  redisUrl: string
+  /** BullMQ key prefix, e.g. "cleave" for keys cleave:events-users:… */
+  prefix: string
+  attempts: number
+  backoffMs: number
+  concurrency: number
+}
+
+export function queueName (module: string): string {
+  return `events-${module}`
+}
+
+export interface RedisEventTransport {
+  deliver (events: EventEnvelope[]): Promise<void>
+  startWorkers (runners: HandlerRunner[]): void
+  queues (): Queue[]
+  ping (): Promise<void>
+  close (): Promise<void>
+}
+
+// One queue per subscribing module; the event id is the job id, so a resent event collapses
+// into the job already there. Producers fail fast while Redis is down (the outbox keeps the
+// event); workers wait for it (BullMQ's advice: maxRetriesPerRequest null).
+export function createRedisEventTransport (settings: QueueSettings, catalog: EventCatalog, log: FastifyBaseLogger): RedisEventTransport {
+  const producer = new Redis(settings.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true })
+  producer.on('error', (err) => log.debug({ err }, 'events: redis producer connection error'))
+  const connected = producer.connect().catch(() => {})
+  const queues = new Map<string, Queue>()
+  const workers: Array<{ worker: Worker, connection: Redis }> = []
+  const jobOptions: JobsOptions = {
+    attempts: settings.attempts,
+    backoff: { type: 'exponential', delay: settings.backoffMs },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 }
+  }
+
+  function queueOf (module: string): Queue {
+    let queue = queues.get(module)
+    if (!queue) {
+      queue = new Queue(queueName(module), { connection: producer, prefix: settings.prefix })
+      queue.on('error', (err) => log.debug({ err, module }, 'events: queue error'))
+      queues.set(module, queue)
+    }
+    return queue
+  }
+
+  return {
+    async deliver (events) {
+      await connected
+      const bySubscriber = new Map<string, EventEnvelope[]>()
+      for (const event of events) {
+        for (const module of catalog.subscribers(event.name)) bySubscriber.set(module, [...(bySubscriber.get(module) ?? []), event])
+      }
+      await Promise.all([...bySubscriber].map(([module, batch]) => queueOf(module).addBulk(
+        batch.map((event) => ({ name: event.name, data: event, opts: { ...jobOptions, jobId: event.id } }))
+      )))
+    },
+
+    startWorkers (runners) {
+      for (const runner of runners) {
+        const connection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null })
+        connection.on('error', (err) => log.debug({ err }, 'events: redis worker connection error'))
+        const worker = new Worker<EventEnvelope>(queueName(runner.module), async (job) => {
+          try {
+            await runner.run(job.data, job.attemptsMade + 1)
+          } catch (error) {
+            if ((error as { unrecoverable?: boolean }).unrecoverable) throw new UnrecoverableError((error as Error).message)
+            throw error
+          }
+        }, { connection, prefix: settings.prefix, concurrency: settings.concurrency })
+        worker.on('failed', (job, err) => log.warn({ module: runner.module, event: job?.name, eventId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'event handler failed'))
+        worker.on('error', (err) => log.debug({ err, module: runner.module }, 'events: worker error'))
+        workers.push({ worker, connection })
+      }
+    },
+
+    queues: () => catalog.subscribingModules.map(queueOf),
+
+    async ping () {
+      await connected
+      await producer.ping()
+    },
+
+    // Workers first: close() waits for the jobs they are running.
+    async close () {
+      await Promise.all(workers.map(async ({ worker, connection }) => {
+        await worker.close()
+        await connection.quit().catch(() => connection.disconnect())
+      }))
+      await Promise.all([...queues.values()].map((queue) => queue.close()))
+      await producer.quit().catch(() => producer.disconnect())
+    }
+  }
+}
