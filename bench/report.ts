@@ -1,11 +1,15 @@
-export interface Run { server: string, round: number, reqPerSec: number, p50: number, p99: number }
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
 
-export interface Row {
-  server: string
-  runs: number
-  reqPerSec: number
-  p50: number
-  p99: number
+/** Latencies in milliseconds, measured to the microsecond. */
+export interface Measurement { reqPerSec: number, p50: number, p99: number }
+
+export interface Run extends Measurement { server: string, round: number, connections?: number }
+
+export interface Summary extends Measurement { server: string, connections?: number, runs: number }
+
+export interface Row extends Summary {
   ratio?: number
   target?: number
   verdict?: 'PASS' | 'MISS'
@@ -18,18 +22,25 @@ export function median (values: number[]): number {
 }
 
 // Medians, not means: on a noisy 2-core machine one disturbed run should not move the result.
+// One summary per server and connection count, in the order they were first run.
+export function medians (runs: Run[]): Summary[] {
+  const groups = new Map<string, Run[]>()
+  for (const run of runs) {
+    const key = `${run.server}\0${run.connections ?? ''}`
+    groups.set(key, [...groups.get(key) ?? [], run])
+  }
+  return [...groups.values()].map((mine) => ({
+    server: mine[0].server,
+    ...(mine[0].connections === undefined ? {} : { connections: mine[0].connections }),
+    runs: mine.length,
+    reqPerSec: median(mine.map((run) => run.reqPerSec)),
+    p50: median(mine.map((run) => run.p50)),
+    p99: median(mine.map((run) => run.p99))
+  }))
+}
+
 export function summarize (runs: Run[], baseline: string, targets: Record<string, number>): Row[] {
-  const servers = [...new Set(runs.map((run) => run.server))]
-  const rows = servers.map((server) => {
-    const mine = runs.filter((run) => run.server === server)
-    return {
-      server,
-      runs: mine.length,
-      reqPerSec: median(mine.map((run) => run.reqPerSec)),
-      p50: median(mine.map((run) => run.p50)),
-      p99: median(mine.map((run) => run.p99))
-    }
-  })
+  const rows = medians(runs)
   const bare = rows.find((row) => row.server === baseline)
   if (!bare) throw new Error(`no runs of the baseline "${baseline}"`)
   return rows.map((row): Row => {
@@ -40,23 +51,44 @@ export function summarize (runs: Run[], baseline: string, targets: Record<string
   })
 }
 
+export const requests = (value: number): string => Math.round(value).toLocaleString('en-US')
+export const milliseconds = (value: number, digits = 2): string => value.toFixed(digits)
+export const verdict = (pass: boolean): 'PASS' | 'MISS' => pass ? 'PASS' : 'MISS'
+
+/** A markdown table; `align` has one letter per column, l or r. */
+export function table (header: string[], rows: string[][], align: string): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`
+  const rule = [...align].map((side) => side === 'r' ? '---:' : '---')
+  return [line(header), `|${rule.join('|')}|`, ...rows.map(line)].join('\n')
+}
+
 export function markdownTable (rows: Row[]): string {
-  const lines = [
-    '| server | runs | req/s | p50 ms | p99 ms | full/bare | target | result |',
-    '|---|---:|---:|---:|---:|---:|---:|---|'
-  ]
-  for (const row of rows) {
-    const cells = [
+  return table(
+    ['server', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'full/bare', 'target', 'result'],
+    rows.map((row) => [
       row.server,
       String(row.runs),
-      Math.round(row.reqPerSec).toLocaleString('en-US'),
-      row.p50.toFixed(2),
-      row.p99.toFixed(2),
+      requests(row.reqPerSec),
+      milliseconds(row.p50),
+      milliseconds(row.p99),
       row.ratio === undefined ? '—' : `${row.ratio.toFixed(3)}×`,
       row.target === undefined ? '—' : `≥ ${row.target.toFixed(2)}×`,
       row.verdict ?? '—'
-    ]
-    lines.push(`| ${cells.join(' | ')} |`)
-  }
-  return lines.join('\n')
+    ]),
+    'lrrrrrrl'
+  )
+}
+
+export function machine () {
+  return { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: `${process.platform}-${process.arch}` }
+}
+
+/** Writes bench/results/<name> whole or not at all. */
+export function writeResults (name: string, results: unknown): string {
+  const dir = join(import.meta.dirname, 'results')
+  const file = join(dir, name)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`)
+  renameSync(`${file}.tmp`, file)
+  return file
 }

@@ -1,24 +1,15 @@
 // GET /users/:id on the full app (access log on, then off) against a bare Fastify + better-sqlite3 floor.
-import autocannon from 'autocannon'
-import type { EventEmitter } from 'node:events'
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createHistogram } from 'node:perf_hooks'
-import { markdownTable, summarize, type Run } from './report.js'
+import { load } from './load.js'
+import { machine, markdownTable, summarize, writeResults, type Run } from './report.js'
 import { startServer, stopServers, type Server } from './servers.js'
+import { positiveInteger } from './settings.js'
 
 const USERS = 1000
 const BASELINE = 'bare'
 const TARGETS = { 'full, LOG_LEVEL=info': 0.75, 'full, LOG_LEVEL=warn': 0.9 }
-
-function positiveInteger (key: string, fallback: number): number {
-  const raw = process.env[key]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${key}: expected a positive integer, got ${JSON.stringify(raw)}`)
-  return value
-}
 
 const settings = {
   duration: positiveInteger('BENCH_DURATION', 5),
@@ -49,32 +40,8 @@ async function assertSameAnswers (servers: Server[], ids: number[]): Promise<voi
   }
 }
 
-// autocannon's own latency histogram keeps whole milliseconds, which reads 0 ms at p50 here;
-// its response event carries the fractional time, recorded here in microseconds.
-async function load (server: Server, ids: number[], duration: number): Promise<Omit<Run, 'round'>> {
-  let next = 0
-  const latencies = createHistogram()
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance: EventEmitter = autocannon({
-      url: server.url,
-      connections: settings.connections,
-      duration,
-      requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/users/${ids[next++ % ids.length]}` }) }]
-    }, (error, result) => { if (error) reject(error); else resolve(result) })
-    // Typed without its first argument (the client) in @types/autocannon; autocannon 8 passes it.
-    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
-      latencies.record(Math.max(1, Math.round(ms * 1000)))
-    })
-  })
-  if (result.errors > 0 || result.non2xx > 0) {
-    throw new Error(`${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx responses`)
-  }
-  return {
-    server: server.name,
-    reqPerSec: result.requests.average,
-    p50: latencies.percentile(50) / 1000,
-    p99: latencies.percentile(99) / 1000
-  }
+function loadUsers (server: Server, ids: number[], duration: number) {
+  return load(server, { connections: settings.connections, duration, path: (n) => `/users/${ids[n % ids.length]}` })
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'cleave-bench-'))
@@ -103,31 +70,25 @@ try {
 
   for (const server of [bare, info, warn]) {
     console.error(`warming up ${server.name} for ${settings.warmup} s`)
-    await load(server, ids, settings.warmup)
+    await loadUsers(server, ids, settings.warmup)
   }
 
   // Interleaved so that drift in the machine's load falls on both sides of each ratio.
   const runs: Run[] = []
   for (let round = 1; round <= settings.rounds; round++) {
     for (const server of [bare, info, bare, warn]) {
-      const run = { round, ...await load(server, ids, settings.duration) }
+      const run = { round, server: server.name, ...await loadUsers(server, ids, settings.duration) }
       console.error(`round ${round}/${settings.rounds} ${server.name}: ${Math.round(run.reqPerSec)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms`)
       runs.push(run)
     }
   }
 
   const rows = summarize(runs, BASELINE, TARGETS)
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: `${process.platform}-${process.arch}` }
-  const results = { benchmark: 'GET /users/:id', date: new Date().toISOString(), machine, settings: { ...settings, users: USERS }, summary: rows, runs }
-
-  const resultsDir = join(import.meta.dirname, 'results')
-  const file = join(resultsDir, 'users-get.json')
-  mkdirSync(resultsDir, { recursive: true })
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`)
-  renameSync(`${file}.tmp`, file)
+  const host = machine()
+  writeResults('users-get.json', { benchmark: 'GET /users/:id', date: new Date().toISOString(), machine: host, settings: { ...settings, users: USERS }, summary: rows, runs })
 
   console.log(`GET /users/:id — ${settings.rounds} rounds × ${settings.duration} s, ${settings.connections} connections, ` +
-    `${machine.cpus} cores, Node ${machine.node}\n`)
+    `${host.cpus} cores, Node ${host.node}\n`)
   console.log(markdownTable(rows))
 } finally {
   await cleanUp()

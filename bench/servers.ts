@@ -6,16 +6,22 @@ import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
-export interface Server { name: string, url: string }
+export interface Server {
+  name: string
+  url: string
+  /** Where the server's stdout and stderr go. */
+  log: string
+}
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const running = new Set<ChildProcess>()
+const children = new WeakMap<Server, ChildProcess>()
 
 // Last resort when the bench dies without reaching its cleanup: never leave a server behind.
 process.once('exit', () => { for (const child of running) child.kill('SIGKILL') })
 
 // The port is chosen here because at LOG_LEVEL=warn the app never logs the one it got from PORT=0.
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const probe = createServer().listen(0, '127.0.0.1')
   await once(probe, 'listening')
   const { port } = probe.address() as AddressInfo
@@ -56,15 +62,26 @@ export async function startServer (name: string, script: string, env: Record<str
   child.once('exit', () => running.delete(child))
   const url = `http://127.0.0.1:${port}`
   await waitUntilListening(url, child, logFile)
-  return { name, url }
+  const server = { name, url, log: logFile }
+  children.set(server, child)
+  return server
+}
+
+async function stop (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Stops one server and waits until its process has exited, so its port is closed. */
+export async function stopServer (server: Server): Promise<void> {
+  const child = children.get(server)
+  if (child) await stop(child)
 }
 
 export async function stopServers (): Promise<void> {
-  await Promise.all([...running].map(async (child) => {
-    const exited = once(child, 'exit')
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-    await exited
-    clearTimeout(timer)
-  }))
+  await Promise.all([...running].map(stop))
 }

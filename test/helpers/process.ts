@@ -45,13 +45,13 @@ export async function startProcess (t: Test, bin: string, env: Record<string, st
   let stderr = ''
   child.stderr.on('data', (chunk) => { stderr += chunk })
   createInterface({ input: child.stdout }).on('line', (line) => { logs.push(JSON.parse(line)) })
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode} before listening:\n${stderr}`)
     const live = await fetch(`${url}/health/live`).then((res) => res.ok, () => false)
     if (live) return { url, child, logs, exited }
     await sleep(50)
   }
-  throw new Error(`${bin} did not answer on ${url} within 20 s:\n${stderr}`)
+  throw new Error(`${bin} did not answer on ${url} within 60 s:\n${stderr}`)
 }
 
 export async function runToEnd (bin: string, env: Record<string, string>) {

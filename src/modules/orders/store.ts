@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { Db } from '../../platform/sqlite.js'
 import type { NewOrder, Order } from './contract.js'
@@ -20,6 +20,10 @@ export const orderItems = sqliteTable('order_items', {
 }, (table) => [primaryKey({ columns: [table.orderId, table.position] })])
 
 export function createOrderStore (db: Db) {
+  const orderById = db.select().from(orders).where(eq(orders.id, sql.placeholder('id'))).prepare()
+  const itemsOfOrder = db.select({ sku: orderItems.sku, qty: orderItems.qty }).from(orderItems)
+    .where(eq(orderItems.orderId, sql.placeholder('id'))).orderBy(asc(orderItems.position)).prepare()
+
   function withItems (rows: Array<typeof orders.$inferSelect>): Order[] {
     if (rows.length === 0) return []
     const items = db.select().from(orderItems)
@@ -46,7 +50,8 @@ export function createOrderStore (db: Db) {
     },
 
     findById (id: number): Order | undefined {
-      return withItems(db.select().from(orders).where(eq(orders.id, id)).all())[0]
+      const row = orderById.get({ id })
+      return row && { ...row, items: itemsOfOrder.all({ id }) }
     },
 
     list (filter: { userId?: number, after: number, limit: number }): Order[] {

@@ -1,6 +1,7 @@
 import { createError } from '../errors.js'
 
-export const DependencyUnavailable = createError('CLV_DEPENDENCY_UNAVAILABLE', '%s is unavailable: %s', 503)
+// No stack: it says everything in its message, and during an outage it is made on every call.
+export const DependencyUnavailable = createError('CLV_DEPENDENCY_UNAVAILABLE', '%s is unavailable: %s', 503, Error, false)
 export const InvalidCallInput = createError('CLV_CLIENT_INVALID_INPUT', 'Call to %s with invalid input: %s', 500)
 export const InvalidCallResponse = createError('CLV_CLIENT_INVALID_RESPONSE', '%s answered %s outside its contract: %s', 502)
 

@@ -125,9 +125,9 @@ export function createRemoteTransport (options: {
   return {
     breaker,
     async call (name, input, context) {
-      const signal = AbortSignal.timeout(settings.timeoutMs + 50)
       try {
-        return await breaker.fire(() => send(name, input, context, signal))
+        // The abort timer is made only when a request is really sent, not for calls the breaker refuses.
+        return await breaker.fire(() => send(name, input, context, AbortSignal.timeout(settings.timeoutMs + 50)))
       } catch (error) {
         if (isAnswer(error) || (error as { code?: string }).code === 'CLV_DEPENDENCY_UNAVAILABLE') throw error
         const { code, message } = error as { code?: string, message: string }

@@ -1,0 +1,40 @@
+// The floor for GET /orders/:id: the full platform with orders and users mounted, plus
+// GET /baseline/orders/:id, which reads the order and its user straight from the two stores
+// (no client call) and answers with the same schema, so the same bytes.
+import { Type } from '@sinclair/typebox'
+import { OrderNotFound, OrderView } from '../src/modules/orders/contract.js'
+import { createOrderStore } from '../src/modules/orders/store.js'
+import { createUserStore } from '../src/modules/users/store.js'
+import { buildApp } from '../src/platform/app.js'
+import { loadConfig } from '../src/platform/config.js'
+import { problemResponse } from '../src/platform/problem.js'
+import { openSqlite } from '../src/platform/sqlite.js'
+
+const modules = ['orders', 'users']
+const config = loadConfig({ ...process.env, MODULES: modules.join(',') })
+const app = await buildApp(config, { modules })
+
+const ordersDb = openSqlite(config.DATA_DIR, 'orders')
+const usersDb = openSqlite(config.DATA_DIR, 'users')
+const orders = createOrderStore(ordersDb)
+const users = createUserStore(usersDb)
+app.addHook('onClose', async () => {
+  ordersDb.$client.close()
+  usersDb.$client.close()
+})
+
+app.get('/baseline/orders/:id', {
+  schema: {
+    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }),
+    response: { 200: OrderView, 404: problemResponse('No order has this id') }
+  }
+}, async (request) => {
+  const order = orders.findById(request.params.id)
+  if (!order) throw new OrderNotFound(request.params.id)
+  const user = users.findById(order.userId)
+  return { ...order, user: user ? { name: user.name, email: user.email } : null, degraded: false }
+})
+
+process.once('SIGTERM', () => { void app.close() })
+
+await app.listen({ port: config.PORT, host: config.HOST })

@@ -1,0 +1,278 @@
+// GET /orders/:id in one process, split (orders calls users over HTTP), split behind the gateway,
+// and split with users down, against a floor that reads both stores without a client call.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { isDeepStrictEqual } from 'node:util'
+import { load } from './load.js'
+import { machine, medians, milliseconds, requests, table, verdict, writeResults, type Run, type Summary } from './report.js'
+import { startServer, stopServer, stopServers, type Server } from './servers.js'
+import { positiveInteger, positiveIntegers } from './settings.js'
+
+const USERS = 200
+const ORDERS = 1000
+
+const BASELINE = 'baseline'
+const ONE_PROCESS = 'one process'
+const DIRECT = 'split, direct'
+const GATEWAY = 'split, via gateway'
+const FALLBACK = 'fallback, breaker open'
+
+const targets = {
+  minRatio: 0.9,
+  /** The per-hop p50 budget is judged at this many connections, as is the fallback's p99. */
+  latencyConnections: 10,
+  hopP50Ms: 0.3,
+  fallbackP99Ms: 2
+}
+
+const settings = {
+  duration: positiveInteger('BENCH_DURATION', 3),
+  rounds: positiveInteger('BENCH_ROUNDS', 5),
+  connections: positiveIntegers('BENCH_CONNECTIONS', [10, 50]),
+  warmup: positiveInteger('BENCH_WARMUP', 2)
+}
+
+interface Target {
+  server: Server
+  /** Where orders are read: /orders on the real route, /baseline/orders on the floor. */
+  prefix: string
+  /** Answers come without the user (users is down). */
+  degraded: boolean
+}
+
+async function create (server: Server, path: string, body: unknown): Promise<number> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body)
+  })
+  if (response.status !== 201) throw new Error(`seeding POST ${path}: HTTP ${response.status} ${await response.text()}`)
+  return ((await response.json()) as { id: number }).id
+}
+
+// Every order belongs to an existing user; users have 5 orders each, orders 1 to 3 items.
+async function seed (server: Server): Promise<number[]> {
+  const userIds: number[] = []
+  for (let i = 1; i <= USERS; i++) userIds.push(await create(server, '/users', { name: `Bench User ${i}`, email: `user${i}@bench.example` }))
+  const orderIds: number[] = []
+  for (let i = 1; i <= ORDERS; i++) {
+    const items = Array.from({ length: 1 + (i % 3) }, (_, k) => ({ sku: `SKU-${(i + k) % 50}`, qty: 1 + ((i + k) % 5) }))
+    orderIds.push(await create(server, '/orders', { userId: userIds[i % USERS], items }))
+  }
+  return orderIds
+}
+
+const pathOf = (target: Target, id: number) => `${target.prefix}/${id}`
+const expectedMarker = (target: Target) => target.degraded ? '"degraded":true' : '"degraded":false'
+
+async function get (target: Target, id: number): Promise<string> {
+  const response = await fetch(`${target.server.url}${pathOf(target, id)}`)
+  const body = await response.text()
+  if (response.status !== 200) throw new Error(`${target.server.name}: GET ${pathOf(target, id)} answered ${response.status}: ${body}`)
+  return body
+}
+
+// A faster floor that answers differently would make the comparison meaningless, so compare bytes first.
+// Degraded answers are the same order with user null.
+async function assertSameAnswers ([floor, ...others]: Target[], ids: number[]): Promise<void> {
+  for (const id of [ids[0], ids[Math.floor(ids.length / 2)], ids[ids.length - 1]]) {
+    const expected = await get(floor, id)
+    const order = JSON.parse(expected) as { user: unknown, degraded: boolean }
+    if (order.user === null || order.degraded) throw new Error(`${floor.server.name}: order ${id} has no user: ${expected}`)
+    for (const target of others) {
+      const body = await get(target, id)
+      const same = target.degraded ? isDeepStrictEqual(JSON.parse(body), { ...order, user: null, degraded: true }) : body === expected
+      if (!same) throw new Error(`${target.server.name} disagrees with ${floor.server.name} on order ${id}:\n${body}\n${expected}`)
+    }
+  }
+}
+
+function breakerState (log: string): string | undefined {
+  return [...readFileSync(log, 'utf8').matchAll(/circuit breaker for users is ([a-z-]+)/g)].at(-1)?.[1]
+}
+
+// The breaker opens after a few failed calls. BREAKER_RESET_MS later it lets one call through
+// (half-open), whose failure opens it again; a few calls before each run leave it open.
+async function openBreaker (target: Target, ids: number[]): Promise<void> {
+  const deadline = Date.now() + 15_000
+  for (let sent = 1; Date.now() < deadline; sent++) {
+    const body = await get(target, ids[sent % ids.length])
+    if (!body.includes(expectedMarker(target))) throw new Error(`${target.server.name}: answer not degraded: ${body}`)
+    await sleep(20)
+    if (sent >= 3 && breakerState(target.server.log) === 'open') return
+  }
+  throw new Error(`${target.server.name}: circuit breaker for users not open after 15 s (last state: ${breakerState(target.server.log)})`)
+}
+
+async function measure (target: Target, ids: number[], connections: number, duration: number) {
+  if (target.degraded) await openBreaker(target, ids)
+  const marker = expectedMarker(target)
+  return load(target.server, {
+    connections,
+    duration,
+    path: (n) => pathOf(target, ids[n % ids.length]),
+    verifyBody: (body) => body.includes(marker)
+  })
+}
+
+function rowOf (rows: Summary[], server: string, connections: number): Summary {
+  const row = rows.find((r) => r.server === server && r.connections === connections)
+  if (!row) throw new Error(`no runs of ${server} at ${connections} connections`)
+  return row
+}
+
+interface Check { check: string, connections: number, measured: number, shown: string, target: string, verdict: 'PASS' | 'MISS' }
+
+function checks (rows: Summary[]): Check[] {
+  const row = (server: string, connections: number) => rowOf(rows, server, connections)
+  const result: Check[] = []
+  for (const connections of settings.connections) {
+    const ratio = row(ONE_PROCESS, connections).reqPerSec / row(BASELINE, connections).reqPerSec
+    result.push({ check: 'one process req/s ÷ baseline req/s', connections, measured: ratio, shown: `${ratio.toFixed(3)}×`, target: `≥ ${targets.minRatio.toFixed(2)}×`, verdict: verdict(ratio >= targets.minRatio) })
+  }
+  const connections = targets.latencyConnections
+  if (!settings.connections.includes(connections)) return result
+  const oneP50 = row(ONE_PROCESS, connections).p50
+  for (const [server, hops] of [[DIRECT, 1], [GATEWAY, 2]] as const) {
+    const added = row(server, connections).p50 - oneP50
+    const budget = hops * targets.hopP50Ms
+    result.push({ check: `${server}: p50 − one process p50 (${hops} hop${hops > 1 ? 's' : ''})`, connections, measured: added, shown: `${signed(added)} ms`, target: `≤ +${budget.toFixed(3)} ms`, verdict: verdict(added <= budget) })
+  }
+  const p99 = row(FALLBACK, connections).p99
+  result.push({ check: `${FALLBACK}: p99`, connections, measured: p99, shown: `${milliseconds(p99, 3)} ms`, target: `≤ ${targets.fallbackP99Ms.toFixed(3)} ms`, verdict: verdict(p99 <= targets.fallbackP99Ms) })
+  return result
+}
+
+function signed (value: number): string {
+  return `${value >= 0 ? '+' : '−'}${milliseconds(Math.abs(value), 3)}`
+}
+
+function summaryTable (rows: Summary[]): string {
+  const row = (server: string, connections: number) => rowOf(rows, server, connections)
+  return table(
+    ['target', 'connections', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ baseline', 'p50 − one process'],
+    rows.map((r) => {
+      const connections = r.connections!
+      const compared = r.server !== BASELINE && r.server !== ONE_PROCESS
+      return [
+        r.server,
+        String(connections),
+        String(r.runs),
+        requests(r.reqPerSec),
+        milliseconds(r.p50, 3),
+        milliseconds(r.p99, 3),
+        r.server === BASELINE ? '—' : `${(r.reqPerSec / row(BASELINE, connections).reqPerSec).toFixed(3)}×`,
+        compared ? `${signed(r.p50 - row(ONE_PROCESS, connections).p50)} ms` : '—'
+      ]
+    }),
+    'lrrrrrrr'
+  )
+}
+
+function checksTable (list: Check[]): string {
+  return table(
+    ['check', 'connections', 'measured', 'target', 'result'],
+    list.map((c) => [
+      c.check,
+      String(c.connections),
+      c.shown,
+      c.target,
+      c.verdict
+    ]),
+    'lrrrl'
+  )
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'cleave-bench-split-'))
+const dataDir = join(workDir, 'data')
+const logOf = (name: string) => join(workDir, `${name}.log`)
+
+async function cleanUp (): Promise<void> {
+  await stopServers()
+  rmSync(workDir, { recursive: true, force: true })
+}
+
+// Interrupted runs skip `finally`, so they clean up here.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => { void cleanUp().finally(() => process.exit(130)) })
+}
+
+try {
+  // Logging is not what is measured: at warn no access-log line is written per request.
+  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'warn' }
+  const service = (name: string, module: string, extra: Record<string, string> = {}) =>
+    startServer(name, 'src/bin/server.ts', { ...env, MODULES: module, ...extra }, logOf(name.replaceAll(/\W+/g, '-')))
+
+  // Started one at a time: the first creates and migrates the files the others open, and each
+  // picks its port only after the previous one listens on its own.
+  const oneProcess = await service(ONE_PROCESS, 'all')
+  console.error(`seeding ${USERS} users and ${ORDERS} orders`)
+  const ids = await seed(oneProcess)
+  const baseline = await startServer(BASELINE, 'bench/orders-baseline-server.ts', env, logOf('baseline'))
+  const users = await service('users', 'users')
+  const orders = await service(DIRECT, 'orders', { SERVICE_USERS_URL: users.url })
+  const gateway = await startServer(GATEWAY, 'src/bin/gateway.ts',
+    { ...env, MODULES: 'orders,users', SERVICE_ORDERS_URL: orders.url, SERVICE_USERS_URL: users.url }, logOf('gateway'))
+  // This orders' users is stopped before any request reaches it, and no server starts after
+  // that, so nothing else can take the closed port.
+  const doomedUsers = await service('users, to be stopped', 'users')
+  const fallback = await service(FALLBACK, 'orders', { SERVICE_USERS_URL: doomedUsers.url })
+  await stopServer(doomedUsers)
+
+  const all: Target[] = [
+    { server: baseline, prefix: '/baseline/orders', degraded: false },
+    { server: oneProcess, prefix: '/orders', degraded: false },
+    { server: orders, prefix: '/orders', degraded: false },
+    { server: gateway, prefix: '/orders', degraded: false },
+    { server: fallback, prefix: '/orders', degraded: true }
+  ]
+  await openBreaker(all[4], ids)
+  await assertSameAnswers(all, ids)
+
+  const most = Math.max(...settings.connections)
+  for (const target of all) {
+    console.error(`warming up ${target.server.name} for ${settings.warmup} s`)
+    await measure(target, ids, most, settings.warmup)
+  }
+
+  // Each round starts one target later, so drift in the machine's load does not always hit the same one.
+  const runs: Run[] = []
+  for (let round = 1; round <= settings.rounds; round++) {
+    const order = [...all.slice((round - 1) % all.length), ...all.slice(0, (round - 1) % all.length)]
+    for (const connections of settings.connections) {
+      for (const target of order) {
+        const run = { round, server: target.server.name, connections, ...await measure(target, ids, connections, settings.duration) }
+        console.error(`round ${round}/${settings.rounds} ${run.server} @${connections}: ${Math.round(run.reqPerSec)} req/s, ` +
+          `p50 ${milliseconds(run.p50, 3)} ms, p99 ${milliseconds(run.p99, 3)} ms`)
+        runs.push(run)
+      }
+    }
+  }
+
+  const listed = [BASELINE, ONE_PROCESS, DIRECT, GATEWAY, FALLBACK]
+  const rows = medians(runs).sort((a, b) => a.connections! - b.connections! || listed.indexOf(a.server) - listed.indexOf(b.server))
+  const verdicts = checks(rows)
+  const host = machine()
+  const file = writeResults('split.json', {
+    benchmark: 'GET /orders/:id by topology',
+    date: new Date().toISOString(),
+    machine: host,
+    settings: { ...settings, users: USERS, orders: ORDERS, logLevel: env.LOG_LEVEL },
+    targets,
+    summary: rows,
+    checks: verdicts,
+    runs
+  })
+
+  const plural = settings.connections.length > 1 || settings.connections[0] > 1 ? 's' : ''
+  console.log(`GET /orders/:id by topology — ${settings.rounds} rounds × ${settings.duration} s at ${settings.connections.join(' and ')} connection${plural}, ` +
+    `LOG_LEVEL=warn, ${host.cpus} cores, Node ${host.node}\n`)
+  console.log(summaryTable(rows))
+  console.log()
+  console.log(checksTable(verdicts))
+  console.error(`\nwrote ${file}`)
+} finally {
+  await cleanUp()
+}
