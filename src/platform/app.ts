@@ -12,18 +12,31 @@ import openapi from './openapi.js'
 import discovery from './discovery/index.js'
 import clients from './clients/index.js'
 import events from './events/index.js'
+import queueDashboard from './queue-dashboard.js'
 import shutdown from './shutdown.js'
 import { buildValidator } from './validation.js'
 
 export interface BuildOptions {
   /** Modules to mount; defaults to the ones the config selects. */
   modules?: string[]
+  /**
+   * false for a worker: modules still register their operations and event handlers, but
+   * no HTTP routes (mountOperations skips them); only the platform's health routes remain.
+   */
+  routes?: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Whether mountOperations turns operations into HTTP routes (see BuildOptions.routes). */
+    operationRoutes: boolean
+  }
 }
 
 // @fastify/autoload does not detect `node --import tsx` (see STACK.md), so say it outright.
 if (paths.runningFromSource) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
 
-export async function buildApp (config: Config, { modules = config.modules }: BuildOptions = {}) {
+export async function buildApp (config: Config, { modules = config.modules, routes = true }: BuildOptions = {}) {
   const app = Fastify({
     loggerInstance: createLogger(config) as FastifyBaseLogger,
     logController: new AccessLog(),
@@ -32,9 +45,10 @@ export async function buildApp (config: Config, { modules = config.modules }: Bu
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Layer 1: platform, in dependency order.
+  app.decorate('operationRoutes', routes)
   await app.register(configPlugin(config))
   await app.register(errors)
-  await app.register(openapi)
+  if (routes) await app.register(openapi)
   await app.register(requestId)
   await app.register(shutdown)
   await app.register(health)
@@ -42,6 +56,7 @@ export async function buildApp (config: Config, { modules = config.modules }: Bu
   await app.register(discovery)
   await app.register(clients)
   await app.register(events, { modules })
+  if (routes) await app.register(queueDashboard)
 
   // Layer 2: the selected business modules, each an encapsulated plugin.
   await app.register(autoload, {

@@ -8,8 +8,10 @@ const commonProblems = {
 }
 
 // Routes are thin adapters: the contract gives the route, the operation does the work.
+// A worker (app.operationRoutes false) keeps the operations, for local calls, but serves no routes.
 export function mountOperations<C extends Contract> (app: FastifyInstance, contract: C, operations: Operations<C>): void {
   app.localOperations.set(contract.module, operations as never)
+  if (!app.operationRoutes) return
   for (const [name, route] of Object.entries(contract.routes)) {
     const operation = operations[name] as (input: unknown, context: unknown) => Promise<unknown>
     const status = successStatus(route)

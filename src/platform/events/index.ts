@@ -37,7 +37,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   const relays = new Map<string, Relay>()
   const prefix = config.REDIS_PREFIX.replace(/:+$/, '') || 'cleave'
   const redis = config.REDIS_URL
-    ? createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY }, catalog, app.log)
+    ? createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS }, catalog, app.log)
     : undefined
   const deliver = redis?.deliver ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log }).deliver
 

@@ -12,6 +12,10 @@ export interface QueueSettings {
   attempts: number
   backoffMs: number
   concurrency: number
+  /** Lock on a running job, renewed every half; once it lapses the job counts as stalled. */
+  lockMs: number
+  /** How often workers move stalled jobs (their worker died) back to the queue. */
+  stalledIntervalMs: number
 }
 
 export function queueName (module: string): string {
@@ -75,7 +79,13 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
             if ((error as { unrecoverable?: boolean }).unrecoverable) throw new UnrecoverableError((error as Error).message)
             throw error
           }
-        }, { connection, prefix: settings.prefix, concurrency: settings.concurrency })
+        }, {
+          connection,
+          prefix: settings.prefix,
+          concurrency: settings.concurrency,
+          lockDuration: settings.lockMs,
+          stalledInterval: settings.stalledIntervalMs
+        })
         worker.on('failed', (job, err) => log.warn({ module: runner.module, event: job?.name, eventId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'event handler failed'))
         worker.on('error', (err) => log.debug({ err, module: runner.module }, 'events: worker error'))
         workers.push({ worker, connection })

@@ -9,43 +9,48 @@ export type Deliver = (events: EventEnvelope[]) => Promise<void>
 export interface Relay {
   /** Something was published: ship it now rather than at the next interval. */
   wake (): void
-  /** Ships what is pending and stops. */
+  /** Stops relaying and waits for deliveries under way. */
   stop (): Promise<void>
 }
 
 // Moves a module's outbox rows to the subscribers, marking them sent only once delivery was
 // acknowledged. A failure leaves them pending for the next try: delayed, never lost.
+// Batches are not awaited one after another, so a slow handler (in-process delivery) does
+// not hold back the events behind it; rows under way are not picked up twice.
 export function createRelay (options: { module: string, db: Db, deliver: Deliver, intervalMs: number, batch?: number, log: FastifyBaseLogger }): Relay {
   const { module, db, deliver, intervalMs, batch = 200, log } = options
   const pending = db.select().from(outbox).where(isNull(outbox.sentAt)).orderBy(asc(outbox.createdAt)).limit(batch).prepare()
-  let running: Promise<void> | undefined
-  let again = false
+  const underWay = new Set<string>()
+  const deliveries = new Set<Promise<void>>()
   let failing = false
   let stopped = false
 
-  async function drain () {
-    for (;;) {
-      const rows = pending.all()
-      if (rows.length === 0) return
-      await deliver(rows.map((row) => ({ id: row.id, name: row.name, payload: JSON.parse(row.payload), publishedAt: row.createdAt })))
-      db.update(outbox).set({ sentAt: Date.now() }).where(inArray(outbox.id, rows.map((row) => row.id))).run()
-      if (failing) log.info({ module }, 'outbox relay: delivering again')
-      failing = false
-    }
-  }
-
-  function wake () {
-    if (stopped) return
-    if (running) { again = true; return }
-    running = drain()
-      .catch((err) => {
+  function ship (rows: Array<typeof outbox.$inferSelect>) {
+    const ids = rows.map((row) => row.id)
+    for (const id of ids) underWay.add(id)
+    const delivery = deliver(rows.map((row) => ({ id: row.id, name: row.name, payload: JSON.parse(row.payload), publishedAt: row.createdAt })))
+      .then(() => {
+        db.update(outbox).set({ sentAt: Date.now() }).where(inArray(outbox.id, ids)).run()
+        if (failing) log.info({ module }, 'outbox relay: delivering again')
+        failing = false
+        // More may be waiting behind this batch (after an outage, or a burst).
+        setImmediate(wake)
+      }, (err) => {
         if (!failing) log.warn({ module, err }, 'outbox relay: delivery failed; events stay pending and are retried')
         failing = true
       })
       .finally(() => {
-        running = undefined
-        if (again) { again = false; wake() }
+        for (const id of ids) underWay.delete(id)
+        deliveries.delete(delivery)
       })
+    deliveries.add(delivery)
+  }
+
+  function wake () {
+    // While Redis is down, one try at a time is enough.
+    if (stopped || (failing && deliveries.size > 0)) return
+    const rows = pending.all().filter((row) => !underWay.has(row.id))
+    if (rows.length > 0) ship(rows)
   }
 
   const timer = setInterval(wake, intervalMs).unref()
@@ -54,9 +59,9 @@ export function createRelay (options: { module: string, db: Db, deliver: Deliver
   return {
     wake,
     async stop () {
-      clearInterval(timer)
-      await running
       stopped = true
+      clearInterval(timer)
+      await Promise.all(deliveries)
     }
   }
 }

@@ -1,0 +1,13 @@
+// Only the queue workers (event handlers) of MODULES, with health endpoints; no module routes.
+import { buildApp } from '../platform/app.js'
+import { serviceName } from '../platform/logging.js'
+import { loadConfigOrExit, serve } from '../platform/serve.js'
+
+const config = loadConfigOrExit()
+if (!config.REDIS_URL) {
+  console.error('worker: REDIS_URL is required. A worker consumes the BullMQ queues in Redis; without Redis, events are handled in-process by the server that publishes them, and a worker has nothing to consume.')
+  process.exit(1)
+}
+const workerConfig = { ...config, WORKERS: true, SERVICE_NAME: config.SERVICE_NAME ?? `${serviceName(config)}:worker` }
+const app = await buildApp(workerConfig, { routes: false })
+await serve(app, workerConfig)

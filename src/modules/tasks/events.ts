@@ -1,0 +1,29 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { EventHandlers } from '../../platform/events/event.js'
+import type { TaskStore } from './store.js'
+import { PermanentTaskFailure, performTask } from './work.js'
+
+// Runs wherever the tasks queue is consumed: this server, a worker process, or in-process
+// without Redis. The row tells the story; the platform's retries and backoff drive it.
+export function createTaskHandlers (store: TaskStore, { attempts, log }: { attempts: number, log: FastifyBaseLogger }): EventHandlers<'task.queued'> {
+  return {
+    'task.queued': async ({ id }, event) => {
+      const started = store.start(id)
+      if (!started) {
+        // Redelivered after it finished: nothing more to do. Unknown: nothing can ever be done.
+        if (store.find(id)) return
+        throw new PermanentTaskFailure(`task ${id} is not in the tasks database`)
+      }
+      log.info({ taskId: id, attempt: started.attempts }, 'task started')
+      try {
+        const result = await performTask(started.payload, started.attempts)
+        if (store.complete(id, result)) log.info({ taskId: id, attempts: started.attempts }, 'task completed')
+      } catch (error) {
+        const final = error instanceof PermanentTaskFailure || event.attempt >= attempts
+        store.fail(id, (error as Error).message, final)
+        log.warn({ taskId: id, attempt: started.attempts, final, err: (error as Error).message }, final ? 'task failed' : 'task attempt failed; it will be retried')
+        throw error
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { randomUUID } from 'node:crypto'
+import type { Operations } from '../../platform/contract.js'
+import type { Events } from '../../platform/events/index.js'
+import { maxTaskDepth, TaskNotFound, TaskTooDeep, tasksContract } from './contract.js'
+import type { TaskStore } from './store.js'
+import { nestsDeeperThan } from './work.js'
+
+export function createTaskOperations (store: TaskStore, events: Events): Operations<typeof tasksContract> {
+  return {
+    // The row and its task.queued event commit together: no task without its job, no job without its task.
+    queueTask: async ({ body }) => {
+      if (nestsDeeperThan(body, maxTaskDepth)) throw new TaskTooDeep()
+      const id = randomUUID()
+      store.atomically(() => {
+        store.insert(id, body)
+        events.publish('task.queued', { id })
+      })
+      return { status: 'task queued' as const, id }
+    },
+
+    getTask: async ({ params }) => {
+      const task = store.find(params.id)
+      if (!task) throw new TaskNotFound(params.id)
+      return task
+    }
+  }
+}
