@@ -36,6 +36,7 @@ export interface RedisDiscoveryOptions {
 function connection ({ redis, ttlMs, log }: RedisDiscoveryOptions): Redis {
   const options: RedisOptions = {
     lazyConnect: true,
+    connectionName: 'cleave-discovery',
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: ttlMs,

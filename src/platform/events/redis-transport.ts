@@ -34,9 +34,11 @@ export interface RedisEventTransport {
 // into the job already there. Producers fail fast while Redis is down (the outbox keeps the
 // event); workers wait for it (BullMQ's advice: maxRetriesPerRequest null).
 export function createRedisEventTransport (settings: QueueSettings, catalog: EventCatalog, log: FastifyBaseLogger): RedisEventTransport {
-  const producer = new Redis(settings.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true })
+  const producer = new Redis(settings.redisUrl, { connectionName: 'cleave-events', enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true })
   producer.on('error', (err) => log.debug({ err }, 'events: redis producer connection error'))
-  const connected = producer.connect().catch(() => {})
+  let connected: Promise<void> | undefined
+  // Connected on first use: a process that publishes nothing opens nothing.
+  const connect = () => (connected ??= producer.connect().catch(() => {}))
   const queues = new Map<string, Queue>()
   const workers: Array<{ worker: Worker, connection: Redis }> = []
   const jobOptions: JobsOptions = {
@@ -58,7 +60,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
 
   return {
     async deliver (events) {
-      await connected
+      await connect()
       const bySubscriber = new Map<string, EventEnvelope[]>()
       for (const event of events) {
         for (const module of catalog.subscribers(event.name)) bySubscriber.set(module, [...(bySubscriber.get(module) ?? []), event])
@@ -70,7 +72,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
 
     startWorkers (runners) {
       for (const runner of runners) {
-        const connection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null })
+        const connection = new Redis(settings.redisUrl, { connectionName: `cleave-worker-${runner.module}`, maxRetriesPerRequest: null })
         connection.on('error', (err) => log.debug({ err }, 'events: redis worker connection error'))
         const worker = new Worker<EventEnvelope>(queueName(runner.module), async (job) => {
           try {
@@ -95,7 +97,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
     queues: () => catalog.subscribingModules.map(queueOf),
 
     async ping () {
-      await connected
+      await connect()
       await producer.ping()
     },
 
@@ -106,7 +108,8 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
         await connection.quit().catch(() => connection.disconnect())
       }))
       await Promise.all([...queues.values()].map((queue) => queue.close()))
-      await producer.quit().catch(() => producer.disconnect())
+      if (producer.status === 'ready') await producer.quit().catch(() => producer.disconnect())
+      else producer.disconnect()
     }
   }
 }
