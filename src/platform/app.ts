@@ -7,6 +7,7 @@ import { paths } from './paths.js'
 import requestId, { AccessLog, createLogger, requestIdOf } from './logging.js'
 import errors from './errors.js'
 import health from './health.js'
+import metrics from './metrics.js'
 import databases from './databases.js'
 import openapi from './openapi.js'
 import discovery from './discovery/index.js'
@@ -47,6 +48,7 @@ export async function buildApp (config: Config, { modules = config.modules, rout
   // Layer 1: platform, in dependency order.
   app.decorate('operationRoutes', routes)
   await app.register(configPlugin(config))
+  await app.register(metrics)
   await app.register(errors)
   if (routes) await app.register(openapi)
   await app.register(requestId)

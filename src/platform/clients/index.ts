@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { Agent } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import type { CallInputOf, Contract, OperationContext, OperationOutput } from '../contract.js'
@@ -38,7 +39,7 @@ declare module 'fastify' {
 }
 
 async function clients (app: FastifyInstance) {
-  const { config } = app
+  const { config, metrics } = app
   const local = new Map<string, Record<string, LocalOperation>>()
   const remotes = new Map<string, RemoteTransport>()
   let agent: Agent | undefined
@@ -56,10 +57,14 @@ async function clients (app: FastifyInstance) {
     let transport = remotes.get(contract.module)
     if (!transport) {
       agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 })
-      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings, log: app.log })
+      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings, log: app.log, metrics })
       remotes.set(contract.module, transport)
     }
     return transport
+  }
+
+  function observeCall (target: string, operation: string, transport: string, outcome: string, started: number) {
+    metrics.clientCallDuration.observe({ target, operation, transport, outcome }, (performance.now() - started) / 1000)
   }
 
   function clientFor (contract: Contract) {
@@ -69,10 +74,16 @@ async function clients (app: FastifyInstance) {
       client[name] = async (input, { context, fallback } = {}) => {
         const checked = check(input)
         const caller = context ?? { id: randomUUID(), log: app.log, headers: {} }
+        const operations = local.get(contract.module)
+        const transport = operations ? 'local' : 'remote'
+        const started = performance.now()
         try {
-          const operations = local.get(contract.module)
-          return operations ? await operations[name](checked, caller) : await remote(contract).call(name, checked, caller)
+          const output = operations ? await operations[name](checked, caller) : await remote(contract).call(name, checked, caller)
+          observeCall(contract.module, name, transport, 'ok', started)
+          return output
         } catch (error) {
+          // The target's 4xx errors are answers; the fallback's time is not the call's.
+          observeCall(contract.module, name, transport, isAnswer(error) ? 'ok' : 'error', started)
           if (!fallback || isAnswer(error)) throw error
           return fallback(error as Error)
         }
@@ -92,4 +103,4 @@ async function clients (app: FastifyInstance) {
   })
 }
 
-export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery'] })
+export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'metrics'] })

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { successResponse, type Contract, type ErrorConstructor, type OperationContext, type RouteDefinition } from '../contract.js'
 import type { Resolver } from '../discovery/discovery.js'
 import { requestIdHeader } from '../logging.js'
+import type { Metrics } from '../metrics.js'
 import { DependencyUnavailable, InvalidCallResponse, RemoteProblem, isAnswer } from './call-errors.js'
 import { compileResponseCheck, type CallInput } from './input-validator.js'
 import { backoff, isIdempotent, isRetriable } from './retry.js'
@@ -47,14 +48,31 @@ function problemToError (known: Map<string, ErrorConstructor>, status: number, b
   return new RemoteProblem(status, problem.code ?? `CLV_HTTP_${status}`, problem.detail ?? `HTTP ${status}`)
 }
 
+const breakerEvents = ['success', 'failure', 'timeout', 'reject', 'fallback', 'open', 'close', 'halfOpen'] as const
+const stateValues: Partial<Record<typeof breakerEvents[number], number>> = { close: 0, halfOpen: 1, open: 2 }
+
+// Label children are bound once here, so an event costs one increment.
+function observeBreaker (breaker: CircuitBreaker, target: string, metrics: Pick<Metrics, 'breakerState' | 'breakerEvents'>) {
+  const state = metrics.breakerState.labels(target)
+  state.set(0)
+  // opossum's typings give each event its own listener type; these listeners take no arguments.
+  const events: NodeJS.EventEmitter = breaker
+  for (const event of breakerEvents) {
+    const counter = metrics.breakerEvents.labels(target, event)
+    const value = stateValues[event]
+    events.on(event, value === undefined ? () => counter.inc() : () => { counter.inc(); state.set(value) })
+  }
+}
+
 export function createRemoteTransport (options: {
   contract: Contract
   resolver: Resolver
   dispatcher: Dispatcher
   settings: BreakerSettings
   log: FastifyBaseLogger
+  metrics: Pick<Metrics, 'breakerState' | 'breakerEvents'>
 }): RemoteTransport {
-  const { contract, resolver, dispatcher, settings, log } = options
+  const { contract, resolver, dispatcher, settings, log, metrics } = options
   const target = contract.module
   const known = errorsByCode(contract)
   const responses = new Map(Object.entries(contract.routes).map(([name, route]) => {
@@ -121,6 +139,7 @@ export function createRemoteTransport (options: {
   breaker.on('open', logState('open'))
   breaker.on('halfOpen', logState('half-open'))
   breaker.on('close', logState('closed'))
+  observeBreaker(breaker, target, metrics)
 
   return {
     breaker,

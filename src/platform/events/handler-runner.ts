@@ -1,9 +1,12 @@
+import { performance } from 'node:perf_hooks'
 import { eq } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
+import type { Metrics } from '../metrics.js'
 import { compileResponseCheck } from '../clients/input-validator.js'
 import type { Db } from '../sqlite.js'
 import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
+import { queueName } from './redis-transport.js'
 import { processedEvents } from './tables.js'
 
 type AnyHandler = (payload: unknown, event: { id: string, name: string, publishedAt: number, attempt: number }) => void | Promise<void>
@@ -20,24 +23,37 @@ export interface HandlerRunner {
 
 // Validation, then at most one effect per event id: the id is recorded after the handler
 // succeeds, and a redelivery (retry, stalled job, relay resend) finds it and stops.
-export function createHandlerRunner (options: { module: string, db: Db, catalog: EventCatalog, handlers: Record<string, AnyHandler>, log: FastifyBaseLogger }): HandlerRunner {
-  const { module, db, catalog, handlers, log } = options
+export function createHandlerRunner (options: { module: string, db: Db, catalog: EventCatalog, handlers: Record<string, AnyHandler>, log: FastifyBaseLogger, jobDuration: Metrics['jobDuration'] }): HandlerRunner {
+  const { module, db, catalog, handlers, log, jobDuration } = options
   const checks = new Map(Object.keys(handlers).map((name) => [name, compileResponseCheck(catalog.schema(name))]))
+  const queue = queueName(module)
 
+  async function handle (event: EventEnvelope, attempt: number): Promise<'handled' | 'duplicate'> {
+    const handler = handlers[event.name]
+    const check = checks.get(event.name)
+    if (!handler || !check) throw new InvalidEventPayload(`${module} has no handler for ${event.name}`)
+    if (!check(event.payload)) {
+      throw new InvalidEventPayload(`${event.name} payload fails its schema: ${(check.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`)
+    }
+    if (db.select().from(processedEvents).where(eq(processedEvents.id, event.id)).get()) return 'duplicate'
+    await handler(event.payload, { id: event.id, name: event.name, publishedAt: event.publishedAt, attempt })
+    db.insert(processedEvents).values({ id: event.id, name: event.name, processedAt: Date.now() }).onConflictDoNothing().run()
+    log.debug({ module, event: event.name, eventId: event.id }, 'event handled')
+    return 'handled'
+  }
+
+  // Timed the same in-process and on BullMQ: the queue label names the subscriber either way.
   return {
     module,
     async run (event, attempt) {
-      const handler = handlers[event.name]
-      const check = checks.get(event.name)
-      if (!handler || !check) throw new InvalidEventPayload(`${module} has no handler for ${event.name}`)
-      if (!check(event.payload)) {
-        throw new InvalidEventPayload(`${event.name} payload fails its schema: ${(check.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`)
+      const started = performance.now()
+      let outcome: 'handled' | 'duplicate' | 'error' = 'error'
+      try {
+        outcome = await handle(event, attempt)
+        return outcome
+      } finally {
+        jobDuration.observe({ queue, event: event.name, outcome }, (performance.now() - started) / 1000)
       }
-      if (db.select().from(processedEvents).where(eq(processedEvents.id, event.id)).get()) return 'duplicate'
-      await handler(event.payload, { id: event.id, name: event.name, publishedAt: event.publishedAt, attempt })
-      db.insert(processedEvents).values({ id: event.id, name: event.name, processedAt: Date.now() }).onConflictDoNothing().run()
-      log.debug({ module, event: event.name, eventId: event.id }, 'event handled')
-      return 'handled'
     }
   }
 }

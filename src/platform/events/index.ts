@@ -2,6 +2,8 @@ import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
+import { count, isNull } from 'drizzle-orm'
+import { Gauge } from 'prom-client'
 import type { Contract } from '../contract.js'
 import { loadContracts } from '../contracts.js'
 import { compileResponseCheck } from '../clients/input-validator.js'
@@ -9,7 +11,7 @@ import { buildEventCatalog } from './catalog.js'
 import type { EventHandlers, EventName, EventPayload } from './event.js'
 import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
 import { createLocalEventTransport } from './local-transport.js'
-import { createRedisEventTransport } from './redis-transport.js'
+import { createRedisEventTransport, jobStates, type RedisEventTransport } from './redis-transport.js'
 import { createRelay, type Relay } from './relay.js'
 import { outbox } from './tables.js'
 
@@ -29,8 +31,44 @@ declare module 'fastify' {
   interface FastifyInstance { events: Events }
 }
 
+/** Longest a /metrics scrape waits for Redis's job counts. */
+const scrapeTimeoutMs = 1000
+
+// Counted when /metrics is scraped, not kept up to date on every change.
+function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: RedisEventTransport | undefined) {
+  const registers = [app.metrics.registry]
+  new Gauge({
+    name: 'cleave_outbox_pending',
+    help: 'Events in a publishing module\'s outbox not yet delivered',
+    labelNames: ['module'],
+    registers,
+    collect () {
+      for (const module of publishers) {
+        const pending = app.databases.open(module).select({ n: count() }).from(outbox).where(isNull(outbox.sentAt)).get()
+        this.set({ module }, pending?.n ?? 0)
+      }
+    }
+  })
+  if (!redis) return
+  new Gauge({
+    name: 'cleave_queue_jobs',
+    help: 'BullMQ jobs per subscriber queue and state (absent when Redis does not answer in time)',
+    labelNames: ['queue', 'state'],
+    registers,
+    async collect () {
+      this.reset()
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), scrapeTimeoutMs) })
+      const all = await Promise.race([redis.jobCounts().catch(() => undefined), timeout]).finally(() => clearTimeout(timer))
+      for (const { queue, counts } of all ?? []) {
+        for (const state of jobStates) this.set({ queue, state }, counts[state] ?? 0)
+      }
+    }
+  })
+}
+
 async function events (app: FastifyInstance, { modules }: { modules: string[] }) {
-  const { config } = app
+  const { config, metrics } = app
   const catalog = buildEventCatalog((await loadContracts()).values())
   const checks = new Map<string, ReturnType<typeof compileResponseCheck>>()
   const runners = new Map<string, HandlerRunner>()
@@ -44,7 +82,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   function relayOf (module: string): Relay {
     let relay = relays.get(module)
     if (!relay) {
-      relay = createRelay({ module, db: app.databases.open(module), deliver, intervalMs: config.RELAY_INTERVAL_MS, log: app.log })
+      relay = createRelay({ module, db: app.databases.open(module), deliver, intervalMs: config.RELAY_INTERVAL_MS, log: app.log, relayLag: metrics.relayLag })
       relays.set(module, relay)
     }
     return relay
@@ -71,12 +109,13 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
       const missing = declared.filter((name) => !given.includes(name))
       const undeclared = given.filter((name) => !declared.includes(name))
       if (missing.length || undeclared.length) throw new Error(`${contract.module}: handlers must match the contract's subscribes (missing: ${missing.join(', ') || '-'}; not declared: ${undeclared.join(', ') || '-'})`)
-      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log }))
+      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log, jobDuration: metrics.jobDuration }))
     },
 
     queues: () => redis?.queues() ?? []
   } satisfies Events)
 
+  addScrapeGauges(app, modules.filter((name) => catalog.publishingModules.includes(name)), redis)
   if (redis) app.health.addCheck('redis', () => redis.ping())
   else app.log.info('REDIS_URL is not set: events are dispatched in-process, and jobs are not shared across processes')
 
@@ -92,4 +131,4 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   })
 }
 
-export default fp(events, { name: 'events', dependencies: ['config', 'databases', 'health'] })
+export default fp(events, { name: 'events', dependencies: ['config', 'databases', 'health', 'metrics'] })

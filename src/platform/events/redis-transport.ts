@@ -18,6 +18,8 @@ export interface QueueSettings {
   stalledIntervalMs: number
 }
 
+export const jobStates = ['waiting', 'active', 'failed', 'delayed'] as const
+
 export function queueName (module: string): string {
   return `events-${module}`
 }
@@ -26,6 +28,8 @@ export interface RedisEventTransport {
   deliver (events: EventEnvelope[]): Promise<void>
   startWorkers (runners: HandlerRunner[]): void
   queues (): Queue[]
+  /** Jobs per queue and state, for the metrics scrape. */
+  jobCounts (): Promise<Array<{ queue: string, counts: Record<string, number> }>>
   ping (): Promise<void>
   close (): Promise<void>
 }
@@ -95,6 +99,11 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
     },
 
     queues: () => catalog.subscribingModules.map(queueOf),
+
+    async jobCounts () {
+      await connect()
+      return Promise.all(catalog.subscribingModules.map(queueOf).map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts(...jobStates) })))
+    },
 
     async ping () {
       await connect()

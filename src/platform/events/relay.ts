@@ -1,5 +1,6 @@
 import { asc, inArray, isNull } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
+import type { Metrics } from '../metrics.js'
 import type { Db } from '../sqlite.js'
 import type { EventEnvelope } from './event.js'
 import { outbox } from './tables.js'
@@ -17,8 +18,9 @@ export interface Relay {
 // acknowledged. A failure leaves them pending for the next try: delayed, never lost.
 // Batches are not awaited one after another, so a slow handler (in-process delivery) does
 // not hold back the events behind it; rows under way are not picked up twice.
-export function createRelay (options: { module: string, db: Db, deliver: Deliver, intervalMs: number, batch?: number, log: FastifyBaseLogger }): Relay {
+export function createRelay (options: { module: string, db: Db, deliver: Deliver, intervalMs: number, batch?: number, log: FastifyBaseLogger, relayLag: Metrics['relayLag'] }): Relay {
   const { module, db, deliver, intervalMs, batch = 200, log } = options
+  const lag = options.relayLag.labels(module)
   const pending = db.select().from(outbox).where(isNull(outbox.sentAt)).orderBy(asc(outbox.createdAt)).limit(batch).prepare()
   const underWay = new Set<string>()
   const deliveries = new Set<Promise<void>>()
@@ -30,7 +32,9 @@ export function createRelay (options: { module: string, db: Db, deliver: Deliver
     for (const id of ids) underWay.add(id)
     const delivery = deliver(rows.map((row) => ({ id: row.id, name: row.name, payload: JSON.parse(row.payload), publishedAt: row.createdAt })))
       .then(() => {
-        db.update(outbox).set({ sentAt: Date.now() }).where(inArray(outbox.id, ids)).run()
+        const sentAt = Date.now()
+        db.update(outbox).set({ sentAt }).where(inArray(outbox.id, ids)).run()
+        for (const row of rows) lag.observe((sentAt - row.createdAt) / 1000)
         if (failing) log.info({ module }, 'outbox relay: delivering again')
         failing = false
         // More may be waiting behind this batch (after an outage, or a burst).

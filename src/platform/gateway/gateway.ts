@@ -5,6 +5,7 @@ import { loadContracts } from '../contracts.js'
 import requestId, { AccessLog, createLogger, requestIdOf } from '../logging.js'
 import errors from '../errors.js'
 import health from '../health.js'
+import metrics from '../metrics.js'
 import discovery from '../discovery/index.js'
 import shutdown from '../shutdown.js'
 import openapi from '../openapi.js'
@@ -41,6 +42,7 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
 
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
   await app.register(configPlugin(gatewayConfig))
+  await app.register(metrics)
   await app.register(errors)
   await app.register(openapi, { description: 'Every module\'s API, served through the gateway', ui: false })
   await app.register(requestId)

@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# One image for every role. MODULES picks the modules a container mounts (default: all);
+# the command picks the entrypoint:
+#   (default)                   node dist/bin/server.js    HTTP for MODULES + their workers
+#   node dist/bin/gateway.js    the public edge of a split
+#   node dist/bin/worker.js     only the queue workers of MODULES (needs REDIS_URL)
+#   node dist/bin/migrate.js    apply MODULES' migrations, then exit
+# test/deploy/production-path.test.ts follows these steps without Docker and checks they match.
+
+FROM node:20-bookworm-slim AS base
+WORKDIR /app
+
+# Production dependencies only. better-sqlite3 and msgpackr-extract compile from source
+# (package.json "allowScripts" approves their install scripts), so this stage has the toolchain.
+FROM base AS prod-deps
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# The compiler needs the dev dependencies, not their native builds: tsc only reads type declarations.
+FROM base AS build
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM base AS runtime
+ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/data
+RUN mkdir -p /data && chown node:node /data
+# Code and dependencies stay owned by root (read-only to the app); only /data is writable.
+COPY package.json package-lock.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY drizzle ./drizzle
+USER node
+EXPOSE 3000
+# Node's own fetch: no curl in the image. Every long-running role serves /health/live on PORT.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live').then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1))"]
+# Exec form: node is PID 1 and gets SIGTERM directly (graceful close within SHUTDOWN_TIMEOUT_MS).
+CMD ["node", "dist/bin/server.js"]

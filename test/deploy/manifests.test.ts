@@ -1,0 +1,159 @@
+// The deployment manifests know every module: a module added to src/modules without its Compose
+// service and Kubernetes Deployment fails here. Modules, storage and subscriptions come from the code.
+import t from 'tap'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse, parseAllDocuments } from 'yaml'
+import { ConfigSchema, serviceUrlKey } from '../../src/platform/config.js'
+import { loadContracts } from '../../src/platform/contracts.js'
+import { availableModules } from '../../src/platform/module-catalog.js'
+import { hasMigrations } from '../../src/platform/sqlite.js'
+import { projectRoot } from '../helpers/process.js'
+
+type Yaml = any
+
+const modules = availableModules()
+const stateful = modules.filter(hasMigrations)
+const contracts = await loadContracts(modules)
+const subscribers = modules.filter((module) => (contracts.get(module)?.events?.subscribes ?? []).length > 0)
+const shutdownSeconds = ConfigSchema.properties.SHUTDOWN_TIMEOUT_MS.default / 1000
+const bins = readdirSync(join(projectRoot, 'src/bin')).map((file) => `dist/bin/${file.replace(/\.ts$/, '.js')}`)
+
+const read = (path: string) => readFileSync(join(projectRoot, path), 'utf8')
+
+t.test('what the code says, so the checks below cover something', async (t) => {
+  t.ok(modules.length >= 6, `modules: ${modules.join(', ')}`)
+  t.ok(stateful.includes('users'), `stateful: ${stateful.join(', ')}`)
+  t.ok(subscribers.includes('notifications'), `subscribers: ${subscribers.join(', ')}`)
+})
+
+t.test('compose.yaml', async (t) => {
+  const compose: Yaml = parse(read('deploy/compose.yaml'), { merge: true })
+  const services: Record<string, Yaml> = compose.services
+  const inProfile = (profile: string) => Object.keys(services).filter((name) => services[name].profiles?.includes(profile))
+  const cleave = Object.keys(services).filter((name) => services[name].image === services.cleave.image)
+
+  t.same(inProfile('monolith').sort(), ['cleave', 'redis'])
+  t.equal(services.cleave.environment.MODULES, 'all')
+  t.ok(services.cleave.volumes.some((volume: string) => volume.endsWith(':/data')), 'the monolith keeps its data in a volume')
+
+  const split = inProfile('split')
+  t.same(split.sort(), ['gateway', 'redis', ...modules, ...subscribers.map((module) => `${module}-worker`)].sort(),
+    'the split: gateway, one service per module, a worker per subscribing module, redis')
+  t.same(services.gateway.command, ['node', 'dist/bin/gateway.js'])
+
+  for (const module of modules) {
+    const service = services[module]
+    t.equal(service.environment.MODULES, module, `${module} mounts only ${module}`)
+    t.equal(service.environment.REDIS_URL, 'redis://redis:6379', `${module} reaches redis`)
+    t.equal(services.gateway.environment[serviceUrlKey(module)], `http://${module}:3000`, `the gateway finds ${module} by its service name`)
+    t.equal(service.environment[serviceUrlKey(module)], `http://${module}:3000`, `static discovery is wired in ${module} too`)
+    if (stateful.includes(module)) {
+      t.ok(service.volumes?.includes(`${module}-data:/data`), `${module} keeps its SQLite file in a named volume`)
+      t.ok(`${module}-data` in compose.volumes, `${module}-data is declared`)
+    }
+  }
+  for (const module of subscribers) {
+    const worker = services[`${module}-worker`]
+    t.same(worker.command, ['node', 'dist/bin/worker.js'])
+    t.equal(worker.environment.MODULES, module)
+    t.ok(worker.environment.REDIS_URL, 'a worker needs redis')
+    t.equal(services[module].environment.WORKERS, 'false', `${module}'s handlers run in its worker, not twice`)
+    if (stateful.includes(module)) t.ok(worker.volumes?.includes(`${module}-data:/data`), `${module}-worker writes to ${module}'s volume`)
+  }
+
+  for (const name of cleave) {
+    const service = services[name]
+    if (service.command) t.ok(bins.includes(service.command[1]), `${name} runs an entrypoint that exists: ${service.command.join(' ')}`)
+    t.match(service.healthcheck.test.join(' '), /fetch\('http:\/\/127\.0\.0\.1:3000\/health\/(ready|live)'\)/, `${name} has a healthcheck on /health`)
+    t.ok(parseInt(service.stop_grace_period) > shutdownSeconds, `${name} gets more than SHUTDOWN_TIMEOUT_MS to stop`)
+  }
+  t.ok(services.redis.healthcheck, 'redis has a healthcheck')
+})
+
+t.test('k8s kustomize base', async (t) => {
+  const dir = 'deploy/k8s'
+  const kustomization: Yaml = parse(read(`${dir}/kustomization.yaml`))
+  const files = readdirSync(join(projectRoot, dir)).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
+  t.same([...kustomization.resources].sort(), files.sort(), 'kustomization.yaml lists every manifest')
+
+  const objects: Yaml[] = files.flatMap((file) => parseAllDocuments(read(`${dir}/${file}`)).map((document) => {
+    t.same(document.errors, [], `${file} parses`)
+    return document.toJS()
+  }))
+  const find = (kind: string, name: string) => objects.find((object) => object.kind === kind && object.metadata.name === name)
+  const config = find('ConfigMap', 'cleave')
+  t.ok(config, 'one ConfigMap for the shared settings')
+
+  function checkDeployment (name: string, { module, command }: { module?: string, command?: string }) {
+    const deployment = find('Deployment', name)
+    if (!t.ok(deployment, `a Deployment ${name}`)) return undefined
+    const pod = deployment.spec.template.spec
+    const [container] = pod.containers
+    const env = Object.fromEntries((container.env ?? []).map(({ name, value }: { name: string, value: string }) => [name, value]))
+    t.match(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels, `${name}: the selector matches its pods`)
+    if (module) t.equal(env.MODULES, module, `${name} mounts ${module}`)
+    t.same(container.command, command ? ['node', command] : undefined, `${name} runs ${command ?? 'the image\'s server'}`)
+    if (command) t.ok(bins.includes(command), `${command} exists`)
+    t.ok(container.envFrom?.some((source: Yaml) => source.configMapRef?.name === 'cleave'), `${name} gets the shared settings`)
+    const port = container.ports.find((candidate: Yaml) => candidate.name === 'http')
+    t.equal(port?.containerPort, 3000)
+    t.same(container.readinessProbe.httpGet, { path: '/health/ready', port: 'http' }, `${name}: readiness on /health/ready`)
+    t.same(container.livenessProbe.httpGet, { path: '/health/live', port: 'http' }, `${name}: liveness on /health/live`)
+    t.ok(pod.terminationGracePeriodSeconds > shutdownSeconds, `${name}: terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} > ${shutdownSeconds}`)
+    t.equal(pod.securityContext.runAsNonRoot, true)
+    return { deployment, pod, container, env }
+  }
+
+  function checkService (name: string, podLabels: Record<string, string>) {
+    const service = find('Service', name)
+    if (!t.ok(service, `a Service ${name}`)) return
+    t.match(podLabels, service.spec.selector, `Service ${name} selects the ${name} pods`)
+    t.match(service.spec.ports, [{ port: 3000, targetPort: 'http' }])
+  }
+
+  function claimAtData (name: string, pod: Yaml, container: Yaml) {
+    const mount = container.volumeMounts.find((candidate: Yaml) => candidate.mountPath === '/data')
+    const volume = pod.volumes.find((candidate: Yaml) => candidate.name === mount?.name)
+    return volume?.persistentVolumeClaim?.claimName as string | undefined
+  }
+
+  for (const module of modules) {
+    const found = checkDeployment(module, { module })
+    if (!found) continue
+    checkService(module, found.deployment.spec.template.metadata.labels)
+    t.equal(config.data[serviceUrlKey(module)], `http://${module}:3000`, `${serviceUrlKey(module)} points at the ${module} Service`)
+    if (!stateful.includes(module)) continue
+    t.equal(found.deployment.spec.replicas, 1, `${module}: one replica (one SQLite writer)`)
+    t.equal(found.deployment.spec.strategy?.type, 'Recreate', `${module}: the old pod lets go of the file first`)
+    const claim = claimAtData(module, found.pod, found.container)
+    t.equal(claim, `${module}-data`, `${module} mounts its PVC at /data`)
+    t.ok(find('PersistentVolumeClaim', `${module}-data`), `the PVC ${module}-data exists`)
+  }
+  for (const module of subscribers) {
+    const found = checkDeployment(`${module}-worker`, { module, command: 'dist/bin/worker.js' })
+    if (!found) continue
+    t.equal(find('Deployment', module).spec.template.spec.containers[0].env.find((e: Yaml) => e.name === 'WORKERS')?.value, 'false', `${module}'s handlers run in its worker only`)
+    if (stateful.includes(module)) t.equal(claimAtData(`${module}-worker`, found.pod, found.container), `${module}-data`, `${module}-worker mounts ${module}'s PVC`)
+  }
+  const gateway = checkDeployment('gateway', { command: 'dist/bin/gateway.js' })
+  if (gateway) checkService('gateway', gateway.deployment.spec.template.metadata.labels)
+  t.match(config.data.REDIS_URL, /^redis:\/\//)
+  t.ok(find('Service', new URL(config.data.REDIS_URL).hostname), 'REDIS_URL names a Service in the base')
+})
+
+t.test('the CI workflow runs what .ci/run runs', async (t) => {
+  const workflow: Yaml = parse(read('.github/workflows/ci.yml'))
+  const job = workflow.jobs.test
+  const runs = job.steps.map((step: Yaml) => step.run).filter(Boolean).join('\n')
+  const ci = read('.ci/run')
+  for (const command of ['npm ci', 'npm run typecheck', 'npm test']) {
+    t.ok(ci.includes(command), `.ci/run: ${command}`)
+    t.ok(runs.includes(command), `ci.yml: ${command}`)
+  }
+  t.match(runs, /apt-get install .*redis-server.*chromium/)
+  t.ok(ci.includes('CLEAVE_REQUIRE_BROWSER=1'))
+  t.equal(job.env.CLEAVE_REQUIRE_BROWSER, '1')
+  t.match(job.container, /^node:20-/, 'Node 20')
+  t.ok(job.services.redis, 'a Redis service')
+})
