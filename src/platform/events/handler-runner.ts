@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from '../metrics.js'
 import { compileResponseCheck } from '../clients/input-validator.js'
@@ -27,6 +27,8 @@ export function createHandlerRunner (options: { module: string, db: Db, catalog:
   const { module, db, catalog, handlers, log, jobDuration } = options
   const checks = new Map(Object.keys(handlers).map((name) => [name, compileResponseCheck(catalog.schema(name))]))
   const queue = queueName(module)
+  const processed = db.select({ id: processedEvents.id }).from(processedEvents).where(eq(processedEvents.id, sql.placeholder('id'))).prepare()
+  const recordProcessed = db.insert(processedEvents).values({ id: sql.placeholder('id'), name: sql.placeholder('name'), processedAt: sql.placeholder('at') }).onConflictDoNothing().prepare()
 
   async function handle (event: EventEnvelope, attempt: number): Promise<'handled' | 'duplicate'> {
     const handler = handlers[event.name]
@@ -35,9 +37,9 @@ export function createHandlerRunner (options: { module: string, db: Db, catalog:
     if (!check(event.payload)) {
       throw new InvalidEventPayload(`${event.name} payload fails its schema: ${(check.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`)
     }
-    if (db.select().from(processedEvents).where(eq(processedEvents.id, event.id)).get()) return 'duplicate'
+    if (processed.get({ id: event.id })) return 'duplicate'
     await handler(event.payload, { id: event.id, name: event.name, publishedAt: event.publishedAt, attempt })
-    db.insert(processedEvents).values({ id: event.id, name: event.name, processedAt: Date.now() }).onConflictDoNothing().run()
+    recordProcessed.run({ id: event.id, name: event.name, at: Date.now() })
     log.debug({ module, event: event.name, eventId: event.id }, 'event handled')
     return 'handled'
   }

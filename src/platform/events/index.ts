@@ -96,10 +96,8 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
       if (!check) checks.set(name, check = compileResponseCheck(catalog.schema(name)))
       if (!check(payload)) throw new Error(`${name} payload fails its schema: ${JSON.stringify(check.errors)}`)
       const id = randomUUID()
-      app.databases.open(module).insert(outbox).values({ id, name, payload: JSON.stringify(payload), createdAt: Date.now() }).run()
-      // After the caller's transaction has committed, not inside it.
-      const relay = relayOf(module)
-      setImmediate(relay.wake)
+      // The relay ships it on the next turn of the event loop: after the caller's transaction committed.
+      relayOf(module).append({ id, name, payload: JSON.stringify(payload) })
       return id
     },
 

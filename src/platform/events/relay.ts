@@ -1,4 +1,4 @@
-import { asc, inArray, isNull } from 'drizzle-orm'
+import { asc, isNull, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from '../metrics.js'
 import type { Db } from '../sqlite.js'
@@ -8,7 +8,9 @@ import { outbox } from './tables.js'
 export type Deliver = (events: EventEnvelope[]) => Promise<void>
 
 export interface Relay {
-  /** Something was published: ship it now rather than at the next interval. */
+  /** Writes the event to the outbox (inside the caller's transaction) and ships it right after. */
+  append (event: { id: string, name: string, payload: string }): void
+  /** Ships what is pending now rather than at the next interval. */
   wake (): void
   /** Stops relaying and waits for deliveries under way. */
   stop (): Promise<void>
@@ -21,7 +23,11 @@ export interface Relay {
 export function createRelay (options: { module: string, db: Db, deliver: Deliver, intervalMs: number, batch?: number, log: FastifyBaseLogger, relayLag: Metrics['relayLag'] }): Relay {
   const { module, db, deliver, intervalMs, batch = 200, log } = options
   const lag = options.relayLag.labels(module)
+  // Prepared once: these run for every event.
   const pending = db.select().from(outbox).where(isNull(outbox.sentAt)).orderBy(asc(outbox.createdAt)).limit(batch).prepare()
+  const insert = db.insert(outbox).values({ id: sql.placeholder('id'), name: sql.placeholder('name'), payload: sql.placeholder('payload'), createdAt: sql.placeholder('createdAt') }).prepare()
+  const markSent = db.$client.prepare('update outbox set sent_at = ? where id in (select value from json_each(?))')
+  let wakeScheduled = false
   const underWay = new Set<string>()
   const deliveries = new Set<Promise<void>>()
   let failing = false
@@ -33,7 +39,7 @@ export function createRelay (options: { module: string, db: Db, deliver: Deliver
     const delivery = deliver(rows.map((row) => ({ id: row.id, name: row.name, payload: JSON.parse(row.payload), publishedAt: row.createdAt })))
       .then(() => {
         const sentAt = Date.now()
-        db.update(outbox).set({ sentAt }).where(inArray(outbox.id, ids)).run()
+        markSent.run(sentAt, JSON.stringify(ids))
         for (const row of rows) lag.observe((sentAt - row.createdAt) / 1000)
         if (failing) log.info({ module }, 'outbox relay: delivering again')
         failing = false
@@ -61,6 +67,13 @@ export function createRelay (options: { module: string, db: Db, deliver: Deliver
   wake()
 
   return {
+    append (event) {
+      insert.run({ ...event, createdAt: Date.now() })
+      // One wake per turn of the event loop: what a burst publishes leaves as one batch.
+      if (wakeScheduled) return
+      wakeScheduled = true
+      setImmediate(() => { wakeScheduled = false; wake() })
+    },
     wake,
     async stop () {
       stopped = true
