@@ -3,8 +3,6 @@
 import { Queue, QueueEvents, Worker, type JobsOptions } from 'bullmq'
 import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { buildApp, type App } from '../src/platform/app.js'
@@ -15,6 +13,7 @@ import { openSqlite } from '../src/platform/sqlite.js'
 import { createNotificationStore } from '../src/modules/notifications/store.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 import { machine, median, milliseconds, requests, table, verdict, writeResults } from './report.js'
+import { workspace } from './servers.js'
 import { positiveInteger } from './settings.js'
 
 const RAW_ADD = 'raw BullMQ, add'
@@ -473,22 +472,9 @@ function stagesTable (rows: Summary[]): string {
   ], `l${'r'.repeat(viaRedis.length)}`)
 }
 
-const workDir = mkdtempSync(join(tmpdir(), 'cleave-bench-events-'))
-const closers: Array<() => Promise<void>> = []
-
-async function cleanUp (): Promise<void> {
-  for (const close of closers.splice(0).reverse()) await close().catch((err) => console.error(`cleanup: ${(err as Error).message}`))
-  rmSync(workDir, { recursive: true, force: true })
-}
-
-// Interrupted runs skip `finally`, so they clean up here; the run then fails on closed handles, quietly.
+// An interrupted run then fails on closed handles, quietly.
 let interrupted = false
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true
-    void cleanUp().finally(() => process.exit(130))
-  })
-}
+const { dir: workDir, closers, cleanUp } = workspace('events', () => { interrupted = true })
 
 try {
   const redis = await startRedisServer(workDir)

@@ -1,10 +1,8 @@
 // GET /users/:id on the full app (access log on, then off) against a bare Fastify + better-sqlite3 floor.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { load } from './load.js'
 import { machine, markdownTable, summarize, writeResults, type Run } from './report.js'
-import { startServer, stopServers, type Server } from './servers.js'
+import { startServer, workspace, type Server } from './servers.js'
 import { positiveInteger } from './settings.js'
 
 const USERS = 1000
@@ -44,18 +42,8 @@ function loadUsers (server: Server, ids: number[], duration: number) {
   return load(server, { connections: settings.connections, duration, path: (n) => `/users/${ids[n % ids.length]}` })
 }
 
-const workDir = mkdtempSync(join(tmpdir(), 'cleave-bench-'))
+const { dir: workDir, cleanUp } = workspace('users-get')
 const dataDir = join(workDir, 'data')
-
-async function cleanUp (): Promise<void> {
-  await stopServers()
-  rmSync(workDir, { recursive: true, force: true })
-}
-
-// Interrupted runs skip `finally`, so they clean up here.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { void cleanUp().finally(() => process.exit(130)) })
-}
 
 try {
   const fullServer = (level: string) => startServer(`full, LOG_LEVEL=${level}`, 'src/bin/server.ts',

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createServer, type AddressInfo } from 'node:net'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
@@ -19,6 +20,33 @@ const children = new WeakMap<Server, ChildProcess>()
 
 // Last resort when the bench dies without reaching its cleanup: never leave a server behind.
 process.once('exit', () => { for (const child of running) child.kill('SIGKILL') })
+
+/** Killed at exit at the latest, and by stopServers(). */
+export function track (child: ChildProcess): void {
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+}
+
+/**
+ * A temporary folder for one bench run, and its clean-up: closers (last added first), every
+ * process started here, then the folder. Ctrl-C and SIGTERM skip `finally`, so they clean up too.
+ */
+export function workspace (name: string, onInterrupt?: () => void) {
+  const dir = mkdtempSync(join(tmpdir(), `cleave-bench-${name}-`))
+  const closers: Array<() => Promise<void>> = []
+  async function cleanUp (): Promise<void> {
+    for (const close of closers.splice(0).reverse()) await close().catch((err) => console.error(`cleanup: ${(err as Error).message}`))
+    await stopServers()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      onInterrupt?.()
+      void cleanUp().finally(() => process.exit(130))
+    })
+  }
+  return { dir, closers, cleanUp }
+}
 
 // The port is chosen here because at LOG_LEVEL=warn the app never logs the one it got from PORT=0.
 export async function freePort (): Promise<number> {
@@ -58,8 +86,7 @@ export async function startServer (name: string, script: string, env: Record<str
     stdio: ['ignore', output, output]
   })
   closeSync(output)
-  running.add(child)
-  child.once('exit', () => running.delete(child))
+  track(child)
   const url = `http://127.0.0.1:${port}`
   await waitUntilListening(url, child, logFile)
   const server = { name, url, log: logFile }
@@ -67,7 +94,8 @@ export async function startServer (name: string, script: string, env: Record<str
   return server
 }
 
-async function stop (child: ChildProcess): Promise<void> {
+/** SIGTERM, SIGKILL after 5 s; resolves once the process has exited. */
+export async function stopProcess (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = once(child, 'exit')
   child.kill('SIGTERM')
@@ -79,9 +107,9 @@ async function stop (child: ChildProcess): Promise<void> {
 /** Stops one server and waits until its process has exited, so its port is closed. */
 export async function stopServer (server: Server): Promise<void> {
   const child = children.get(server)
-  if (child) await stop(child)
+  if (child) await stopProcess(child)
 }
 
 export async function stopServers (): Promise<void> {
-  await Promise.all([...running].map(stop))
+  await Promise.all([...running].map(stopProcess))
 }

@@ -1,13 +1,12 @@
 // GET /orders/:id in one process, split (orders calls users over HTTP), split behind the gateway,
 // and split with users down, against a floor that reads both stores without a client call.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isDeepStrictEqual } from 'node:util'
 import { load } from './load.js'
 import { machine, medians, milliseconds, requests, table, verdict, writeResults, type Run, type Summary } from './report.js'
-import { startServer, stopServer, stopServers, type Server } from './servers.js'
+import { startServer, stopServer, workspace, type Server } from './servers.js'
 import { positiveInteger, positiveIntegers } from './settings.js'
 
 const USERS = 200
@@ -185,19 +184,9 @@ function checksTable (list: Check[]): string {
   )
 }
 
-const workDir = mkdtempSync(join(tmpdir(), 'cleave-bench-split-'))
+const { dir: workDir, cleanUp } = workspace('split')
 const dataDir = join(workDir, 'data')
 const logOf = (name: string) => join(workDir, `${name}.log`)
-
-async function cleanUp (): Promise<void> {
-  await stopServers()
-  rmSync(workDir, { recursive: true, force: true })
-}
-
-// Interrupted runs skip `finally`, so they clean up here.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { void cleanUp().finally(() => process.exit(130)) })
-}
 
 try {
   // Logging is not what is measured: at warn no access-log line is written per request.
