@@ -14,6 +14,8 @@ import discovery from './discovery/index.js'
 import clients from './clients/index.js'
 import events from './events/index.js'
 import queueDashboard from './queue-dashboard.js'
+import runtimeConfig from './runtime-config/index.js'
+import rateLimit from './rate-limit.js'
 import shutdown from './shutdown.js'
 import { buildValidator } from './validation.js'
 
@@ -54,6 +56,8 @@ export async function buildApp (config: Config, { modules = config.modules, rout
   await app.register(requestId)
   await app.register(shutdown)
   await app.register(health)
+  await app.register(runtimeConfig, { routes })
+  await app.register(rateLimit)
   await app.register(databases)
   await app.register(discovery)
   await app.register(clients)

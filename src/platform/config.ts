@@ -2,7 +2,7 @@ import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { availableModules } from './module-catalog.js'
 
-const LogLevel = Type.Union(
+export const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
   { default: 'info', description: 'pino level; info writes one access-log line per request' }
 )
@@ -35,7 +35,10 @@ export const ConfigSchema = Type.Object({
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'jobs a worker runs at once per queue' }),
   JOB_LOCK_MS: Type.Integer({ minimum: 1000, default: 30000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died is retried once it lapses' }),
   JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30000, description: 'how often workers look for jobs whose lock lapsed (their worker died) and queue them again' }),
-  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' })
+  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
+  ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16, secret: true, description: 'a secret of at least 16 characters that /admin/* requires (bearer token, or HTTP Basic password); unset, the admin routes do not exist' })),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 0, description: 'requests one client IP may make per window (0: no limit); changeable at run time' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000, description: 'length of a rate-limit window; changeable at run time' })
 })
 
 export type Config = StaticDecode<typeof ConfigSchema> & {
@@ -93,7 +96,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = av
     const key = error.path.slice(1)
     if (seen.has(key)) continue
     seen.add(key)
-    problems.push(`${key}: expected ${expectation(error.schema)}, got ${JSON.stringify(raw[key])}`)
+    // A secret is never echoed, not even a weak one: error output ends up in logs.
+    const got = ConfigSchema.properties[key as keyof typeof ConfigSchema.properties]?.secret ? `${String(raw[key]).length} characters` : JSON.stringify(raw[key])
+    problems.push(`${key}: expected ${expectation(error.schema)}, got ${got}`)
   }
   const { modules, unknown } = resolveModules(String((candidate as { MODULES: unknown }).MODULES), available)
   if (!seen.has('MODULES') && unknown.length > 0) {

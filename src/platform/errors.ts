@@ -48,7 +48,9 @@ export function toProblem (error: FastifyError, request: FastifyRequest): Proble
   }
   if (error.validation) return validationProblem(error, base)
   const code = error.code ?? `CLV_HTTP_${status}`
-  return { ...base, type: problemType(code), code, detail: error.message }
+  // An error may carry RFC 9457 extension members (e.g. the limit a 429 hit).
+  const { extensions } = error as { extensions?: Record<string, unknown> }
+  return { ...extensions, ...base, type: problemType(code), code, detail: error.message }
 }
 
 export function sendProblem (reply: FastifyReply, problem: ProblemBody): FastifyReply {

@@ -7,7 +7,7 @@ import type { CallInputOf, Contract, OperationContext, OperationOutput } from '.
 import { loadContracts } from '../contracts.js'
 import { isAnswer } from './call-errors.js'
 import { compileInputCheck, type CallInput } from './input-validator.js'
-import { createRemoteTransport, type RemoteTransport } from './remote-transport.js'
+import { createRemoteTransport, type BreakerSettings, type RemoteTransport } from './remote-transport.js'
 
 /** Each module's contract.ts adds itself here, which types app.clients.<module>. */
 export interface ModuleContracts {}
@@ -44,20 +44,25 @@ async function clients (app: FastifyInstance) {
   const remotes = new Map<string, RemoteTransport>()
   let agent: Agent | undefined
 
-  const settings = {
+  // The environment's settings, overridden per target by the runtime config.
+  const settingsFor = (target: string): BreakerSettings => ({
     timeoutMs: config.CALL_TIMEOUT_MS,
     retries: config.CALL_RETRIES,
     errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD,
     volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
-    resetTimeoutMs: config.BREAKER_RESET_MS
-  }
+    resetTimeoutMs: config.BREAKER_RESET_MS,
+    ...app.runtimeConfig.current.breakers[target]
+  })
+  app.runtimeConfig.onChange(() => {
+    for (const [target, transport] of remotes) transport.configure(settingsFor(target))
+  })
 
   // Created on first use: a single process that only calls itself opens no socket and no breaker.
   function remote (contract: Contract): RemoteTransport {
     let transport = remotes.get(contract.module)
     if (!transport) {
       agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 })
-      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings, log: app.log, metrics })
+      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings: settingsFor(contract.module), log: app.log, metrics })
       remotes.set(contract.module, transport)
     }
     return transport
@@ -107,4 +112,4 @@ async function clients (app: FastifyInstance) {
   })
 }
 
-export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'metrics'] })
+export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'metrics', 'runtime-config'] })

@@ -19,6 +19,8 @@ export interface BreakerSettings {
 
 export interface RemoteTransport {
   call (operation: string, input: CallInput, context: OperationContext): Promise<unknown>
+  /** New settings for the calls from now on; the breaker keeps its state and counts. */
+  configure (settings: BreakerSettings): void
   breaker: CircuitBreaker
 }
 
@@ -72,7 +74,8 @@ export function createRemoteTransport (options: {
   log: FastifyBaseLogger
   metrics: Pick<Metrics, 'breakerState' | 'breakerEvents'>
 }): RemoteTransport {
-  const { contract, resolver, dispatcher, settings, log, metrics } = options
+  const { contract, resolver, dispatcher, log, metrics } = options
+  let settings = options.settings
   const target = contract.module
   const known = errorsByCode(contract)
   const responses = new Map(Object.entries(contract.routes).map(([name, route]) => {
@@ -135,6 +138,10 @@ export function createRemoteTransport (options: {
     resetTimeout: settings.resetTimeoutMs,
     errorFilter: isAnswer
   })
+  // opossum 9 reads timeout, resetTimeout and errorThresholdPercentage from breaker.options on
+  // each use, but keeps volumeThreshold in a private field behind a prototype getter: an own
+  // getter reads the live setting instead, so the breaker need not be recreated (losing its state).
+  Object.defineProperty(breaker, 'volumeThreshold', { get: () => settings.volumeThreshold })
   const logState = (state: string) => () => log.warn({ target, breaker: state }, `circuit breaker for ${target} is ${state}`)
   breaker.on('open', logState('open'))
   breaker.on('halfOpen', logState('half-open'))
@@ -143,6 +150,15 @@ export function createRemoteTransport (options: {
 
   return {
     breaker,
+    configure (next) {
+      settings = next
+      // Not in @types/opossum 8, but opossum 9's public, documented options object.
+      Object.assign((breaker as unknown as { options: CircuitBreaker.Options }).options, {
+        timeout: next.timeoutMs,
+        errorThresholdPercentage: next.errorThresholdPercentage,
+        resetTimeout: next.resetTimeoutMs
+      })
+    },
     async call (name, input, context) {
       try {
         // The abort timer is made only when a request is really sent, not for calls the breaker refuses.

@@ -9,6 +9,8 @@ import metrics from '../metrics.js'
 import discovery from '../discovery/index.js'
 import shutdown from '../shutdown.js'
 import openapi from '../openapi.js'
+import runtimeConfig from '../runtime-config/index.js'
+import rateLimit from '../rate-limit.js'
 import docs from './docs.js'
 import proxy from './proxy.js'
 import { modulePrefixes, prefixesByModule } from './module-prefixes.js'
@@ -48,6 +50,8 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   await app.register(requestId)
   await app.register(shutdown)
   await app.register(health)
+  await app.register(runtimeConfig)
+  await app.register(rateLimit)
   await app.register(discovery)
 
   const upstreams = createUpstreams(app.discovery.resolver, { connectTimeoutMs })
