@@ -6,7 +6,9 @@ import { createError, sendProblem, toProblem } from './errors.js'
 
 export const AdminUnauthorized = createError('CLV_ADMIN_UNAUTHORIZED', 'Admin routes need the admin token: "Authorization: Bearer <token>", or HTTP Basic with the token as password', 401)
 
-export const adminChallenge = 'Bearer, Basic realm="cleave admin"'
+// One challenge per header line: Chromium reads only the first challenge of a line, so
+// 'Bearer, Basic realm=…' on one line would never make it prompt for a password.
+export const adminChallenges = ['Bearer realm="cleave admin"', 'Basic realm="cleave admin"']
 
 function presented (authorization: string | undefined): string | undefined {
   if (!authorization) return undefined
@@ -32,7 +34,7 @@ export function requireAdminToken (token: string): onRequestHookHandler {
       request.rateLimitExempt = true
       return
     }
-    reply.header('www-authenticate', adminChallenge)
+    reply.header('www-authenticate', adminChallenges)
     return sendProblem(reply, toProblem(new AdminUnauthorized(), request))
   }
 }
