@@ -66,10 +66,11 @@ async function runtimeConfig (app: FastifyInstance, { routes: withRoutes = true 
   } catch (err) {
     app.log.warn({ err }, 'runtime config: Redis unreachable at start, using the environment\'s values until it answers')
   }
-  // A broadcast is applied only if newer; a read after a reconnect is the truth even if older
-  // (Redis lost its data), so the whole fleet agrees with what Redis holds.
+  // A broadcast is applied only if newer. What a read after a reconnect finds is the truth even
+  // if older (Redis lost its data and counts again from 0), so the whole fleet agrees with Redis.
+  const same = (one: StoredConfig, other: StoredConfig) => JSON.stringify(one) === JSON.stringify(other)
   store.watch((next, resync) => {
-    if (next.version > stored.version || (resync && next.version !== stored.version)) apply(next)
+    if (next.version > stored.version || ((resync || next.version === stored.version) && !same(next, stored))) apply(next)
   })
 
   function change (patch: unknown) {

@@ -97,10 +97,11 @@ export function createRedisStore ({ url, prefix, log }: { url: string, prefix: s
       throw new ConcurrentChanges('the runtime config kept changing under this update')
     },
     watch (listener) {
-      // Messages sent while this process was cut off are lost, so every (re)connect reads the key.
+      // Messages sent while this process was cut off are lost, so every (re)connect reads the
+      // key — once the subscription is confirmed, so no change can fall between the two.
       const resync = () => {
         clearTimeout(retry)
-        load().then((stored) => listener(stored, true), (err) => {
+        subscriber.subscribe(key).then(load).then((stored) => listener(stored, true), (err) => {
           log.debug({ err }, 'runtime config: resync failed, trying again')
           if (!closed) retry = setTimeout(resync, 500)
         })
