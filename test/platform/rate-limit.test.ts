@@ -1,5 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
+import { loadConfig } from '../../src/platform/config.js'
+import { buildGateway } from '../../src/platform/gateway/gateway.js'
 
 const token = 'admin-token-0123456789'
 const bearer = { authorization: `Bearer ${token}` }
@@ -35,4 +37,17 @@ t.test('the runtime config changes the limit without a restart; admin calls are 
   t.equal((await app.inject({ url: '/admin/config' })).statusCode, 401, 'the admin guard answers first')
   t.equal((await app.inject({ method: 'PATCH', url: '/admin/config', headers: bearer, payload: { rateLimit: { max: 0 } } })).statusCode, 200)
   t.equal((await app.inject('/service')).statusCode, 200, 'max 0 turns limiting off again')
+})
+
+t.test('the gateway limits too, and serves the runtime config for itself', async (t) => {
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', ADMIN_TOKEN: token, RATE_LIMIT_MAX: '1' }), { modules: ['hello'] })
+  t.teardown(() => gateway.close())
+  t.equal((await gateway.inject('/service')).statusCode, 503, 'no hello instance: the first request is routed')
+  const limited = await gateway.inject('/service')
+  t.equal(limited.statusCode, 429)
+  t.match(limited.json(), { code: 'CLV_RATE_LIMITED', limit: 1 })
+  t.equal((await gateway.inject('/health/live')).statusCode, 200)
+  t.equal((await gateway.inject({ method: 'PATCH', url: '/admin/config', headers: bearer, payload: { rateLimit: { max: 100 }, logLevel: 'error' } })).statusCode, 200)
+  t.equal(gateway.log.level, 'error')
+  t.equal((await gateway.inject('/service')).statusCode, 503, 'the raised limit applies at once')
 })
