@@ -35,8 +35,16 @@ export const ConfigSchema = Type.Object({
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'jobs a worker runs at once per queue' }),
   JOB_LOCK_MS: Type.Integer({ minimum: 1000, default: 30000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died is retried once it lapses' }),
   JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30000, description: 'how often workers look for jobs whose lock lapsed (their worker died) and queue them again' }),
-  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' })
+  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
+  CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$', description: 'browser origins allowed to call the API: "*" or a comma list of http(s) origins; unset, no CORS headers are sent' })),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576, description: 'largest request body in bytes; a bigger one is refused with 413' }),
+  SERVICE_SECRET: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token' }))
 })
+
+/** Keys whose values are never echoed in errors nor written to logs (marked `secret: true` in the schema). */
+export const secretConfigKeys = Object.entries(ConfigSchema.properties)
+  .filter(([, schema]) => (schema as TSchema).secret === true)
+  .map(([key]) => key)
 
 export type Config = StaticDecode<typeof ConfigSchema> & {
   modules: string[]
@@ -93,7 +101,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = av
     const key = error.path.slice(1)
     if (seen.has(key)) continue
     seen.add(key)
-    problems.push(`${key}: expected ${expectation(error.schema)}, got ${JSON.stringify(raw[key])}`)
+    const given = secretConfigKeys.includes(key) ? `a value of ${String(raw[key]).length} characters (not shown)` : JSON.stringify(raw[key])
+    problems.push(`${key}: expected ${expectation(error.schema)}, got ${given}`)
   }
   const { modules, unknown } = resolveModules(String((candidate as { MODULES: unknown }).MODULES), available)
   if (!seen.has('MODULES') && unknown.length > 0) {

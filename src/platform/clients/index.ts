@@ -57,7 +57,7 @@ async function clients (app: FastifyInstance) {
     let transport = remotes.get(contract.module)
     if (!transport) {
       agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 })
-      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings, log: app.log, metrics })
+      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings, log: app.log, metrics, tokens: app.serviceTokens })
       remotes.set(contract.module, transport)
     }
     return transport
@@ -107,4 +107,4 @@ async function clients (app: FastifyInstance) {
   })
 }
 
-export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'metrics'] })
+export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'metrics', 'service-auth'] })
