@@ -35,7 +35,7 @@ function validationProblem (error: FastifyError, base: ProblemBody): ProblemBody
 
 export function toProblem (error: FastifyError, request: FastifyRequest): ProblemBody {
   // Fastify's message does not say how large a body may be; the route knows.
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && !(error instanceof BodyTooLarge)) error = new BodyTooLarge(request.routeOptions.bodyLimit)
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') error = new BodyTooLarge(request.routeOptions.bodyLimit)
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   const base = {
     type: problemType('CLV_INTERNAL'),
