@@ -1,8 +1,11 @@
 import t from 'tap'
-import { loadConfig } from '../../src/platform/config.js'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { ConfigSchema, loadConfig, secretConfigKeys } from '../../src/platform/config.js'
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
 import { createServiceTokens, serviceTokenHeader } from '../../src/platform/service-token.js'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, tempDir } from '../helpers/app.js'
+import { projectRoot, startProcess } from '../helpers/process.js'
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789'
 const ada = { name: 'Ada', email: 'ada@example.com' }
@@ -114,4 +117,44 @@ t.test('SERVICE_SECRET is checked at start-up and never echoed', async (t) => {
   t.match(error.message, /SERVICE_SECRET: expected shared secret\(s\) of at least 32 characters/)
   t.notOk(error.message.includes(short) || error.message.includes(secret), 'the value is not in the message')
   t.same(loadConfig({ SERVICE_SECRET: `${secret},${'n'.repeat(32)}` }).SERVICE_SECRET, `${secret},${'n'.repeat(32)}`, 'two secrets for a rotation')
+})
+
+t.test('the logger redacts secret headers and settings wherever a logged object carries them', async (t) => {
+  const script = `
+    const { loadConfig } = await import('./src/platform/config.ts')
+    const { createLogger } = await import('./src/platform/logging.ts')
+    const config = loadConfig({ LOG_LEVEL: 'trace', SERVICE_SECRET: ${JSON.stringify(secret)} })
+    const log = createLogger(config)
+    const headers = { authorization: 'Bearer abc-credential', cookie: 'sid=abc-cookie', 'set-cookie': 'sid=abc-set-cookie', '${serviceTokenHeader}': 'v1.abc-token', accept: 'kept' }
+    log.info({ headers }, 'headers')
+    log.info({ req: { headers }, res: { headers } }, 'request and response')
+    log.info({ err: Object.assign(new Error('boom'), { headers }) }, 'an error carrying headers')
+    log.info({ config }, 'whole config')
+    log.info(config, 'config as the object')
+    log.flush()
+  `
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] })
+  let output = ''
+  child.stdout.on('data', (chunk) => { output += chunk })
+  await once(child, 'exit')
+  const lines = output.trim().split('\n').map((line) => JSON.parse(line))
+  t.equal(lines.length, 5, 'every line was written')
+  for (const value of ['abc-credential', 'abc-cookie', 'abc-set-cookie', 'abc-token', secret]) t.notOk(output.includes(value), `${value} is redacted`)
+  t.equal(lines[0].headers.accept, 'kept', 'other headers stay')
+  t.equal(lines[1].req.headers.authorization, '[redacted]')
+  t.equal(lines[3].config.SERVICE_SECRET, '[redacted]')
+  t.equal(lines[3].config.PORT, 3000, 'other settings stay')
+})
+
+t.test('every setting named like a secret is marked secret', async (t) => {
+  const named = Object.keys(ConfigSchema.properties).filter((key) => /SECRET|TOKEN|PASSWORD|API_KEY/.test(key))
+  t.ok(named.includes('SERVICE_SECRET'))
+  for (const key of named) t.ok(secretConfigKeys.includes(key), `${key} has secret: true (never echoed, redacted in logs)`)
+})
+
+t.test('a server that calls other services without SERVICE_SECRET says so at start-up', async (t) => {
+  const server = await startProcess(t, 'server', { MODULES: 'proxy', DATA_DIR: tempDir(t), SERVICE_HELLO_URL: 'http://127.0.0.1:9' })
+  t.ok(server.logs.some((line) => line.level === 40 && /SERVICE_SECRET is not set/.test(String(line.msg))), 'a warning names SERVICE_SECRET')
+  const open = await startProcess(t, 'server', { MODULES: 'hello', DATA_DIR: tempDir(t) })
+  t.notOk(open.logs.some((line) => /SERVICE_SECRET/.test(String(line.msg))), 'a lone process is not warned')
 })
