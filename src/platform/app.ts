@@ -17,6 +17,9 @@ import queueDashboard from './queue-dashboard.js'
 import runtimeConfig from './runtime-config/index.js'
 import rateLimit from './rate-limit.js'
 import shutdown from './shutdown.js'
+import securityHeaders from './security-headers.js'
+import cors from './cors.js'
+import serviceAuth from './service-auth.js'
 import { buildValidator } from './validation.js'
 
 export interface BuildOptions {
@@ -44,6 +47,7 @@ export async function buildApp (config: Config, { modules = config.modules, rout
     loggerInstance: createLogger(config) as FastifyBaseLogger,
     logController: new AccessLog(),
     genReqId: requestIdOf,
+    bodyLimit: config.BODY_LIMIT_BYTES,
     schemaController: { compilersFactory: { buildValidator } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
@@ -52,8 +56,11 @@ export async function buildApp (config: Config, { modules = config.modules, rout
   await app.register(configPlugin(config))
   await app.register(metrics)
   await app.register(errors)
+  await app.register(securityHeaders)
+  await app.register(cors)
   if (routes) await app.register(openapi)
   await app.register(requestId)
+  await app.register(serviceAuth)
   await app.register(shutdown)
   await app.register(health)
   await app.register(runtimeConfig, { routes })

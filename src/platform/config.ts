@@ -38,8 +38,16 @@ export const ConfigSchema = Type.Object({
   RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16, secret: true, description: 'a secret of at least 16 characters that /admin/* requires (bearer token, or HTTP Basic password); unset, the admin routes do not exist' })),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 0, description: 'requests one client IP may make per window (0: no limit); changeable at run time' }),
-  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000, description: 'length of a rate-limit window; changeable at run time' })
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000, description: 'length of a rate-limit window; changeable at run time' }),
+  CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$', description: 'browser origins allowed to call the API: "*" or a comma list of http(s) origins; unset, no CORS headers are sent' })),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576, description: 'largest request body in bytes; a bigger one is refused with 413' }),
+  SERVICE_SECRET: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token' }))
 })
+
+/** Keys whose values are never echoed in errors nor written to logs (marked `secret: true` in the schema). */
+export const secretConfigKeys = Object.entries(ConfigSchema.properties)
+  .filter(([, schema]) => (schema as TSchema).secret === true)
+  .map(([key]) => key)
 
 export type Config = StaticDecode<typeof ConfigSchema> & {
   modules: string[]
@@ -96,9 +104,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = av
     const key = error.path.slice(1)
     if (seen.has(key)) continue
     seen.add(key)
-    // A secret is never echoed, not even a weak one: error output ends up in logs.
-    const got = ConfigSchema.properties[key as keyof typeof ConfigSchema.properties]?.secret ? `${String(raw[key]).length} characters` : JSON.stringify(raw[key])
-    problems.push(`${key}: expected ${expectation(error.schema)}, got ${got}`)
+    const given = secretConfigKeys.includes(key) ? `a value of ${String(raw[key]).length} characters (not shown)` : JSON.stringify(raw[key])
+    problems.push(`${key}: expected ${expectation(error.schema)}, got ${given}`)
   }
   const { modules, unknown } = resolveModules(String((candidate as { MODULES: unknown }).MODULES), available)
   if (!seen.has('MODULES') && unknown.length > 0) {

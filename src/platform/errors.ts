@@ -7,6 +7,8 @@ import { Problem, problemContentType, problemType, type ProblemBody } from './pr
 export { createError }
 
 export const RouteNotFound = createError('CLV_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
+// Fastify's own code, kept so clients see one code whether a service or the gateway refused the body.
+export const BodyTooLarge = createError('FST_ERR_CTP_BODY_TOO_LARGE', 'The request body is larger than the limit of %d bytes', 413)
 
 interface ValidationIssue { instancePath: string, message?: string, keyword: string, params: Record<string, unknown> }
 
@@ -32,6 +34,8 @@ function validationProblem (error: FastifyError, base: ProblemBody): ProblemBody
 }
 
 export function toProblem (error: FastifyError, request: FastifyRequest): ProblemBody {
+  // Fastify's message does not say how large a body may be; the route knows.
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') error = new BodyTooLarge(request.routeOptions.bodyLimit)
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   const base = {
     type: problemType('CLV_INTERNAL'),

@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http'
 import pino, { type Logger } from 'pino'
 import fp from 'fastify-plugin'
 import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import type { Config } from './config.js'
+import { secretConfigKeys, type Config } from './config.js'
+import { serviceTokenHeader } from './service-token.js'
 
 export const requestIdHeader = 'x-request-id'
 const acceptableRequestId = /^[\w.:@-]{1,128}$/
@@ -18,10 +19,20 @@ export function serviceName (config: Config): string {
   return config.SERVICE_NAME ?? `cleave:${config.modules.join('+') || 'platform'}`
 }
 
+const secretHeaders = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', serviceTokenHeader]
+
+// Where a header or a secret setting could sit in a logged object: headers of a request, response or
+// error (at the top or one level down, e.g. req.headers), and config keys (alone or in an object).
+export const redactedPaths = [
+  ...secretHeaders.flatMap((name) => [`headers["${name}"]`, `*.headers["${name}"]`]),
+  ...secretConfigKeys.flatMap((key) => [key, `*.${key}`])
+]
+
 // Asynchronous writes keep logging off the request path; pino flushes them on exit.
 export function createLogger (config: Config): Logger {
   return pino({
     level: config.LOG_LEVEL,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
     base: { service: serviceName(config) },
     timestamp: pino.stdTimeFunctions.isoTime
   }, pino.destination({ dest: 1, sync: false }))

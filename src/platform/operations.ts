@@ -19,6 +19,7 @@ export function mountOperations<C extends Contract> (app: FastifyInstance, contr
     app.route({
       method: route.method,
       url: route.url,
+      config: { operation: `${contract.module}.${name}` },
       schema: {
         ...route.schema,
         operationId: `${contract.module}.${name}`,

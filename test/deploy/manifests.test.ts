@@ -96,6 +96,7 @@ t.test('k8s kustomize base', async (t) => {
     t.same(container.command, command ? ['node', command] : undefined, `${name} runs ${command ?? 'the image\'s server'}`)
     if (command) t.ok(bins.includes(command), `${command} exists`)
     t.ok(container.envFrom?.some((source: Yaml) => source.configMapRef?.name === 'cleave'), `${name} gets the shared settings`)
+    t.ok(container.envFrom?.some((source: Yaml) => source.secretRef?.name === 'cleave'), `${name} gets SERVICE_SECRET from the Secret`)
     const port = container.ports.find((candidate: Yaml) => candidate.name === 'http')
     t.equal(port?.containerPort, 3000)
     t.same(container.readinessProbe.httpGet, { path: '/health/ready', port: 'http' }, `${name}: readiness on /health/ready`)

@@ -5,6 +5,9 @@ import { freePort, startProcess, type RunningProcess } from '../helpers/process.
 
 export const serviceModules = ['hello', 'orders', 'proxy', 'users']
 
+/** Every split signs its internal calls, as deployments do; the one process runs without. */
+export const splitSecret = 'topology-test-secret-0123456789abcdef'
+
 export async function startMonolith (t: Test, env: Record<string, string> = {}) {
   return startProcess(t, 'server', { DATA_DIR: tempDir(t), LOG_LEVEL: 'warn', MODULES: 'all', ...env })
 }
@@ -25,7 +28,7 @@ export async function startSplit (t: Test, options: { redis?: { url: string, pre
   const discovery: Record<string, string> = options.redis
     ? { DISCOVERY: 'redis', REDIS_URL: options.redis.url, REDIS_PREFIX: options.redis.prefix, DISCOVERY_TTL_MS: '1500' }
     : Object.fromEntries(serviceModules.map((module) => [serviceUrlKey(module), ports[module].map((port) => `http://127.0.0.1:${port}`).join(',')]))
-  const common = { DATA_DIR: dataDir, LOG_LEVEL: 'info', ...discovery, ...options.env }
+  const common = { DATA_DIR: dataDir, LOG_LEVEL: 'info', SERVICE_SECRET: splitSecret, ...discovery, ...options.env }
 
   const services: Record<string, RunningProcess[]> = {}
   await Promise.all(serviceModules.map(async (module) => {

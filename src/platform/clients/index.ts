@@ -62,7 +62,7 @@ async function clients (app: FastifyInstance) {
     let transport = remotes.get(contract.module)
     if (!transport) {
       agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 })
-      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings: settingsFor(contract.module), log: app.log, metrics })
+      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings: settingsFor(contract.module), log: app.log, metrics, tokens: app.serviceTokens })
       remotes.set(contract.module, transport)
     }
     return transport
@@ -112,4 +112,4 @@ async function clients (app: FastifyInstance) {
   })
 }
 
-export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'metrics', 'runtime-config'] })
+export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'metrics', 'runtime-config', 'service-auth'] })

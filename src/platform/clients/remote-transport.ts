@@ -5,6 +5,7 @@ import { successResponse, type Contract, type ErrorConstructor, type OperationCo
 import type { Resolver } from '../discovery/discovery.js'
 import { requestIdHeader } from '../logging.js'
 import type { Metrics } from '../metrics.js'
+import { serviceTokenHeader, type ServiceTokens } from '../service-token.js'
 import { DependencyUnavailable, InvalidCallResponse, RemoteProblem, isAnswer } from './call-errors.js'
 import { compileResponseCheck, type CallInput } from './input-validator.js'
 import { backoff, isIdempotent, isRetriable } from './retry.js'
@@ -73,8 +74,10 @@ export function createRemoteTransport (options: {
   settings: BreakerSettings
   log: FastifyBaseLogger
   metrics: Pick<Metrics, 'breakerState' | 'breakerEvents'>
+  /** Signs each request when SERVICE_SECRET is set. */
+  tokens?: ServiceTokens
 }): RemoteTransport {
-  const { contract, resolver, dispatcher, log, metrics } = options
+  const { contract, resolver, dispatcher, log, metrics, tokens } = options
   let settings = options.settings
   const target = contract.module
   const known = errorsByCode(contract)
@@ -92,15 +95,17 @@ export function createRemoteTransport (options: {
     const retries = isIdempotent(route.method) ? settings.retries : 0
     for (let attempt = 0; ; attempt++) {
       const base = instances[turn++ % instances.length]
+      const path = pathOf(route, input)
       let response: Dispatcher.ResponseData
       try {
-        response = await request(`${base}${pathOf(route, input)}`, {
+        response = await request(`${base}${path}`, {
           method: route.method,
           dispatcher,
           signal,
           headers: {
             accept: `${success.mediaType}, application/problem+json`,
             [requestIdHeader]: context.id,
+            ...(tokens === undefined ? {} : { [serviceTokenHeader]: tokens.sign(route.method, path) }),
             ...(input.body === undefined ? {} : { 'content-type': 'application/json' })
           },
           body: input.body === undefined ? undefined : JSON.stringify(input.body)

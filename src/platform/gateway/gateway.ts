@@ -8,6 +8,9 @@ import health from '../health.js'
 import metrics from '../metrics.js'
 import discovery from '../discovery/index.js'
 import shutdown from '../shutdown.js'
+import securityHeaders from '../security-headers.js'
+import cors from '../cors.js'
+import serviceAuth from '../service-auth.js'
 import openapi from '../openapi.js'
 import runtimeConfig from '../runtime-config/index.js'
 import rateLimit from '../rate-limit.js'
@@ -39,13 +42,16 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   const app = Fastify({
     loggerInstance: createLogger(gatewayConfig) as FastifyBaseLogger,
     logController: new AccessLog(),
-    genReqId: requestIdOf
+    genReqId: requestIdOf,
+    bodyLimit: config.BODY_LIMIT_BYTES
   })
 
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
   await app.register(configPlugin(gatewayConfig))
   await app.register(metrics)
   await app.register(errors)
+  await app.register(securityHeaders)
+  await app.register(cors)
   await app.register(openapi, { description: 'Every module\'s API, served through the gateway', ui: false })
   await app.register(requestId)
   await app.register(shutdown)
@@ -53,6 +59,7 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   await app.register(runtimeConfig)
   await app.register(rateLimit)
   await app.register(discovery)
+  await app.register(serviceAuth)
 
   const upstreams = createUpstreams(app.discovery.resolver, { connectTimeoutMs })
   app.addHook('onClose', async () => { await upstreams.close() })
@@ -66,7 +73,7 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
 
   // Layer 2: merged docs and the routes to the modules.
   await app.register(docs, { modules: prefixesByModule(prefixes), upstreams, ttlMs: docsTtlMs, timeoutMs: Math.min(upstreamTimeoutMs, 2000) })
-  await app.register(proxy, { prefixes, upstreams, upstreamTimeoutMs })
+  await app.register(proxy, { prefixes, upstreams, upstreamTimeoutMs, bodyLimit: config.BODY_LIMIT_BYTES })
 
   return app
 }

@@ -1,7 +1,9 @@
 import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
+import { BodyTooLarge } from '../errors.js'
 import { requestIdHeader } from '../logging.js'
+import { serviceTokenHeader, type ServiceTokens } from '../service-token.js'
 import { BadUpstream, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
 import type { Upstreams } from './upstreams.js'
 
@@ -11,6 +13,8 @@ export interface ProxyOptions {
   upstreams: Upstreams
   /** Longest wait for an instance's response headers, and between two chunks of its body. */
   upstreamTimeoutMs: number
+  /** Bodies declared larger than this are refused here; chunked ones are left to the service's own limit. */
+  bodyLimit: number
 }
 
 const methods: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']
@@ -34,10 +38,14 @@ function endToEnd<H extends IncomingHttpHeaders> (headers: H): H {
   return kept
 }
 
-function forwardedHeaders (request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+// A client's own service token is never passed on: the gateway vouches for the request itself.
+function forwardedHeaders (request: FastifyRequest, headers: IncomingHttpHeaders, tokens: ServiceTokens | undefined): IncomingHttpHeaders {
   const forwardedFor = headers['x-forwarded-for']
+  const kept = endToEnd(headers)
+  delete kept[serviceTokenHeader]
   return {
-    ...endToEnd(headers),
+    ...kept,
+    ...(tokens === undefined ? {} : { [serviceTokenHeader]: tokens.sign(request.method, request.url) }),
     [requestIdHeader]: request.id,
     'x-forwarded-for': forwardedFor ? `${forwardedFor}, ${request.ip}` : request.ip,
     'x-forwarded-host': headers['x-forwarded-host'] ?? request.headers.host,
@@ -56,13 +64,18 @@ function failureCode (error: Error): string | undefined {
 
 // Each module prefix goes to one instance of the module. Bodies are relayed as raw streams,
 // never parsed here, so the service validates exactly what the client sent.
-export default async function proxy (app: FastifyInstance, { prefixes, upstreams, upstreamTimeoutMs }: ProxyOptions) {
+export default async function proxy (app: FastifyInstance, { prefixes, upstreams, upstreamTimeoutMs, bodyLimit }: ProxyOptions) {
   await app.register(replyFrom, {
     undici: upstreams.agent,
     disableRequestLogging: true
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, payload, done) => { done(null, payload) })
+  // The stream is never read here, so Fastify's body limit does not apply: check the declared length.
+  app.addHook('onRequest', async (request) => {
+    const length = request.headers['content-length']
+    if (length !== undefined && Number(length) > bodyLimit) throw new BodyTooLarge(bodyLimit)
+  })
 
   function relay (reply: FastifyReply, module: string, instances: string[]): void {
     const [instance, ...others] = instances
@@ -71,7 +84,7 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       timeout: upstreamTimeoutMs,
       // The upstream's own answers, 503 included, are relayed as they are, never retried here.
       retryDelay: () => null,
-      rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, headers as IncomingHttpHeaders),
+      rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, headers as IncomingHttpHeaders, app.serviceTokens),
       rewriteHeaders: (headers) => endToEnd(headers as IncomingHttpHeaders),
       onError: (_reply, { error }) => {
         const code = failureCode(error)
