@@ -15,6 +15,7 @@ import clients from './clients/index.js'
 import events from './events/index.js'
 import queueDashboard from './queue-dashboard.js'
 import shutdown from './shutdown.js'
+import tracing, { traceLoggerFactory } from './tracing/index.js'
 import { buildValidator } from './validation.js'
 
 export interface BuildOptions {
@@ -42,12 +43,14 @@ export async function buildApp (config: Config, { modules = config.modules, rout
     loggerInstance: createLogger(config) as FastifyBaseLogger,
     logController: new AccessLog(),
     genReqId: requestIdOf,
+    childLoggerFactory: traceLoggerFactory(config),
     schemaController: { compilersFactory: { buildValidator } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Layer 1: platform, in dependency order.
   app.decorate('operationRoutes', routes)
   await app.register(configPlugin(config))
+  await app.register(tracing)
   await app.register(metrics)
   await app.register(errors)
   if (routes) await app.register(openapi)

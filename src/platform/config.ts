@@ -35,7 +35,9 @@ export const ConfigSchema = Type.Object({
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'jobs a worker runs at once per queue' }),
   JOB_LOCK_MS: Type.Integer({ minimum: 1000, default: 30000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died is retried once it lapses' }),
   JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30000, description: 'how often workers look for jobs whose lock lapsed (their worker died) and queue them again' }),
-  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' })
+  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
+  TRACING: Type.Boolean({ default: true, description: 'W3C traceparent read, passed on every call and event, and its trace_id/span_id in every log line' }),
+  METRICS: Type.Boolean({ default: true, description: 'serve GET /metrics and time HTTP requests for it' })
 })
 
 export type Config = StaticDecode<typeof ConfigSchema> & {

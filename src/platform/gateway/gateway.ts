@@ -8,6 +8,7 @@ import health from '../health.js'
 import metrics from '../metrics.js'
 import discovery from '../discovery/index.js'
 import shutdown from '../shutdown.js'
+import tracing, { traceLoggerFactory } from '../tracing/index.js'
 import openapi from '../openapi.js'
 import docs from './docs.js'
 import proxy from './proxy.js'
@@ -37,11 +38,13 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   const app = Fastify({
     loggerInstance: createLogger(gatewayConfig) as FastifyBaseLogger,
     logController: new AccessLog(),
-    genReqId: requestIdOf
+    genReqId: requestIdOf,
+    childLoggerFactory: traceLoggerFactory(config)
   })
 
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
   await app.register(configPlugin(gatewayConfig))
+  await app.register(tracing)
   await app.register(metrics)
   await app.register(errors)
   await app.register(openapi, { description: 'Every module\'s API, served through the gateway', ui: false })

@@ -2,6 +2,7 @@ import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import { requestIdHeader } from '../logging.js'
+import { traceHeaders, tracestateHeader } from '../tracing/index.js'
 import { BadUpstream, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
 import type { Upstreams } from './upstreams.js'
 
@@ -34,10 +35,17 @@ function endToEnd<H extends IncomingHttpHeaders> (headers: H): H {
   return kept
 }
 
+// The service's span is a child of the gateway's (a tracestate is kept only with a valid
+// traceparent). With tracing off, the caller's trace headers pass as they came.
 function forwardedHeaders (request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const forwardedFor = headers['x-forwarded-for']
+  const kept = endToEnd(headers)
+  if (request.trace) {
+    delete kept[tracestateHeader]
+    Object.assign(kept, traceHeaders(request.trace))
+  }
   return {
-    ...endToEnd(headers),
+    ...kept,
     [requestIdHeader]: request.id,
     'x-forwarded-for': forwardedFor ? `${forwardedFor}, ${request.ip}` : request.ip,
     'x-forwarded-host': headers['x-forwarded-host'] ?? request.headers.host,
