@@ -20,6 +20,7 @@ import shutdown from './shutdown.js'
 import securityHeaders from './security-headers.js'
 import cors from './cors.js'
 import serviceAuth from './service-auth.js'
+import tracing, { traceLoggerFactory } from './tracing/index.js'
 import { buildValidator } from './validation.js'
 
 export interface BuildOptions {
@@ -48,12 +49,14 @@ export async function buildApp (config: Config, { modules = config.modules, rout
     logController: new AccessLog(),
     genReqId: requestIdOf,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    childLoggerFactory: traceLoggerFactory(config),
     schemaController: { compilersFactory: { buildValidator } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Layer 1: platform, in dependency order.
   app.decorate('operationRoutes', routes)
   await app.register(configPlugin(config))
+  await app.register(tracing)
   await app.register(metrics)
   await app.register(errors)
   await app.register(securityHeaders)

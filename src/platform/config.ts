@@ -41,7 +41,9 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000, description: 'length of a rate-limit window; changeable at run time' }),
   CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$', description: 'browser origins allowed to call the API: "*" or a comma list of http(s) origins; unset, no CORS headers are sent' })),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576, description: 'largest request body in bytes; a bigger one is refused with 413' }),
-  SERVICE_SECRET: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token' }))
+  SERVICE_SECRET: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token' })),
+  TRACING: Type.Boolean({ default: true, description: 'W3C traceparent read, passed on every call and event, and its trace_id/span_id in every log line' }),
+  METRICS: Type.Boolean({ default: true, description: 'serve GET /metrics and time HTTP requests for it' })
 })
 
 /** Keys whose values are never echoed in errors nor written to logs (marked `secret: true` in the schema). */

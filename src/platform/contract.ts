@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { FastifyError, FastifyRequest } from 'fastify'
+import type { TraceContext } from './tracing/trace-context.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -69,7 +70,10 @@ export type OperationOutput<R extends RouteDefinition> =
     : never
 
 /** What an operation may know of the call that reached it, whichever transport carried it. */
-export type OperationContext = Pick<FastifyRequest, 'id' | 'log' | 'headers'>
+export type OperationContext = Pick<FastifyRequest, 'id' | 'log' | 'headers'> & {
+  /** Its span, passed on by client calls and published events; none with TRACING=false. */
+  trace?: TraceContext
+}
 
 export type Operation<R extends RouteDefinition> = (input: OperationInput<R>, context: OperationContext) => Promise<OperationOutput<R>>
 

@@ -78,6 +78,9 @@ async function metrics (app: FastifyInstance) {
   const all = createMetrics()
   const { httpRequestDuration, httpRequestsInFlight } = all
   app.decorate('metrics', all)
+  app.addHook('onClose', async () => { all.registry.clear() })
+  // Off: the other plugins still record into the registry, but nothing is timed per request or served.
+  if (!app.config.METRICS) return
 
   // Route pattern, never the URL, so labels stay bounded. Each route gets its own onResponse
   // hook knowing its pattern (request.routeOptions would build an object per request);
@@ -108,8 +111,6 @@ async function metrics (app: FastifyInstance) {
     reply.type(merged.contentType)
     return merged.metrics()
   })
-
-  app.addHook('onClose', async () => { all.registry.clear() })
 }
 
-export default fp(metrics, { name: 'metrics' })
+export default fp(metrics, { name: 'metrics', dependencies: ['config'] })

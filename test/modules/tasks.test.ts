@@ -189,8 +189,11 @@ for (const [mode, environment] of Object.entries(modes)) {
 t.test('the handler has one effect per task, however often or concurrently the job runs', async (t) => {
   const app = await buildTestApp(t, { modules: ['tasks'] })
   const store = createTaskStore(app.databases.open('tasks'))
-  const handle = createTaskHandlers(store, { attempts: 5, log: app.log })['task.queued']
-  const meta = (attempt: number) => ({ id: randomUUID(), name: 'task.queued', publishedAt: Date.now(), attempt })
+  const handle = createTaskHandlers(store, { attempts: 5 })['task.queued']
+  const meta = (attempt: number) => {
+    const id = randomUUID()
+    return { id, name: 'task.queued', publishedAt: Date.now(), attempt, context: { id, log: app.log, headers: {}, trace: undefined } }
+  }
 
   const id = randomUUID()
   store.insert(id, { delayMs: 100, text: 'twice at once' } as TaskPayload)

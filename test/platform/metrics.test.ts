@@ -70,6 +70,16 @@ t.test('each app has its own registry', async (t) => {
   t.equal(value(await scrape(a), 'cleave_http_request_duration_seconds_count', { route: '/service' }), 1)
 })
 
+t.test('METRICS=false: no /metrics and no request timing, on the app and the gateway', async (t) => {
+  const app = await buildTestApp(t, { modules: ['hello'], env: { METRICS: 'false' } })
+  t.equal((await app.inject('/service')).statusCode, 200)
+  t.equal((await app.inject('/metrics')).statusCode, 404)
+  t.equal((await app.metrics.registry.getSingleMetric('cleave_http_request_duration_seconds')?.get())?.values.length, 0, 'nothing was timed')
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', METRICS: 'false', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }), { modules: ['hello'] })
+  t.teardown(() => gateway.close())
+  t.equal((await gateway.inject('/metrics')).statusCode, 404)
+})
+
 t.test('a worker (no module routes) serves /metrics too', async (t) => {
   const app = await buildApp(loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', MODULES: 'notifications' }), { routes: false })
   t.teardown(() => app.close())

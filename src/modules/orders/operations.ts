@@ -16,7 +16,7 @@ export function createOrderOperations (store: OrderStore, users: Clients['users'
       }
       return store.atomically(() => {
         const order = store.insert(body)
-        events.publish('order.placed', { id: order.id, userId: order.userId, items: order.items })
+        events.publish('order.placed', { id: order.id, userId: order.userId, items: order.items }, context)
         return order
       })
     },

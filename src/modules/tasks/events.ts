@@ -1,13 +1,14 @@
-import type { FastifyBaseLogger } from 'fastify'
 import type { EventHandlers } from '../../platform/events/event.js'
 import type { TaskStore } from './store.js'
 import { PermanentTaskFailure, performTask } from './work.js'
 
 // Runs wherever the tasks queue is consumed: this server, a worker process, or in-process
 // without Redis. The row tells the story; the platform's retries and backoff drive it.
-export function createTaskHandlers (store: TaskStore, { attempts, log }: { attempts: number, log: FastifyBaseLogger }): EventHandlers<'task.queued'> {
+export function createTaskHandlers (store: TaskStore, { attempts }: { attempts: number }): EventHandlers<'task.queued'> {
   return {
+    // Logged through the event's context: each line carries the trace of the request that queued it.
     'task.queued': async ({ id }, event) => {
+      const { log } = event.context
       const started = store.start(id)
       if (!started) {
         // Redelivered after it finished: nothing more to do. Unknown: nothing can ever be done.

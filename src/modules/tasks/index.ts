@@ -10,5 +10,5 @@ export default async function tasks (app: FastifyInstance) {
   // A task's payload is stored and queued: this module takes far smaller bodies than the server's 1 MiB.
   app.addHook('onRoute', (route) => { route.bodyLimit ??= maxTaskBytes })
   mountOperations(app, tasksContract, createTaskOperations(store, app.events))
-  app.events.handle(tasksContract, createTaskHandlers(store, { attempts: app.config.JOB_ATTEMPTS, log: app.log }))
+  app.events.handle(tasksContract, createTaskHandlers(store, { attempts: app.config.JOB_ATTEMPTS }))
 }

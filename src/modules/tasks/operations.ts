@@ -8,12 +8,12 @@ import { nestsDeeperThan } from './work.js'
 export function createTaskOperations (store: TaskStore, events: Events): Operations<typeof tasksContract> {
   return {
     // The row and its task.queued event commit together: no task without its job, no job without its task.
-    queueTask: async ({ body }) => {
+    queueTask: async ({ body }, context) => {
       if (nestsDeeperThan(body, maxTaskDepth)) throw new TaskTooDeep()
       const id = randomUUID()
       store.atomically(() => {
         store.insert(id, body)
-        events.publish('task.queued', { id })
+        events.publish('task.queued', { id }, context)
       })
       return { status: 'task queued' as const, id }
     },

@@ -21,15 +21,15 @@ export function createUserOperations (store: UserStore, events: Events): Operati
   return {
     listUsers: async ({ query }) => store.list(query.cursor, query.limit),
     getUser: async ({ params }) => found(store.findById(params.id), params.id),
-    createUser: async ({ body }) => guardEmail(body.email, () => store.atomically(() => {
+    createUser: async ({ body }, context) => guardEmail(body.email, () => store.atomically(() => {
       const user = store.insert(body)
-      events.publish('user.created', { id: user.id, name: user.name, email: user.email })
+      events.publish('user.created', { id: user.id, name: user.name, email: user.email }, context)
       return user
     })),
     updateUser: async ({ params, body }) => found(guardEmail(body.email, () => store.update(params.id, body)), params.id),
-    deleteUser: async ({ params }) => store.atomically(() => {
+    deleteUser: async ({ params }, context) => store.atomically(() => {
       found(store.remove(params.id) || undefined, params.id)
-      events.publish('user.deleted', { id: params.id })
+      events.publish('user.deleted', { id: params.id }, context)
     })
   }
 }

@@ -5,6 +5,7 @@ import { Agent } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import type { CallInputOf, Contract, OperationContext, OperationOutput } from '../contract.js'
 import { loadContracts } from '../contracts.js'
+import { continueTrace } from '../tracing/index.js'
 import { isAnswer } from './call-errors.js'
 import { compileInputCheck, type CallInput } from './input-validator.js'
 import { createRemoteTransport, type BreakerSettings, type RemoteTransport } from './remote-transport.js'
@@ -13,7 +14,7 @@ import { createRemoteTransport, type BreakerSettings, type RemoteTransport } fro
 export interface ModuleContracts {}
 
 export interface CallOptions<Fallback = never> {
-  /** The request being served: its id is forwarded and its logger used. */
+  /** The request or event being served: its id and trace are forwarded and its logger used. */
   context?: OperationContext
   /** A degraded answer when the target is unavailable (never for its 4xx answers). */
   fallback?: (error: Error) => Fallback | Promise<Fallback>
@@ -82,7 +83,8 @@ async function clients (app: FastifyInstance) {
       }
       client[name] = async (input, { context, fallback } = {}) => {
         const checked = check(input)
-        const caller = context ?? { id: randomUUID(), log: app.log, headers: {} }
+        // A call made outside any request or event starts its own trace.
+        const caller = context ?? { id: randomUUID(), log: app.log, headers: {}, trace: config.TRACING ? continueTrace(undefined) : undefined }
         const operations = local.get(contract.module)
         const transport = operations ? 'local' : 'remote'
         const started = performance.now()

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { successResponse, type Contract, type ErrorConstructor, type OperationContext, type RouteDefinition } from '../contract.js'
 import type { Resolver } from '../discovery/discovery.js'
 import { requestIdHeader } from '../logging.js'
+import { traceHeaders } from '../tracing/index.js'
 import type { Metrics } from '../metrics.js'
 import { serviceTokenHeader, type ServiceTokens } from '../service-token.js'
 import { DependencyUnavailable, InvalidCallResponse, RemoteProblem, isAnswer } from './call-errors.js'
@@ -106,6 +107,7 @@ export function createRemoteTransport (options: {
             accept: `${success.mediaType}, application/problem+json`,
             [requestIdHeader]: context.id,
             ...(tokens === undefined ? {} : { [serviceTokenHeader]: tokens.sign(route.method, path) }),
+            ...(context.trace && traceHeaders(context.trace)),
             ...(input.body === undefined ? {} : { 'content-type': 'application/json' })
           },
           body: input.body === undefined ? undefined : JSON.stringify(input.body)

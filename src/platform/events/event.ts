@@ -1,4 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox'
+import type { OperationContext } from '../contract.js'
 
 /** Each publishing module's contract.ts adds its events here, which types publish() and handlers. */
 export interface EventSchemas {}
@@ -12,9 +13,22 @@ export interface EventEnvelope {
   name: string
   payload: unknown
   publishedAt: number
+  /** The publisher's span, W3C format; absent when it published with tracing off. */
+  traceparent?: string
+  tracestate?: string
 }
 
-export interface EventMeta { id: string, name: string, publishedAt: number, attempt: number }
+export interface EventMeta {
+  id: string
+  name: string
+  publishedAt: number
+  attempt: number
+  /**
+   * The handler's own span in the publisher's trace, and a logger bound to it: log with
+   * context.log, and pass `{ context }` to client calls so they join the trace.
+   */
+  context: OperationContext
+}
 
 export type EventHandler<E extends EventName> = (payload: EventPayload<E>, event: EventMeta) => void | Promise<void>
 

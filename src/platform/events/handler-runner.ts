@@ -1,15 +1,17 @@
 import { performance } from 'node:perf_hooks'
 import { eq, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
+import type { OperationContext } from '../contract.js'
 import type { Metrics } from '../metrics.js'
+import { continueTrace, traceBindings } from '../tracing/index.js'
 import { compileResponseCheck } from '../clients/input-validator.js'
 import type { Db } from '../sqlite.js'
 import type { EventCatalog } from './catalog.js'
-import type { EventEnvelope } from './event.js'
+import type { EventEnvelope, EventMeta } from './event.js'
 import { queueName } from './redis-transport.js'
 import { processedEvents } from './tables.js'
 
-type AnyHandler = (payload: unknown, event: { id: string, name: string, publishedAt: number, attempt: number }) => void | Promise<void>
+type AnyHandler = (payload: unknown, event: EventMeta) => void | Promise<void>
 
 /** A payload that fails its schema will fail every time: it is not retried. */
 export class InvalidEventPayload extends Error {
@@ -23,12 +25,19 @@ export interface HandlerRunner {
 
 // Validation, then at most one effect per event id: the id is recorded after the handler
 // succeeds, and a redelivery (retry, stalled job, relay resend) finds it and stops.
-export function createHandlerRunner (options: { module: string, db: Db, catalog: EventCatalog, handlers: Record<string, AnyHandler>, log: FastifyBaseLogger, jobDuration: Metrics['jobDuration'] }): HandlerRunner {
-  const { module, db, catalog, handlers, log, jobDuration } = options
+export function createHandlerRunner (options: { module: string, db: Db, catalog: EventCatalog, handlers: Record<string, AnyHandler>, log: FastifyBaseLogger, jobDuration: Metrics['jobDuration'], tracing: boolean }): HandlerRunner {
+  const { module, db, catalog, handlers, log, jobDuration, tracing } = options
   const checks = new Map(Object.keys(handlers).map((name) => [name, compileResponseCheck(catalog.schema(name))]))
   const queue = queueName(module)
   const processed = db.select({ id: processedEvents.id }).from(processedEvents).where(eq(processedEvents.id, sql.placeholder('id'))).prepare()
   const recordProcessed = db.insert(processedEvents).values({ id: sql.placeholder('id'), name: sql.placeholder('name'), processedAt: sql.placeholder('at') }).onConflictDoNothing().prepare()
+
+  // The handler's span continues the publisher's trace (a new one if it published none).
+  function contextOf (event: EventEnvelope): OperationContext {
+    const trace = tracing ? continueTrace(event.traceparent, event.tracestate) : undefined
+    const bindings = { event: event.name, eventId: event.id }
+    return { id: event.id, log: log.child(trace ? { ...traceBindings(trace), ...bindings } : bindings), headers: {}, trace }
+  }
 
   async function handle (event: EventEnvelope, attempt: number): Promise<'handled' | 'duplicate'> {
     const handler = handlers[event.name]
@@ -38,9 +47,12 @@ export function createHandlerRunner (options: { module: string, db: Db, catalog:
       throw new InvalidEventPayload(`${event.name} payload fails its schema: ${(check.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`)
     }
     if (processed.get({ id: event.id })) return 'duplicate'
-    await handler(event.payload, { id: event.id, name: event.name, publishedAt: event.publishedAt, attempt })
+    const context = contextOf(event)
+    const started = performance.now()
+    await handler(event.payload, { id: event.id, name: event.name, publishedAt: event.publishedAt, attempt, context })
     recordProcessed.run({ id: event.id, name: event.name, at: Date.now() })
-    log.debug({ module, event: event.name, eventId: event.id }, 'event handled')
+    // A job's access-log line: at info, like a request's.
+    context.log.info({ queue, attempt, ms: Math.round((performance.now() - started) * 100) / 100 }, 'event handled')
     return 'handled'
   }
 

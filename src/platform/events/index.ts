@@ -4,8 +4,9 @@ import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
 import { count, isNull } from 'drizzle-orm'
 import { Gauge } from 'prom-client'
-import type { Contract } from '../contract.js'
+import type { Contract, OperationContext } from '../contract.js'
 import { loadContracts } from '../contracts.js'
+import { traceparentOf } from '../tracing/index.js'
 import { compileResponseCheck } from '../clients/input-validator.js'
 import { buildEventCatalog } from './catalog.js'
 import type { EventHandlers, EventName, EventPayload } from './event.js'
@@ -19,8 +20,9 @@ export interface Events {
   /**
    * Records an event in the publishing module's outbox. Synchronous on purpose: call it inside
    * the module's db.transaction() and the event exists exactly when the change it announces does.
+   * Pass the operation's context: the handlers then continue its trace.
    */
-  publish<E extends EventName> (name: E, payload: EventPayload<E>): string
+  publish<E extends EventName> (name: E, payload: EventPayload<E>, context?: Pick<OperationContext, 'trace'>): string
   /** The module's handlers, one for each event its contract subscribes to. */
   handle<C extends Contract> (contract: C, handlers: EventHandlers<EventName & NonNullable<NonNullable<C['events']>['subscribes']>[number]>): void
   /** The BullMQ queues of every subscribing module (empty without Redis). */
@@ -89,7 +91,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   }
 
   app.decorate('events', {
-    publish (name, payload) {
+    publish (name, payload, context) {
       const module = catalog.publisher(name)
       if (!modules.includes(module)) throw new Error(`${name} is published by ${module}, which is not mounted here`)
       let check = checks.get(name)
@@ -97,7 +99,8 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
       if (!check(payload)) throw new Error(`${name} payload fails its schema: ${JSON.stringify(check.errors)}`)
       const id = randomUUID()
       // The relay ships it on the next turn of the event loop: after the caller's transaction committed.
-      relayOf(module).append({ id, name, payload: JSON.stringify(payload) })
+      const trace = context?.trace
+      relayOf(module).append({ id, name, payload: JSON.stringify(payload), traceparent: trace ? traceparentOf(trace) : null, tracestate: trace?.tracestate ?? null })
       return id
     },
 
@@ -107,7 +110,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
       const missing = declared.filter((name) => !given.includes(name))
       const undeclared = given.filter((name) => !declared.includes(name))
       if (missing.length || undeclared.length) throw new Error(`${contract.module}: handlers must match the contract's subscribes (missing: ${missing.join(', ') || '-'}; not declared: ${undeclared.join(', ') || '-'})`)
-      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log, jobDuration: metrics.jobDuration }))
+      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log, jobDuration: metrics.jobDuration, tracing: config.TRACING }))
     },
 
     queues: () => redis?.queues() ?? []

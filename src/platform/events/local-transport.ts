@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
 import type { HandlerRunner } from './handler-runner.js'
+import { parseTraceparent } from '../tracing/index.js'
 
 // Without Redis, the same outbox is handed to the subscribers mounted in this process, with
 // the same retries and backoff. A subscriber in another process cannot be reached this way.
@@ -17,7 +18,7 @@ export function createLocalEventTransport (options: { catalog: EventCatalog, run
         return
       } catch (error) {
         const final = attempt >= attempts || (error as { unrecoverable?: boolean }).unrecoverable
-        log[final ? 'error' : 'warn']({ module: runner.module, event: event.name, eventId: event.id, attempt, err: (error as Error).message }, final ? 'event handler failed for good' : 'event handler failed')
+        log[final ? 'error' : 'warn']({ module: runner.module, event: event.name, eventId: event.id, trace_id: parseTraceparent(event.traceparent)?.traceId, attempt, err: (error as Error).message }, final ? 'event handler failed for good' : 'event handler failed')
         if (final) return
         await sleep(backoffMs * 2 ** (attempt - 1))
       }

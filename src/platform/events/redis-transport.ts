@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
 import type { HandlerRunner } from './handler-runner.js'
+import { parseTraceparent } from '../tracing/index.js'
 
 export interface QueueSettings {
   redisUrl: string
@@ -92,7 +93,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
           lockDuration: settings.lockMs,
           stalledInterval: settings.stalledIntervalMs
         })
-        worker.on('failed', (job, err) => log.warn({ module: runner.module, event: job?.name, eventId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'event handler failed'))
+        worker.on('failed', (job, err) => log.warn({ module: runner.module, event: job?.name, eventId: job?.id, trace_id: parseTraceparent(job?.data.traceparent)?.traceId, attempt: job?.attemptsMade, err: err.message }, 'event handler failed'))
         worker.on('error', (err) => log.debug({ err, module: runner.module }, 'events: worker error'))
         workers.push({ worker, connection })
       }

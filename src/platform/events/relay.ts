@@ -7,9 +7,16 @@ import { outbox } from './tables.js'
 
 export type Deliver = (events: EventEnvelope[]) => Promise<void>
 
+function envelopeOf (row: typeof outbox.$inferSelect): EventEnvelope {
+  const event: EventEnvelope = { id: row.id, name: row.name, payload: JSON.parse(row.payload), publishedAt: row.createdAt }
+  if (row.traceparent) event.traceparent = row.traceparent
+  if (row.tracestate) event.tracestate = row.tracestate
+  return event
+}
+
 export interface Relay {
   /** Writes the event to the outbox (inside the caller's transaction) and ships it right after. */
-  append (event: { id: string, name: string, payload: string }): void
+  append (event: { id: string, name: string, payload: string, traceparent: string | null, tracestate: string | null }): void
   /** Ships what is pending now rather than at the next interval. */
   wake (): void
   /** Stops relaying and waits for deliveries under way. */
@@ -25,7 +32,14 @@ export function createRelay (options: { module: string, db: Db, deliver: Deliver
   const lag = options.relayLag.labels(module)
   // Prepared once: these run for every event.
   const pending = db.select().from(outbox).where(isNull(outbox.sentAt)).orderBy(asc(outbox.createdAt)).limit(batch).prepare()
-  const insert = db.insert(outbox).values({ id: sql.placeholder('id'), name: sql.placeholder('name'), payload: sql.placeholder('payload'), createdAt: sql.placeholder('createdAt') }).prepare()
+  const insert = db.insert(outbox).values({
+    id: sql.placeholder('id'),
+    name: sql.placeholder('name'),
+    payload: sql.placeholder('payload'),
+    createdAt: sql.placeholder('createdAt'),
+    traceparent: sql.placeholder('traceparent'),
+    tracestate: sql.placeholder('tracestate')
+  }).prepare()
   const markSent = db.$client.prepare('update outbox set sent_at = ? where id in (select value from json_each(?))')
   let wakeScheduled = false
   const underWay = new Set<string>()
@@ -36,7 +50,7 @@ export function createRelay (options: { module: string, db: Db, deliver: Deliver
   function ship (rows: Array<typeof outbox.$inferSelect>) {
     const ids = rows.map((row) => row.id)
     for (const id of ids) underWay.add(id)
-    const delivery = deliver(rows.map((row) => ({ id: row.id, name: row.name, payload: JSON.parse(row.payload), publishedAt: row.createdAt })))
+    const delivery = deliver(rows.map(envelopeOf))
       .then(() => {
         const sentAt = Date.now()
         markSent.run(sentAt, JSON.stringify(ids))

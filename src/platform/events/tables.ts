@@ -10,7 +10,10 @@ export const outbox = sqliteTable('outbox', {
   name: text('name').notNull(),
   payload: text('payload').notNull(),
   createdAt: integer('created_at').notNull(),
-  sentAt: integer('sent_at')
+  sentAt: integer('sent_at'),
+  /** The publisher's W3C trace context, so its handlers continue its trace (null: tracing was off). */
+  traceparent: text('traceparent'),
+  tracestate: text('tracestate')
 }, (table) => [index('outbox_pending').on(table.sentAt, table.createdAt)])
 
 /** Event ids a subscriber has handled, so a redelivered event has no second effect. */

@@ -11,6 +11,7 @@ import shutdown from '../shutdown.js'
 import securityHeaders from '../security-headers.js'
 import cors from '../cors.js'
 import serviceAuth from '../service-auth.js'
+import tracing, { traceLoggerFactory } from '../tracing/index.js'
 import openapi from '../openapi.js'
 import runtimeConfig from '../runtime-config/index.js'
 import rateLimit from '../rate-limit.js'
@@ -43,11 +44,13 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
     loggerInstance: createLogger(gatewayConfig) as FastifyBaseLogger,
     logController: new AccessLog(),
     genReqId: requestIdOf,
-    bodyLimit: config.BODY_LIMIT_BYTES
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    childLoggerFactory: traceLoggerFactory(config)
   })
 
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
   await app.register(configPlugin(gatewayConfig))
+  await app.register(tracing)
   await app.register(metrics)
   await app.register(errors)
   await app.register(securityHeaders)

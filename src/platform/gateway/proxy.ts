@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { BodyTooLarge } from '../errors.js'
 import { requestIdHeader } from '../logging.js'
 import { serviceTokenHeader, type ServiceTokens } from '../service-token.js'
+import { traceHeaders, tracestateHeader } from '../tracing/index.js'
 import { BadUpstream, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
 import type { Upstreams } from './upstreams.js'
 
@@ -39,10 +40,16 @@ function endToEnd<H extends IncomingHttpHeaders> (headers: H): H {
 }
 
 // A client's own service token is never passed on: the gateway vouches for the request itself.
+// The service's span is a child of the gateway's (a tracestate is kept only with a valid
+// traceparent). With tracing off, the caller's trace headers pass as they came.
 function forwardedHeaders (request: FastifyRequest, headers: IncomingHttpHeaders, tokens: ServiceTokens | undefined): IncomingHttpHeaders {
   const forwardedFor = headers['x-forwarded-for']
   const kept = endToEnd(headers)
   delete kept[serviceTokenHeader]
+  if (request.trace) {
+    delete kept[tracestateHeader]
+    Object.assign(kept, traceHeaders(request.trace))
+  }
   return {
     ...kept,
     ...(tokens === undefined ? {} : { [serviceTokenHeader]: tokens.sign(request.method, request.url) }),
