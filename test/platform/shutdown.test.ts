@@ -41,7 +41,7 @@ t.test('drain withdraws the instance from Redis discovery first', async (t) => {
   const app = await buildTestApp(t, { modules: ['hello'], env: { DISCOVERY: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: prefix } })
   const client = new Redis(redis.url)
   t.teardown(async () => { await client.quit() })
-  const registered = () => client.zrange(`${prefix}instances:hello`, 0, -1)
+  const registered = () => client.zrange(`${prefix}instances:hello`, '0', '-1')
 
   await app.discovery.announcer.announce('http://127.0.0.1:9', ['hello'])
   t.equal((await registered()).length, 1, 'registered')

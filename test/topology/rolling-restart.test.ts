@@ -10,6 +10,9 @@ import { startProcess, type RunningProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
 
+// Five processes start on a machine that is also running the load: more than the usual two minutes.
+t.setTimeout(360_000)
+
 interface Outcome { at: number, method: string, ok: boolean, detail?: string }
 
 t.test('rolling restart of both users instances under load: zero failed requests', async (t) => {
@@ -74,7 +77,7 @@ t.test('rolling restart of both users instances under load: zero failed requests
     t.equal(await old.exited, 0, `${name} drained and exited 0`)
     t.ok(old.logs.some((line) => line.phase === 'draining'), `${name} drained`)
     const fresh = await startUsers()
-    await until(async () => (await redisClient.zrange(`${prefix}instances:users`, 0, -1)).some((member) => member.endsWith(` ${fresh.url}`)), { what: `new ${name} registered`, timeoutMs: 30_000 })
+    await until(async () => (await redisClient.zrange(`${prefix}instances:users`, '0', '-1')).some((member) => member.endsWith(` ${fresh.url}`)), { what: `new ${name} registered`, timeoutMs: 30_000 })
     await until(async () => (await fetch(`${fresh.url}/health/ready`)).status === 200, { what: `new ${name} ready` })
     await until(async () => (await routedTo()).includes(fresh.url), { what: `the gateway routes to the new ${name}` })
     const during = outcomes.filter((outcome) => outcome.at >= from)
@@ -83,7 +86,7 @@ t.test('rolling restart of both users instances under load: zero failed requests
     return fresh
   }
 
-  const load = Promise.all(Array.from({ length: 6 }, (_, n) => loop(n)))
+  const load = Promise.all(Array.from({ length: 4 }, (_, n) => loop(n)))
   await until(() => created.length >= 10, { what: 'load under way' })
   const a2 = await restart(a, 'instance A')
   const b2 = await restart(b, 'instance B')
