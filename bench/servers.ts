@@ -82,7 +82,8 @@ export async function startServer (name: string, script: string, env: Record<str
   const output = openSync(logFile, 'w')
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: root,
-    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
+    // No load balancer to wait for: a server stops at once instead of draining (stopProcess allows 5 s).
+    env: { ...process.env, DRAIN_DELAY_MS: '0', ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', output, output]
   })
   closeSync(output)

@@ -10,4 +10,6 @@ if (!config.REDIS_URL) {
 }
 const workerConfig = { ...config, WORKERS: true, SERVICE_NAME: config.SERVICE_NAME ?? `${serviceName(config)}:worker` }
 const app = await buildApp(workerConfig, { routes: false })
-await serve(app, workerConfig)
+// Nothing routes requests to a worker (its port serves probes and metrics only) and it is not in
+// discovery, so there is nothing to wait for: it stops taking jobs and finishes the running ones.
+await serve(app, workerConfig, { drainDelayMs: 0 })

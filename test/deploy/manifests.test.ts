@@ -17,6 +17,9 @@ const stateful = modules.filter(hasMigrations)
 const contracts = await loadContracts(modules)
 const subscribers = modules.filter((module) => (contracts.get(module)?.events?.subscribes ?? []).length > 0)
 const shutdownSeconds = ConfigSchema.properties.SHUTDOWN_TIMEOUT_MS.default / 1000
+const drainSeconds = ConfigSchema.properties.DRAIN_DELAY_MS.default / 1000
+/** Between the shutdown deadline and SIGKILL: time for the exit itself (flushing logs, closing files). */
+const marginSeconds = 3
 const bins = readdirSync(join(projectRoot, 'src/bin')).map((file) => `dist/bin/${file.replace(/\.ts$/, '.js')}`)
 
 const read = (path: string) => readFileSync(join(projectRoot, path), 'utf8')
@@ -66,7 +69,9 @@ t.test('compose.yaml', async (t) => {
     const service = services[name]
     if (service.command) t.ok(bins.includes(service.command[1]), `${name} runs an entrypoint that exists: ${service.command.join(' ')}`)
     t.match(service.healthcheck.test.join(' '), /fetch\('http:\/\/127\.0\.0\.1:3000\/health\/(ready|live)'\)/, `${name} has a healthcheck on /health`)
-    t.ok(parseInt(service.stop_grace_period) > shutdownSeconds, `${name} gets more than SHUTDOWN_TIMEOUT_MS to stop`)
+    const drain = Number(service.environment?.DRAIN_DELAY_MS ?? drainSeconds * 1000) / 1000
+    const shutdown = Number(service.environment?.SHUTDOWN_TIMEOUT_MS ?? shutdownSeconds * 1000) / 1000
+    t.ok(parseInt(service.stop_grace_period) >= drain + shutdown + marginSeconds, `${name}: stop_grace_period ${service.stop_grace_period} covers the drain (${drain} s) and the close (${shutdown} s) with a margin`)
   }
   t.ok(services.redis.healthcheck, 'redis has a healthcheck')
 })
@@ -101,7 +106,13 @@ t.test('k8s kustomize base', async (t) => {
     t.equal(port?.containerPort, 3000)
     t.same(container.readinessProbe.httpGet, { path: '/health/ready', port: 'http' }, `${name}: readiness on /health/ready`)
     t.same(container.livenessProbe.httpGet, { path: '/health/live', port: 'http' }, `${name}: liveness on /health/live`)
-    t.ok(pod.terminationGracePeriodSeconds > shutdownSeconds, `${name}: terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} > ${shutdownSeconds}`)
+    const setting = (key: 'DRAIN_DELAY_MS' | 'SHUTDOWN_TIMEOUT_MS') => Number(env[key] ?? config.data[key] ?? ConfigSchema.properties[key].default) / 1000
+    const [drain, shutdown] = [setting('DRAIN_DELAY_MS'), setting('SHUTDOWN_TIMEOUT_MS')]
+    t.ok(pod.terminationGracePeriodSeconds >= drain + shutdown + marginSeconds,
+      `${name}: terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} covers the drain (${drain} s) and the close (${shutdown} s) with a margin`)
+    t.notOk(container.lifecycle?.preStop, `${name}: no preStop hook; the process drains itself (a preStop sleep would add to the grace period and delay the withdrawal from discovery)`)
+    const { periodSeconds = 10, failureThreshold = 3 } = container.readinessProbe
+    if (command !== 'dist/bin/worker.js') t.ok(periodSeconds * failureThreshold < drain, `${name}: readiness notices a drain (${periodSeconds} s × ${failureThreshold}) before it ends (${drain} s)`)
     t.equal(pod.securityContext.runAsNonRoot, true)
     return { deployment, pod, container, env }
   }

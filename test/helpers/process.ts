@@ -31,7 +31,8 @@ export async function startProcess (t: Test, bin: string, env: Record<string, st
   const url = `http://127.0.0.1:${port}`
   const child = spawn(process.execPath, ['--import', 'tsx', `src/bin/${bin}.ts`], {
     cwd: projectRoot,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    // No load balancer in a test: SIGTERM closes at once unless a test asks for a drain delay.
+    env: { ...process.env, LOG_LEVEL: 'info', DRAIN_DELAY_MS: '0', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = once(child, 'exit').then(([code]) => code as number | null)

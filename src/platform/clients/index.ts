@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { CallInputOf, Contract, OperationContext, OperationOutput } from '../contract.js'
 import { loadContracts } from '../contracts.js'
 import { continueTrace } from '../tracing/index.js'
+import type { Breaker } from '../health.js'
 import { isAnswer } from './call-errors.js'
 import { compileInputCheck, type CallInput } from './input-validator.js'
 import { createRemoteTransport, type BreakerSettings, type RemoteTransport } from './remote-transport.js'
@@ -30,6 +31,14 @@ export type Client<C extends Contract> = {
 export type Clients = { [Module in keyof ModuleContracts]: ModuleContracts[Module] extends Contract ? Client<ModuleContracts[Module]> : never }
 
 type LocalOperation = (input: CallInput, context: OperationContext) => Promise<unknown>
+
+function breakerReport ({ breaker }: RemoteTransport): Breaker {
+  const { fires, successes, failures, timeouts, rejects } = breaker.stats
+  return {
+    state: breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed',
+    window: { calls: fires, successes, failures, timeouts, rejected: rejects }
+  }
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -108,10 +117,11 @@ async function clients (app: FastifyInstance) {
 
   app.decorate('clients', all as Clients)
   app.decorate('localOperations', local)
+  app.health.addSection('dependencies', () => Object.fromEntries([...remotes].map(([module, transport]) => [module, breakerReport(transport)])))
   app.addHook('onClose', async () => {
     for (const transport of remotes.values()) transport.breaker.shutdown()
     await agent?.close()
   })
 }
 
-export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'metrics', 'runtime-config', 'service-auth'] })
+export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'health', 'metrics', 'runtime-config', 'service-auth'] })

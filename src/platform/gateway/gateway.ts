@@ -57,12 +57,12 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   await app.register(cors)
   await app.register(openapi, { description: 'Every module\'s API, served through the gateway', ui: false })
   await app.register(requestId)
-  await app.register(shutdown)
   await app.register(health)
   await app.register(runtimeConfig)
   await app.register(rateLimit)
   await app.register(discovery)
   await app.register(serviceAuth)
+  await app.register(shutdown)
 
   const upstreams = createUpstreams(app.discovery.resolver, { connectTimeoutMs })
   app.addHook('onClose', async () => { await upstreams.close() })
@@ -73,6 +73,9 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   app.health.addCheck('discovery', async () => {
     await Promise.all([...new Set(prefixes.values())].map((module) => app.discovery.resolver.instances(module)))
   })
+  app.health.addSection('upstreams', async () => Object.fromEntries(await Promise.all(
+    [...new Set(prefixes.values())].map(async (module) => [module, await app.discovery.resolver.instances(module)])
+  )))
 
   // Layer 2: merged docs and the routes to the modules.
   await app.register(docs, { modules: prefixesByModule(prefixes), upstreams, ttlMs: docsTtlMs, timeoutMs: Math.min(upstreamTimeoutMs, 2000) })

@@ -1,0 +1,109 @@
+// Two users instances behind the gateway under steady load; each is restarted in turn (SIGTERM,
+// drain, exit, a new process registers). Not one request may fail, POSTs included, which the
+// gateway never sends twice: the drain is what makes them safe.
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { Agent, request } from 'undici'
+import { tempDir } from '../helpers/app.js'
+import { startProcess, type RunningProcess } from '../helpers/process.js'
+import { startRedis } from '../helpers/redis.js'
+import { until } from '../helpers/until.js'
+
+// Five processes start on a machine that is also running the load: more than the usual two minutes.
+t.setTimeout(360_000)
+
+interface Outcome { at: number, method: string, ok: boolean, detail?: string }
+
+t.test('rolling restart of both users instances under load: zero failed requests', async (t) => {
+  const redis = await startRedis(t)
+  const prefix = `cleave-test-${randomUUID()}:`
+  // TTL 1.5 s: resolvers cache a list for 300 ms, so a 2 s drain is well past every cache.
+  const env = {
+    DATA_DIR: tempDir(t), DISCOVERY: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: prefix, DISCOVERY_TTL_MS: '1500',
+    DRAIN_DELAY_MS: '2000', SHUTDOWN_TIMEOUT_MS: '30000', LOG_LEVEL: 'info'
+  }
+  const startUsers = () => startProcess(t, 'server', { ...env, MODULES: 'users' })
+  // Migrations run on start: the second instance starts after the first has made the tables.
+  const a = await startUsers()
+  const b = await startUsers()
+  const gateway = await startProcess(t, 'gateway', { ...env, MODULES: 'users', LOG_LEVEL: 'warn' })
+  const redisClient = new Redis(redis.url)
+  t.teardown(async () => { await redisClient.quit() })
+  const routedTo = async () => ((await (await fetch(`${gateway.url}/health`)).json()) as { upstreams: { users: string[] } }).upstreams.users
+  await until(async () => (await routedTo()).length === 2, { what: 'the gateway knows both instances', timeoutMs: 30_000 })
+
+  const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 })
+  t.teardown(() => agent.close())
+  const outcomes: Outcome[] = []
+  const created: number[] = []
+  let loading = true
+
+  async function send (method: 'GET' | 'POST', path: string, expected: number, body?: object): Promise<unknown> {
+    const at = Date.now()
+    try {
+      const res = await request(`${gateway.url}${path}`, {
+        method,
+        dispatcher: agent,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined
+      })
+      const text = await res.body.text()
+      const ok = res.statusCode === expected
+      outcomes.push({ at, method, ok, detail: ok ? undefined : `${method} ${path} → ${res.statusCode} ${text}` })
+      return ok ? JSON.parse(text) : undefined
+    } catch (error) {
+      outcomes.push({ at, method, ok: false, detail: `${method} ${path} → ${(error as Error).message} ${(error as { code?: string }).code ?? ''}` })
+      return undefined
+    }
+  }
+
+  async function loop (n: number) {
+    for (let i = n; loading; i++) {
+      if (i % 3 === 0) {
+        const user = await send('POST', '/users', 201, { name: `User ${i}`, email: `u-${randomUUID()}@example.com` }) as { id: number } | undefined
+        if (user) created.push(user.id)
+      } else if (i % 3 === 1 && created.length > 0) {
+        await send('GET', `/users/${created[Math.floor(Math.random() * created.length)]}`, 200)
+      } else {
+        await send('GET', '/users?limit=5', 200)
+      }
+    }
+  }
+
+  async function restart (old: RunningProcess, name: string): Promise<RunningProcess> {
+    const from = Date.now()
+    old.child.kill('SIGTERM')
+    t.equal(await old.exited, 0, `${name} drained and exited 0`)
+    t.ok(old.logs.some((line) => line.phase === 'draining'), `${name} drained`)
+    const fresh = await startUsers()
+    await until(async () => (await redisClient.zrange(`${prefix}instances:users`, '0', '-1')).some((member) => member.endsWith(` ${fresh.url}`)), { what: `new ${name} registered`, timeoutMs: 30_000 })
+    await until(async () => (await fetch(`${fresh.url}/health/ready`)).status === 200, { what: `new ${name} ready` })
+    await until(async () => (await routedTo()).includes(fresh.url), { what: `the gateway routes to the new ${name}` })
+    const during = outcomes.filter((outcome) => outcome.at >= from)
+    t.ok(during.length >= 50, `${during.length} requests during the restart of ${name}`)
+    t.ok(during.filter((outcome) => outcome.method === 'POST').length >= 10, `POSTs among them: ${during.filter((outcome) => outcome.method === 'POST').length}`)
+    return fresh
+  }
+
+  const load = Promise.all(Array.from({ length: 4 }, (_, n) => loop(n)))
+  await until(() => created.length >= 10, { what: 'load under way' })
+  const a2 = await restart(a, 'instance A')
+  const b2 = await restart(b, 'instance B')
+  await until(() => outcomes.filter((outcome) => outcome.at > Date.now() - 1000).length >= 20, { what: 'load continuing' })
+  loading = false
+  await load
+
+  const failures = outcomes.filter((outcome) => !outcome.ok)
+  t.same(failures.slice(0, 10).map((failure) => failure.detail), [], `zero failed requests out of ${outcomes.length} (${failures.length} failed)`)
+  for (const [name, instance] of [['A', a2], ['B', b2]] as const) {
+    t.ok(instance.logs.some((line) => typeof line.route === 'string' && line.route.startsWith('/users')), `the new instance ${name} took requests`)
+  }
+  const unreadable: number[] = []
+  for (const id of created) {
+    const res = await request(`${gateway.url}/users/${id}`, { dispatcher: agent })
+    await res.body.dump()
+    if (res.statusCode !== 200) unreadable.push(id)
+  }
+  t.same(unreadable, [], `every one of the ${created.length} users created is readable`)
+})
