@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import { configPlugin } from '../config-plugin.js'
 import { loadContracts } from '../contracts.js'
 import requestId, { AccessLog, createLogger, requestIdOf } from '../logging.js'
-import errors from '../errors.js'
+import errors, { clientErrorHandler, frameworkErrors } from '../errors.js'
 import health from '../health.js'
 import metrics from '../metrics.js'
 import discovery from '../discovery/index.js'
@@ -37,7 +37,9 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   const app = Fastify({
     loggerInstance: createLogger(gatewayConfig) as FastifyBaseLogger,
     logController: new AccessLog(),
-    genReqId: requestIdOf
+    genReqId: requestIdOf,
+    frameworkErrors,
+    clientErrorHandler
   })
 
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
