@@ -47,5 +47,11 @@ t.test('and from the gateway', async (t) => {
   t.teardown(() => gateway.close())
   await gateway.listen({ port: 0, host: '127.0.0.1' })
   // The gateway's routes are wildcards (no parameter to be too long); the rest it must answer itself.
-  await assertProblems(t, (gateway.server.address() as { port: number }).port, cases.filter(([, , , code]) => code !== 'FST_ERR_MAX_PARAM_LENGTH'))
+  const port = (gateway.server.address() as { port: number }).port
+  await assertProblems(t, port, cases.filter(([, , , code]) => code !== 'FST_ERR_MAX_PARAM_LENGTH'))
+  // reply-from threw a URIError (500) on a query string that is not valid percent-encoding.
+  await assertProblems(t, port, [
+    ['a bad percent-encoding in the query', 'GET /users?limit=%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, 'CLV_GATEWAY_BAD_URL'],
+    ['invalid UTF-8 in the query', 'GET /users?q=%FF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, 'CLV_GATEWAY_BAD_URL']
+  ])
 })

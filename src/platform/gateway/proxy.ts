@@ -2,7 +2,7 @@ import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import { requestIdHeader } from '../logging.js'
-import { BadUpstream, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
+import { BadUpstream, BadUrl, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
 import type { Upstreams } from './upstreams.js'
 
 export interface ProxyOptions {
@@ -50,6 +50,17 @@ function hasBody (request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
+// reply-from decodes the whole URL before relaying it and throws a bare URIError (a 500) when it
+// cannot: the router already refuses such a path, so this catches a query string like ?a=%ZZ.
+function decodable (url: string): boolean {
+  try {
+    decodeURIComponent(url)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function failureCode (error: Error): string | undefined {
   return ((error as { cause?: Error }).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code
 }
@@ -88,6 +99,7 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
 
   for (const [prefix, module] of prefixes) {
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!decodable(request.url)) throw new BadUrl(request.url)
       const instances = await upstreams.order(module)
       if (instances.length === 0) throw new NoUpstream(module)
       // A second instance is tried once, and only when sending the request again is safe.
