@@ -5,7 +5,7 @@ import type { Config } from './config.js'
 import { configPlugin } from './config-plugin.js'
 import { paths } from './paths.js'
 import requestId, { AccessLog, createLogger, requestIdOf } from './logging.js'
-import errors from './errors.js'
+import errors, { clientErrorHandler, frameworkErrors } from './errors.js'
 import health from './health.js'
 import metrics from './metrics.js'
 import databases from './databases.js'
@@ -50,6 +50,8 @@ export async function buildApp (config: Config, { modules = config.modules, rout
     genReqId: requestIdOf,
     bodyLimit: config.BODY_LIMIT_BYTES,
     childLoggerFactory: traceLoggerFactory(config),
+    frameworkErrors,
+    clientErrorHandler,
     schemaController: { compilersFactory: { buildValidator } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 

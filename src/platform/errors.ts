@@ -1,7 +1,8 @@
 import createError from '@fastify/error'
 import fp from 'fastify-plugin'
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { Problem, problemContentType, problemType, type ProblemBody } from './problem.js'
 
 export { createError }
@@ -59,6 +60,32 @@ export function toProblem (error: FastifyError, request: FastifyRequest): Proble
 
 export function sendProblem (reply: FastifyReply, problem: ProblemBody): FastifyReply {
   return reply.code(problem.status).type(problemContentType).send(problem)
+}
+
+// Fastify answers a URL it cannot decode, or a path parameter over maxParamLength, before any
+// route or hook runs, in its own JSON shape; this gives those answers the same problem+json shape.
+export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, request, reply) => {
+  request.log.debug({ err: error }, 'request rejected')
+  void sendProblem(reply, toProblem(error, request))
+}
+
+const clientErrors: Record<string, [status: number, code: string, detail: string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'CLV_REQUEST_TIMEOUT', 'The request was not received in time'],
+  HPE_HEADER_OVERFLOW: [431, 'CLV_HEADERS_TOO_LARGE', 'The request headers are too large']
+}
+
+// Bytes Node's HTTP parser refuses (an unknown method, a control byte in the path, a bad chunk)
+// never become a request, so no handler sees them: the answer is written to the socket here.
+export function clientErrorHandler (this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, detail] = clientErrors[error.code ?? ''] ?? [400, 'CLV_MALFORMED_REQUEST', 'The request is not valid HTTP']
+  const title = STATUS_CODES[status] ?? 'Error'
+  const body = JSON.stringify({ type: problemType(code), title, status, code, detail })
+  this.log.debug({ err: error }, 'malformed request refused')
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: ${problemContentType}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
 }
 
 async function errors (app: FastifyInstance) {

@@ -128,6 +128,10 @@ t.test('PATCH /users/:id', async (t) => {
 
   const empty = await app.inject({ method: 'PATCH', url: `/users/${ada.id}`, payload: {} })
   t.equal(empty.statusCode, 400)
+  // Found by fuzzing: unknown fields are stripped after minProperties is checked, so this reached the store (500).
+  const onlyUnknown = await app.inject({ method: 'PATCH', url: `/users/${ada.id}`, payload: { nmae: 'typo' } })
+  t.equal(onlyUnknown.statusCode, 400, 'only unknown fields: nothing to change')
+  t.equal(onlyUnknown.json().code, 'CLV_USERS_NO_CHANGES')
   const badName = await app.inject({ method: 'PATCH', url: `/users/${ada.id}`, payload: { name: '' } })
   t.equal(badName.statusCode, 400)
   const missing = await app.inject({ method: 'PATCH', url: '/users/99', payload: { name: 'X' } })

@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import { configPlugin } from '../config-plugin.js'
 import { loadContracts } from '../contracts.js'
 import requestId, { AccessLog, createLogger, requestIdOf } from '../logging.js'
-import errors from '../errors.js'
+import errors, { clientErrorHandler, frameworkErrors } from '../errors.js'
 import health from '../health.js'
 import metrics from '../metrics.js'
 import discovery from '../discovery/index.js'
@@ -45,7 +45,9 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
     logController: new AccessLog(),
     genReqId: requestIdOf,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    childLoggerFactory: traceLoggerFactory(config)
+    childLoggerFactory: traceLoggerFactory(config),
+    frameworkErrors,
+    clientErrorHandler
   })
 
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.

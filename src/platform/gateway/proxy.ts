@@ -5,7 +5,7 @@ import { BodyTooLarge } from '../errors.js'
 import { requestIdHeader } from '../logging.js'
 import { serviceTokenHeader, type ServiceTokens } from '../service-token.js'
 import { traceHeaders, tracestateHeader } from '../tracing/index.js'
-import { BadUpstream, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
+import { BadUpstream, BadUrl, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
 import type { Upstreams } from './upstreams.js'
 
 export interface ProxyOptions {
@@ -65,6 +65,17 @@ function hasBody (request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
+// reply-from decodes the whole URL before relaying it and throws a bare URIError (a 500) when it
+// cannot: the router already refuses such a path, so this catches a query string like ?a=%ZZ.
+function decodable (url: string): boolean {
+  try {
+    decodeURIComponent(url)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function failureCode (error: Error): string | undefined {
   return ((error as { cause?: Error }).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code
 }
@@ -108,6 +119,7 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
 
   for (const [prefix, module] of prefixes) {
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!decodable(request.url)) throw new BadUrl(request.url)
       const instances = await upstreams.order(module)
       if (instances.length === 0) throw new NoUpstream(module)
       // A second instance is tried once, and only when sending the request again is safe.

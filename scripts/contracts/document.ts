@@ -1,0 +1,53 @@
+// A module's published contract: the OpenAPI document its own process serves, filtered to its
+// URL prefixes exactly as the gateway merges it, with keys in a stable order.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildApp } from '../../src/platform/app.js'
+import { loadConfig } from '../../src/platform/config.js'
+import { loadContracts } from '../../src/platform/contracts.js'
+import { mergeDocuments, type OpenApiDocument } from '../../src/platform/gateway/merge-documents.js'
+import { modulePrefixes, prefixesByModule } from '../../src/platform/gateway/module-prefixes.js'
+
+export const contractsDir = join(import.meta.dirname, '../../contracts')
+
+export function snapshotFile (module: string): string {
+  return join(contractsDir, `${module}.json`)
+}
+
+/** Object keys sorted at every level; arrays keep their order (it can carry meaning). */
+export function sortKeys<T> (value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeys) as T
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])])) as T
+}
+
+export function serialize (document: OpenApiDocument): string {
+  return `${JSON.stringify(sortKeys(document), null, 2)}\n`
+}
+
+// Only the API is published: info names the process that served it, which is not part of the contract.
+const bare: OpenApiDocument = { openapi: '3.0.3', info: { title: 'Cleave', version: '0.1.0' } }
+
+async function servedDocument (module: string): Promise<OpenApiDocument> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cleave-contract-'))
+  const app = await buildApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', MODULES: module }))
+  try {
+    return (await app.inject('/docs/json')).json()
+  } finally {
+    await app.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+/** Every module's current contract document, by module name. */
+export async function currentDocuments (): Promise<Map<string, OpenApiDocument>> {
+  const prefixes = prefixesByModule(modulePrefixes(await loadContracts()))
+  const documents = new Map<string, OpenApiDocument>()
+  for (const [module, modulePaths] of [...prefixes].sort(([a], [b]) => a.localeCompare(b))) {
+    const merged = mergeDocuments(bare, [{ module, prefixes: modulePaths, document: await servedDocument(module) }])
+    const { info: _info, ...api } = merged
+    documents.set(module, sortKeys(api as OpenApiDocument))
+  }
+  return documents
+}

@@ -1,0 +1,57 @@
+import t, { type Test } from 'tap'
+import { connect } from 'node:net'
+import { once } from 'node:events'
+import { loadConfig } from '../../src/platform/config.js'
+import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildTestApp } from '../helpers/app.js'
+
+// Found by the fuzz test: requests refused before routing (by Node's HTTP parser or by Fastify's
+// router) were answered in Fastify's own JSON shape instead of problem+json.
+
+async function rawRequest (port: number, head: string): Promise<{ status: number, type: string, body: string }> {
+  const socket = connect(port, '127.0.0.1')
+  const chunks: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+  socket.end(Buffer.from(head, 'latin1'))
+  await once(socket, 'close')
+  const text = Buffer.concat(chunks).toString('utf8')
+  const [headers, body] = text.split('\r\n\r\n')
+  return { status: Number(headers.split(' ')[1]), type: /content-type: ([^\r]*)/i.exec(headers)?.[1] ?? '', body }
+}
+
+const cases: Array<[name: string, head: string, status: number, code: string]> = [
+  ['an unknown method', 'FOO /users HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'CLV_MALFORMED_REQUEST'],
+  ['raw non-ASCII bytes in the path', 'GET /users/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'CLV_MALFORMED_REQUEST'],
+  ['a malformed chunked body', 'POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'CLV_MALFORMED_REQUEST'],
+  ['a bad percent-encoding in the path', 'GET /users/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, 'FST_ERR_BAD_URL'],
+  ['a path parameter over maxParamLength', `GET /users/${'9'.repeat(150)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 414, 'FST_ERR_MAX_PARAM_LENGTH']
+]
+
+async function assertProblems (t: Test, port: number, only = cases) {
+  for (const [name, head, status, code] of only) {
+    const res = await rawRequest(port, head)
+    t.equal(res.status, status, `${name}: status`)
+    t.match(res.type, /^application\/problem\+json/, `${name}: problem+json`)
+    t.match(JSON.parse(res.body), { status, code, title: String, type: String }, `${name}: body`)
+  }
+}
+
+t.test('requests refused before routing are problem+json from the app', async (t) => {
+  const app = await buildTestApp(t, { modules: ['users'] })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await assertProblems(t, (app.server.address() as { port: number }).port)
+})
+
+t.test('and from the gateway', async (t) => {
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_USERS_URL: 'http://127.0.0.1:9' }), { modules: ['users'] })
+  t.teardown(() => gateway.close())
+  await gateway.listen({ port: 0, host: '127.0.0.1' })
+  // The gateway's routes are wildcards (no parameter to be too long); the rest it must answer itself.
+  const port = (gateway.server.address() as { port: number }).port
+  await assertProblems(t, port, cases.filter(([, , , code]) => code !== 'FST_ERR_MAX_PARAM_LENGTH'))
+  // reply-from threw a URIError (500) on a query string that is not valid percent-encoding.
+  await assertProblems(t, port, [
+    ['a bad percent-encoding in the query', 'GET /users?limit=%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, 'CLV_GATEWAY_BAD_URL'],
+    ['invalid UTF-8 in the query', 'GET /users?q=%FF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, 'CLV_GATEWAY_BAD_URL']
+  ])
+})
