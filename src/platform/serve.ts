@@ -34,7 +34,8 @@ export async function serve (app: FastifyInstance, config: Config, { drainDelayM
       app.log.error({ err }, 'shutting down after an unexpected error')
     } else {
       app.log.info({ signal }, 'shutting down')
-      await app.drain(drainDelayMs)
+      // Ctrl-C in a terminal is someone waiting, not a rollout: no load balancer to drain from.
+      await app.drain(signal === 'SIGINT' ? 0 : drainDelayMs)
     }
     app.log.info({ phase: 'closing', timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'closing: no new connections; waiting for in-flight requests and running jobs')
     await app.close()

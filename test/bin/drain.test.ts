@@ -51,3 +51,11 @@ t.test('a second signal during the drain exits at once with 1 (close-with-grace)
   t.equal(await server.exited, 1)
   t.ok(server.logs.some((line) => /second SIGTERM/.test(String(line.msg))), 'logged')
 })
+
+t.test('SIGINT (Ctrl-C) closes without the drain wait, cleanly', async (t) => {
+  const server = await startProcess(t, 'server', { MODULES: 'hello', DATA_DIR: tempDir(t), DRAIN_DELAY_MS: '600000' })
+  server.child.kill('SIGINT')
+  t.equal(await server.exited, 0, 'exits 0 long before a 10-minute drain could end')
+  t.ok(server.logs.some((line) => line.phase === 'draining' && line.delayMs === 0), 'drained with no wait')
+  t.ok(server.logs.some((line) => line.phase === 'closed'), 'closed')
+})
