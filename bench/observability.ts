@@ -5,6 +5,7 @@ import { load } from './load.js'
 import { machine, medians, milliseconds, requests, table, verdict, writeResults, type Run } from './report.js'
 import { startServer, stopServer, workspace, type Server } from './servers.js'
 import { positiveInteger } from './settings.js'
+import { seedUsers } from './seed.js'
 
 const USERS = 1000
 const OFF = 'METRICS=false TRACING=false'
@@ -18,20 +19,6 @@ const settings = {
   warmup: positiveInteger('BENCH_WARMUP', 3),
   // info is the default and the dearer case for tracing: every access-log line carries the ids.
   logLevel: process.env.BENCH_LOG_LEVEL || 'info'
-}
-
-async function seedUsers (server: Server, count: number): Promise<number[]> {
-  const ids: number[] = []
-  for (let i = 1; i <= count; i++) {
-    const response = await fetch(`${server.url}/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `Bench User ${i}`, email: `user${i}@bench.example` })
-    })
-    if (response.status !== 201) throw new Error(`seeding user ${i}: HTTP ${response.status} ${await response.text()}`)
-    ids.push(((await response.json()) as { id: number }).id)
-  }
-  return ids
 }
 
 // Each request without a traceparent: the server starts a trace for every one, the dearer path.

@@ -4,6 +4,7 @@ import { load } from './load.js'
 import { machine, markdownTable, summarize, writeResults, type Run } from './report.js'
 import { startServer, workspace, type Server } from './servers.js'
 import { positiveInteger } from './settings.js'
+import { seedUsers } from './seed.js'
 
 const USERS = 1000
 const BASELINE = 'bare'
@@ -14,20 +15,6 @@ const settings = {
   rounds: positiveInteger('BENCH_ROUNDS', 3),
   connections: positiveInteger('BENCH_CONNECTIONS', 10),
   warmup: positiveInteger('BENCH_WARMUP', 3)
-}
-
-async function seedUsers (server: Server, count: number): Promise<number[]> {
-  const ids: number[] = []
-  for (let i = 1; i <= count; i++) {
-    const response = await fetch(`${server.url}/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `Bench User ${i}`, email: `user${i}@bench.example` })
-    })
-    if (response.status !== 201) throw new Error(`seeding user ${i}: HTTP ${response.status} ${await response.text()}`)
-    ids.push(((await response.json()) as { id: number }).id)
-  }
-  return ids
 }
 
 // A faster baseline that answers differently would make the ratio meaningless, so compare bytes first.
