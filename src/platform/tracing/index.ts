@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from '../config.js'
-import { continueTrace, parseTraceparent, type TraceContext } from './trace-context.js'
+import { continueTrace, maxTracestate, parseTraceparent, type TraceContext } from './trace-context.js'
 import type { OpenSpan, SpanExport, SpanParent } from './span-export.js'
 
 export { continueTrace, newSpanId, newTraceId, parseTraceparent, traceHeaders, traceparentHeader, traceparentOf, tracestateHeader, type TraceContext } from './trace-context.js'
@@ -32,7 +32,7 @@ export function spanParentOf (traceparent: string | undefined, tracestate?: stri
   const parent = parseTraceparent(traceparent)
   if (!parent) return undefined
   // The same tracestate rule as continueTrace.
-  const kept = typeof tracestate === 'string' && tracestate.length > 0 && tracestate.length <= 512 ? tracestate : undefined
+  const kept = typeof tracestate === 'string' && tracestate.length > 0 && tracestate.length <= maxTracestate ? tracestate : undefined
   return { traceId: parent.traceId, spanId: parent.parentId, flags: parent.flags, ...(kept && { tracestate: kept }) }
 }
 
