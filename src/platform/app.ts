@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { configPlugin } from './config-plugin.js'
 import { paths } from './paths.js'
-import requestId, { AccessLog, createLogger, requestIdOf } from './logging.js'
+import requestId, { AccessLog, createLogger, requestIdOf, serviceName } from './logging.js'
 import errors, { clientErrorHandler, frameworkErrors } from './errors.js'
 import health from './health.js'
 import metrics from './metrics.js'
@@ -20,7 +20,7 @@ import shutdown from './shutdown.js'
 import securityHeaders from './security-headers.js'
 import cors from './cors.js'
 import serviceAuth from './service-auth.js'
-import tracing, { traceLoggerFactory } from './tracing/index.js'
+import tracing, { loadSpanExport, traceLoggerFactory } from './tracing/index.js'
 import { buildValidator } from './validation.js'
 
 export interface BuildOptions {
@@ -44,12 +44,13 @@ declare module 'fastify' {
 if (paths.runningFromSource) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
 
 export async function buildApp (config: Config, { modules = config.modules, routes = true }: BuildOptions = {}) {
+  const spans = await loadSpanExport(config, serviceName(config))
   const app = Fastify({
     loggerInstance: createLogger(config) as FastifyBaseLogger,
     logController: new AccessLog(),
     genReqId: requestIdOf,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    childLoggerFactory: traceLoggerFactory(config),
+    childLoggerFactory: traceLoggerFactory(config, spans),
     frameworkErrors,
     clientErrorHandler,
     schemaController: { compilersFactory: { buildValidator } }
@@ -58,7 +59,7 @@ export async function buildApp (config: Config, { modules = config.modules, rout
   // Layer 1: platform, in dependency order.
   app.decorate('operationRoutes', routes)
   await app.register(configPlugin(config))
-  await app.register(tracing)
+  await app.register(tracing, { spans })
   await app.register(metrics)
   await app.register(errors)
   await app.register(securityHeaders)

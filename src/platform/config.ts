@@ -44,7 +44,16 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576, description: 'largest request body in bytes; a bigger one is refused with 413' }),
   SERVICE_SECRET: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token' })),
   TRACING: Type.Boolean({ default: true, description: 'W3C traceparent read, passed on every call and event, and its trace_id/span_id in every log line' }),
-  METRICS: Type.Boolean({ default: true, description: 'serve GET /metrics and time HTTP requests for it' })
+  METRICS: Type.Boolean({ default: true, description: 'serve GET /metrics and time HTTP requests for it' }),
+  // OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/):
+  // these decide whether and where spans are exported; the exporter reads OTEL_EXPORTER_OTLP_HEADERS,
+  // _TIMEOUT and _COMPRESSION itself.
+  OTEL_SDK_DISABLED: Type.Boolean({ default: false, description: 'true: no OpenTelemetry export whatever the other OTEL_* variables say' }),
+  OTEL_TRACES_EXPORTER: Type.Optional(Type.Union([Type.Literal('otlp'), Type.Literal('none')], { description: 'otlp: export spans over OTLP/HTTP (to http://localhost:4318 unless an endpoint is set); none, or unset without an endpoint: no export' })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'OTLP/HTTP collector base URL (spans go to its /v1/traces); setting it turns span export on' })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'full OTLP/HTTP URL for spans, used as given; setting it turns span export on' })),
+  OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'service.name of exported spans (default: SERVICE_NAME, else the module list)' })),
+  OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 1, default: 5000, description: 'milliseconds between two batches of exported spans' })
 })
 
 /** Keys whose values are never echoed in errors nor written to logs (marked `secret: true` in the schema). */

@@ -72,7 +72,7 @@ async function clients (app: FastifyInstance) {
     let transport = remotes.get(contract.module)
     if (!transport) {
       agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 })
-      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings: settingsFor(contract.module), log: app.log, metrics, tokens: app.serviceTokens })
+      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings: settingsFor(contract.module), log: app.log, metrics, tokens: app.serviceTokens, spans: app.spanExport })
       remotes.set(contract.module, transport)
     }
     return transport

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { successResponse, type Contract, type ErrorConstructor, type OperationContext, type RouteDefinition } from '../contract.js'
 import type { Resolver } from '../discovery/discovery.js'
 import { requestIdHeader } from '../logging.js'
-import { traceHeaders } from '../tracing/index.js'
+import { traceHeaders, type SpanExport } from '../tracing/index.js'
 import type { Metrics } from '../metrics.js'
 import { serviceTokenHeader, type ServiceTokens } from '../service-token.js'
 import { DependencyUnavailable, InvalidCallResponse, RemoteProblem, isAnswer } from './call-errors.js'
@@ -77,8 +77,10 @@ export function createRemoteTransport (options: {
   metrics: Pick<Metrics, 'breakerState' | 'breakerEvents'>
   /** Signs each request when SERVICE_SECRET is set. */
   tokens?: ServiceTokens
+  /** A client span per call when span export is on. */
+  spans?: SpanExport
 }): RemoteTransport {
-  const { contract, resolver, dispatcher, log, metrics, tokens } = options
+  const { contract, resolver, dispatcher, log, metrics, tokens, spans } = options
   let settings = options.settings
   const target = contract.module
   const known = errorsByCode(contract)
@@ -155,6 +157,23 @@ export function createRemoteTransport (options: {
   breaker.on('close', logState('closed'))
   observeBreaker(breaker, target, metrics)
 
+  async function callOnce (name: string, input: CallInput, context: OperationContext): Promise<unknown> {
+    try {
+      // The abort timer is made only when a request is really sent, not for calls the breaker refuses.
+      return await breaker.fire(() => send(name, input, context, AbortSignal.timeout(settings.timeoutMs + 50)))
+    } catch (error) {
+      if (isAnswer(error) || (error as { code?: string }).code === 'CLV_DEPENDENCY_UNAVAILABLE') throw error
+      const { code, message } = error as { code?: string, message: string }
+      const reason = code === 'EOPENBREAKER'
+        ? 'its circuit breaker is open'
+        : code === 'ETIMEDOUT' ? `no answer within ${settings.timeoutMs} ms` : (code ?? message)
+      // An open breaker is the expected, cheap path during an outage: the state change was logged once.
+      if (code === 'EOPENBREAKER') context.log.debug({ target, operation: name, reason }, `call to ${target}.${name} refused`)
+      else context.log.warn({ target, operation: name, reason }, `call to ${target}.${name} failed`)
+      throw new DependencyUnavailable(target, reason)
+    }
+  }
+
   return {
     breaker,
     configure (next) {
@@ -167,19 +186,17 @@ export function createRemoteTransport (options: {
       })
     },
     async call (name, input, context) {
+      if (!spans || !context.trace) return callOnce(name, input, context)
+      // The client span covers the call, retries included; the callee's span is its child.
+      const route = responses.get(name)!.route
+      const span = spans.start('client', `${target}.${name}`, context.trace, { 'rpc.service': target, 'rpc.method': name, 'http.request.method': route.method })
+      let failed = true
       try {
-        // The abort timer is made only when a request is really sent, not for calls the breaker refuses.
-        return await breaker.fire(() => send(name, input, context, AbortSignal.timeout(settings.timeoutMs + 50)))
-      } catch (error) {
-        if (isAnswer(error) || (error as { code?: string }).code === 'CLV_DEPENDENCY_UNAVAILABLE') throw error
-        const { code, message } = error as { code?: string, message: string }
-        const reason = code === 'EOPENBREAKER'
-          ? 'its circuit breaker is open'
-          : code === 'ETIMEDOUT' ? `no answer within ${settings.timeoutMs} ms` : (code ?? message)
-        // An open breaker is the expected, cheap path during an outage: the state change was logged once.
-        if (code === 'EOPENBREAKER') context.log.debug({ target, operation: name, reason }, `call to ${target}.${name} refused`)
-        else context.log.warn({ target, operation: name, reason }, `call to ${target}.${name} failed`)
-        throw new DependencyUnavailable(target, reason)
+        const result = await callOnce(name, input, { ...context, trace: span.trace })
+        failed = false
+        return result
+      } finally {
+        span.end({ failed })
       }
     }
   }

@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { OperationContext } from '../contract.js'
 import type { Metrics } from '../metrics.js'
-import { continueTrace, traceBindings } from '../tracing/index.js'
+import { continueTrace, spanParentOf, traceBindings, type OpenSpan, type SpanExport } from '../tracing/index.js'
 import { compileResponseCheck } from '../clients/input-validator.js'
 import type { Db } from '../sqlite.js'
 import type { EventCatalog } from './catalog.js'
@@ -25,16 +25,17 @@ export interface HandlerRunner {
 
 // Validation, then at most one effect per event id: the id is recorded after the handler
 // succeeds, and a redelivery (retry, stalled job, relay resend) finds it and stops.
-export function createHandlerRunner (options: { module: string, db: Db, catalog: EventCatalog, handlers: Record<string, AnyHandler>, log: FastifyBaseLogger, jobDuration: Metrics['jobDuration'], tracing: boolean }): HandlerRunner {
-  const { module, db, catalog, handlers, log, jobDuration, tracing } = options
+export function createHandlerRunner (options: { module: string, db: Db, catalog: EventCatalog, handlers: Record<string, AnyHandler>, log: FastifyBaseLogger, jobDuration: Metrics['jobDuration'], tracing: boolean, spans?: SpanExport }): HandlerRunner {
+  const { module, db, catalog, handlers, log, jobDuration, tracing, spans } = options
   const checks = new Map(Object.keys(handlers).map((name) => [name, compileResponseCheck(catalog.schema(name))]))
   const queue = queueName(module)
   const processed = db.select({ id: processedEvents.id }).from(processedEvents).where(eq(processedEvents.id, sql.placeholder('id'))).prepare()
   const recordProcessed = db.insert(processedEvents).values({ id: sql.placeholder('id'), name: sql.placeholder('name'), processedAt: sql.placeholder('at') }).onConflictDoNothing().prepare()
 
-  // The handler's span continues the publisher's trace (a new one if it published none).
-  function contextOf (event: EventEnvelope): OperationContext {
-    const trace = tracing ? continueTrace(event.traceparent, event.tracestate) : undefined
+  // The handler's span continues the publisher's trace (a new one if it published none); with
+  // span export on, it is the exported consumer span.
+  function contextOf (event: EventEnvelope, span: OpenSpan | undefined): OperationContext {
+    const trace = span ? span.trace : tracing ? continueTrace(event.traceparent, event.tracestate) : undefined
     const bindings = { event: event.name, eventId: event.id }
     return { id: event.id, log: log.child(trace ? { ...traceBindings(trace), ...bindings } : bindings), headers: {}, trace }
   }
@@ -47,9 +48,18 @@ export function createHandlerRunner (options: { module: string, db: Db, catalog:
       throw new InvalidEventPayload(`${event.name} payload fails its schema: ${(check.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`)
     }
     if (processed.get({ id: event.id })) return 'duplicate'
-    const context = contextOf(event)
+    const span = spans?.start('consumer', `${event.name} process`, spanParentOf(event.traceparent, event.tracestate), {
+      'messaging.operation.type': 'process', 'messaging.destination.name': queue, 'messaging.message.id': event.id, 'cleave.event.name': event.name, 'cleave.event.attempt': attempt
+    })
+    const context = contextOf(event, span)
     const started = performance.now()
-    await handler(event.payload, { id: event.id, name: event.name, publishedAt: event.publishedAt, attempt, context })
+    try {
+      await handler(event.payload, { id: event.id, name: event.name, publishedAt: event.publishedAt, attempt, context })
+    } catch (error) {
+      span?.end({ failed: true })
+      throw error
+    }
+    span?.end()
     recordProcessed.run({ id: event.id, name: event.name, at: Date.now() })
     // A job's access-log line: at info, like a request's.
     context.log.info({ queue, attempt, ms: Math.round((performance.now() - started) * 100) / 100 }, 'event handled')

@@ -110,7 +110,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
       const missing = declared.filter((name) => !given.includes(name))
       const undeclared = given.filter((name) => !declared.includes(name))
       if (missing.length || undeclared.length) throw new Error(`${contract.module}: handlers must match the contract's subscribes (missing: ${missing.join(', ') || '-'}; not declared: ${undeclared.join(', ') || '-'})`)
-      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log, jobDuration: metrics.jobDuration, tracing: config.TRACING }))
+      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log, jobDuration: metrics.jobDuration, tracing: config.TRACING, spans: app.spanExport }))
     },
 
     queues: () => redis?.queues() ?? []

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import { configPlugin } from '../config-plugin.js'
 import { loadContracts } from '../contracts.js'
-import requestId, { AccessLog, createLogger, requestIdOf } from '../logging.js'
+import requestId, { AccessLog, createLogger, requestIdOf, serviceName } from '../logging.js'
 import errors, { clientErrorHandler, frameworkErrors } from '../errors.js'
 import health from '../health.js'
 import metrics from '../metrics.js'
@@ -11,7 +11,7 @@ import shutdown from '../shutdown.js'
 import securityHeaders from '../security-headers.js'
 import cors from '../cors.js'
 import serviceAuth from '../service-auth.js'
-import tracing, { traceLoggerFactory } from '../tracing/index.js'
+import tracing, { loadSpanExport, traceLoggerFactory } from '../tracing/index.js'
 import openapi from '../openapi.js'
 import runtimeConfig from '../runtime-config/index.js'
 import rateLimit from '../rate-limit.js'
@@ -40,19 +40,20 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   const prefixes = modulePrefixes(await loadContracts(modules))
   const gatewayConfig: Config = { ...config, SERVICE_NAME: config.SERVICE_NAME ?? 'cleave:gateway' }
 
+  const spans = await loadSpanExport(config, serviceName(gatewayConfig))
   const app = Fastify({
     loggerInstance: createLogger(gatewayConfig) as FastifyBaseLogger,
     logController: new AccessLog(),
     genReqId: requestIdOf,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    childLoggerFactory: traceLoggerFactory(config),
+    childLoggerFactory: traceLoggerFactory(config, spans),
     frameworkErrors,
     clientErrorHandler
   })
 
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
   await app.register(configPlugin(gatewayConfig))
-  await app.register(tracing)
+  await app.register(tracing, { spans })
   await app.register(metrics)
   await app.register(errors)
   await app.register(securityHeaders)

@@ -4,21 +4,37 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from '../config.js'
-import { continueTrace, type TraceContext } from './trace-context.js'
+import { continueTrace, maxTracestate, parseTraceparent, type TraceContext } from './trace-context.js'
+import type { OpenSpan, SpanExport, SpanParent } from './span-export.js'
 
 export { continueTrace, newSpanId, newTraceId, parseTraceparent, traceHeaders, traceparentHeader, traceparentOf, tracestateHeader, type TraceContext } from './trace-context.js'
+export { loadSpanExport, spanExportEnabled, type OpenSpan, type SpanExport, type SpanParent } from './span-export.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** This process's span for the request; undefined when TRACING=false. */
     trace: TraceContext | undefined
   }
+  interface FastifyInstance {
+    /** Where spans are exported (OTLP); undefined when export is off. */
+    spanExport: SpanExport | undefined
+  }
 }
 
 type ChildLoggerFactory = NonNullable<FastifyServerOptions['childLoggerFactory']>
 
 const traceKey = Symbol('cleave.trace')
-type TracedMessage = IncomingMessage & { [traceKey]?: TraceContext }
+const spanKey = Symbol('cleave.span')
+type TracedMessage = IncomingMessage & { [traceKey]?: TraceContext, [spanKey]?: OpenSpan }
+
+/** The span a traceparent (and tracestate) names as the parent, or undefined when none is valid. */
+export function spanParentOf (traceparent: string | undefined, tracestate?: string | undefined): SpanParent | undefined {
+  const parent = parseTraceparent(traceparent)
+  if (!parent) return undefined
+  // The same tracestate rule as continueTrace.
+  const kept = typeof tracestate === 'string' && tracestate.length > 0 && tracestate.length <= maxTracestate ? tracestate : undefined
+  return { traceId: parent.traceId, spanId: parent.parentId, flags: parent.flags, ...(kept && { tracestate: kept }) }
+}
 
 /**
  * Field names of OpenTelemetry's log correlation (trace_id, span_id), which log tools know how
@@ -30,11 +46,20 @@ export function traceBindings (trace: TraceContext): { trace_id: string, span_id
 
 // Fastify makes exactly one child logger per request; the trace ids join its bindings there
 // rather than in a second child made by a hook. Undefined (Fastify's own factory) when off.
-export function traceLoggerFactory (config: Pick<Config, 'TRACING'>): ChildLoggerFactory | undefined {
+// With span export on, the exported server span's ids are the request's.
+export function traceLoggerFactory (config: Pick<Config, 'TRACING'>, spans?: SpanExport): ChildLoggerFactory | undefined {
   if (!config.TRACING) return undefined
   return function (logger, bindings, options, raw) {
     const { traceparent, tracestate } = raw.headers
-    const trace = continueTrace(traceparent as string | undefined, typeof tracestate === 'string' ? tracestate : undefined)
+    const state = typeof tracestate === 'string' ? tracestate : undefined
+    let trace: TraceContext
+    if (spans) {
+      const span = spans.start('server', raw.method ?? 'HTTP', spanParentOf(traceparent as string | undefined, state), { 'http.request.method': raw.method ?? '' })
+      ;(raw as TracedMessage)[spanKey] = span
+      trace = span.trace
+    } else {
+      trace = continueTrace(traceparent as string | undefined, state)
+    }
     ;(raw as TracedMessage)[traceKey] = trace
     const traced = bindings as Record<string, unknown>
     traced.trace_id = trace.traceId
@@ -43,10 +68,23 @@ export function traceLoggerFactory (config: Pick<Config, 'TRACING'>): ChildLogge
   }
 }
 
-async function tracing (app: FastifyInstance) {
+async function tracing (app: FastifyInstance, { spans }: { spans?: SpanExport }) {
   app.decorateRequest('trace', {
     getter () { return (this.raw as TracedMessage)[traceKey] }
   })
+  app.decorate('spanExport', spans)
+  if (!spans) return
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url
+    const status = reply.statusCode
+    ;(request.raw as TracedMessage)[spanKey]?.end({
+      name: route ? `${request.method} ${route}` : request.method,
+      attributes: { ...(route && { 'http.route': route }), 'http.response.status_code': status },
+      failed: status >= 500
+    })
+  })
+  // Spans still batched are sent before the process goes.
+  app.addHook('onClose', async () => { await spans.shutdown() })
 }
 
 export default fp(tracing, { name: 'tracing' })

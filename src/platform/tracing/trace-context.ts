@@ -23,7 +23,7 @@ const zeroSpanId = '0'.repeat(16)
 const hex2 = /^[0-9a-f]{2}$/
 const ids = /^[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
 // The spec allows dropping a tracestate longer than this rather than parsing it.
-const maxTracestate = 512
+export const maxTracestate = 512
 
 // One random fill per 512 span ids: crypto.randomBytes per request costs more than the rest of this file.
 const pool = Buffer.allocUnsafe(4096)
