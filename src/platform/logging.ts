@@ -21,11 +21,13 @@ export function serviceName (config: Config): string {
 
 const secretHeaders = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', serviceTokenHeader]
 
-// Where a header or a secret setting could sit in a logged object: headers of a request, response or
-// error (at the top or one level down, e.g. req.headers), and config keys (alone or in an object).
+// Where a header or a secret setting could sit in a logged object: the headers of a request,
+// response or error, and config keys (alone or in a config object). Named paths, never a leading
+// `*.`: measured, a leading wildcard made pino walk every logged object, ~30 µs a request.
+const headerHolders = ['headers', 'req.headers', 'res.headers', 'err.headers', 'request.headers', 'response.headers']
 export const redactedPaths = [
-  ...secretHeaders.flatMap((name) => [`headers["${name}"]`, `*.headers["${name}"]`]),
-  ...secretConfigKeys.flatMap((key) => [key, `*.${key}`])
+  ...secretHeaders.flatMap((name) => headerHolders.map((holder) => `${holder}["${name}"]`)),
+  ...secretConfigKeys.flatMap((key) => [key, `config.${key}`])
 ]
 
 // Asynchronous writes keep logging off the request path; pino flushes them on exit.

@@ -1,11 +1,12 @@
 // Prometheus metrics: one registry per app, GET /metrics, and the HTTP request metrics.
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, onResponseHookHandler } from 'fastify'
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { FastifyInstance, onResponseHookHandler } from 'fastify'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client'
+import { RequestDurations } from './request-durations.js'
 
 export interface Metrics {
   registry: Registry
-  httpRequestDuration: Histogram<'method' | 'route' | 'status'>
+  httpRequestDuration: RequestDurations
   httpRequestsInFlight: Gauge
   /** 0 closed, 1 half-open, 2 open. */
   breakerState: Gauge<'target'>
@@ -33,17 +34,17 @@ function processRegistry (): Registry {
   return processMetrics
 }
 
+function registered<M> (registry: Registry, metric: M): M {
+  registry.registerMetric(metric as unknown as Metric)
+  return metric
+}
+
 export function createMetrics (): Metrics {
   const registry = new Registry()
   const registers = [registry]
   return {
     registry,
-    httpRequestDuration: new Histogram({
-      name: 'cleave_http_request_duration_seconds',
-      help: 'HTTP requests by method, route pattern and status, from arrival to the response sent',
-      labelNames: ['method', 'route', 'status'],
-      registers
-    }),
+    httpRequestDuration: registered(registry, new RequestDurations()),
     httpRequestsInFlight: new Gauge({ name: 'cleave_http_requests_in_flight', help: 'HTTP requests being served', registers }),
     breakerState: new Gauge({ name: 'cleave_breaker_state', help: 'Circuit breaker per target module: 0 closed, 1 half-open, 2 open', labelNames: ['target'], registers }),
     breakerEvents: new Counter({
@@ -83,26 +84,24 @@ async function metrics (app: FastifyInstance) {
   if (!app.config.METRICS) return
 
   // Route pattern, never the URL, so labels stay bounded. Each route gets its own onResponse
-  // hook knowing its pattern (request.routeOptions would build an object per request);
+  // hook holding its pattern's series (request.routeOptions would build an object per request);
   // unmatched URLs are recorded by the instance hook. Callback hooks: no promise per request.
-  function record (method: string, route: string, reply: FastifyReply) {
-    httpRequestDuration.observe({ method, route, status: reply.statusCode }, reply.elapsedTime / 1000)
-  }
   app.addHook('onRoute', (route) => {
-    const pattern = route.url
+    const durations = httpRequestDuration.route(route.url)
     const observe: onResponseHookHandler = (request, reply, done) => {
-      record(request.method, pattern, reply)
+      durations.observe(request.method, reply.statusCode, reply.elapsedTime / 1000)
       done()
     }
     route.onResponse = [...[route.onResponse ?? []].flat(), observe]
   })
+  const unmatched = httpRequestDuration.route(unmatchedRoute)
   app.addHook('onRequest', (request, reply, done) => {
     httpRequestsInFlight.inc()
     done()
   })
   app.addHook('onResponse', (request, reply, done) => {
     httpRequestsInFlight.dec()
-    if (request.is404) record(request.method, unmatchedRoute, reply)
+    if (request.is404) unmatched.observe(request.method, reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
 
