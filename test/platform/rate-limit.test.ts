@@ -2,6 +2,7 @@ import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { loadConfig } from '../../src/platform/config.js'
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { createServiceTokens, serviceTokenHeader } from '../../src/platform/service-token.js'
 
 const token = 'admin-token-0123456789'
 const bearer = { authorization: `Bearer ${token}` }
@@ -50,4 +51,15 @@ t.test('the gateway limits too, and serves the runtime config for itself', async
   t.equal((await gateway.inject({ method: 'PATCH', url: '/admin/config', headers: bearer, payload: { rateLimit: { max: 100 }, logLevel: 'error' } })).statusCode, 200)
   t.equal(gateway.log.level, 'error')
   t.equal((await gateway.inject('/service')).statusCode, 503, 'the raised limit applies at once')
+})
+
+t.test('signed service calls are not counted again (the gateway counted them against their client)', async (t) => {
+  const secret = 's'.repeat(32)
+  const app = await buildTestApp(t, { modules: ['hello'], env: { RATE_LIMIT_MAX: '1', SERVICE_SECRET: secret } })
+  const tokens = createServiceTokens([secret], 'cleave:gateway')
+  for (let i = 0; i < 5; i++) {
+    t.equal((await app.inject({ url: '/service', headers: { [serviceTokenHeader]: tokens.sign('GET', '/service') } })).statusCode, 200, 'signed')
+  }
+  const forged = await app.inject({ url: '/service', headers: { [serviceTokenHeader]: 'v1.1.eA.eA' } })
+  t.equal(forged.statusCode, 401, 'an invalid token is refused, not exempted')
 })
