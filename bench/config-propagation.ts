@@ -50,7 +50,7 @@ try {
   console.log(table(['measure', 'ms'], [['p50', milliseconds(median(delays))], ['p99', milliseconds(p99)], ['max', milliseconds(max)]], 'lr'))
   console.log()
   console.log(table(['check', 'measured', 'target', 'result'], [['slowest instance to apply a change', `${milliseconds(max)} ms`, `≤ ${TARGET_MS} ms`, verdict(max <= TARGET_MS)]], 'lrrl'))
-  writeResults('config-propagation', { changes, delaysMs: delays, p50: median(delays), p99, max })
+  writeResults('config-propagation.json', { changes, delaysMs: delays, p50: median(delays), p99, max })
 } finally {
   await cleanUp()
 }
