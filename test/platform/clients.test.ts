@@ -3,6 +3,7 @@ import { DependencyUnavailable, InvalidCallInput } from '../../src/platform/clie
 import { EmailTaken, UserNotFound } from '../../src/modules/users/contract.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { freePort, startProcess } from '../helpers/process.js'
+import { until } from '../helpers/until.js'
 
 const ada = { name: 'Ada', email: 'ada@example.com' }
 
@@ -44,7 +45,8 @@ t.test('remote transport: same values and the same errors as local, request id f
   await t.rejects(app.clients.users.createUser({ body: ada }), EmailTaken)
   t.equal(await app.clients.users.deleteUser({ params: { id: 1 } }), undefined, '204 is undefined')
 
-  t.ok(users.logs.some((line) => line.reqId === 'caller-7' && line.route === '/users/:id'), 'the callee logged the caller\'s request id')
+  // Access lines are written asynchronously after the response: wait for it rather than race it.
+  t.ok(await until(() => users.logs.some((line) => line.reqId === 'caller-7' && line.route === '/users/:id'), { what: 'the callee\'s access line' }), 'the callee logged the caller\'s request id')
 })
 
 t.test('retries: idempotent calls move to the next instance on a connection error; others do not', async (t) => {
