@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { once } from 'node:events'
 import type { Test } from 'tap'
-import { tempDir } from '../helpers/app.js'
-import { startProcess, type RunningProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
+import { tempDir } from '../helpers/app.js'
+import { startProcess } from '../helpers/process.js'
 import { until } from '../helpers/until.js'
+import { logLine, startTracedSplit } from './topologies.js'
 
-type Line = Record<string, unknown>
 interface Attribute { key: string, value: { stringValue?: string, intValue?: string | number, boolValue?: boolean } }
 interface ExportedSpan { service: string, traceId: string, spanId: string, parentSpanId: string, name: string, kind: number, attributes: Record<string, unknown>, status: { code?: number } }
 
@@ -41,10 +41,6 @@ async function startReceiver (t: Test) {
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, spans, posts }
 }
 
-function lineOf (process: RunningProcess, what: string, match: (line: Line) => boolean): Promise<Line> {
-  return until(() => process.logs.find(match), { what: `${what} in the log`, timeoutMs: 30_000 })
-}
-
 // OTLP span kinds.
 const SERVER = 2
 const CLIENT = 3
@@ -53,18 +49,7 @@ const CONSUMER = 5
 t.test('every process exports its spans over OTLP, with the ids it logs and passes on, as one tree', async (t) => {
   const receiver = await startReceiver(t)
   const redis = await startRedis(t)
-  const env = {
-    DATA_DIR: tempDir(t), LOG_LEVEL: 'info', DISCOVERY: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: `cleave-test-${randomUUID()}:`, DISCOVERY_TTL_MS: '1500',
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100'
-  }
-  const [users, orders, notifications] = await Promise.all(['users', 'orders', 'notifications'].map((module) => startProcess(t, 'server', { ...env, MODULES: module })))
-  const gateway = await startProcess(t, 'gateway', { ...env, MODULES: 'users,orders,notifications' })
-
-  const created = await until(async () => {
-    const res = await fetch(`${gateway.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }) })
-    return res.status === 201 && res
-  }, { what: 'users reachable through the gateway' })
-  const user = await created.json() as { id: number }
+  const { users, orders, notifications, gateway, user } = await startTracedSplit(t, redis.url, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' })
 
   const traceId = randomUUID().replaceAll('-', '')
   const callerSpan = 'a1b2c3d4e5f60718'
@@ -76,10 +61,10 @@ t.test('every process exports its spans over OTLP, with the ids it logs and pass
   t.equal(res.status, 201)
 
   const logged = {
-    gateway: await lineOf(gateway, 'gateway access line of POST /orders', (line) => line.msg === 'request' && line.trace_id === traceId),
-    orders: await lineOf(orders, 'orders access line', (line) => line.msg === 'request' && line.route === '/orders' && line.trace_id === traceId),
-    users: await lineOf(users, 'users access line of the call from orders', (line) => line.msg === 'request' && line.route === '/users/:id' && line.trace_id === traceId),
-    notifications: await lineOf(notifications, 'order.placed handled', (line) => line.msg === 'event handled' && line.event === 'order.placed' && line.trace_id === traceId)
+    gateway: await logLine(gateway, 'gateway access line of POST /orders', (line) => line.msg === 'request' && line.trace_id === traceId),
+    orders: await logLine(orders, 'orders access line', (line) => line.msg === 'request' && line.route === '/orders' && line.trace_id === traceId),
+    users: await logLine(users, 'users access line of the call from orders', (line) => line.msg === 'request' && line.route === '/users/:id' && line.trace_id === traceId),
+    notifications: await logLine(notifications, 'order.placed handled', (line) => line.msg === 'event handled' && line.event === 'order.placed' && line.trace_id === traceId)
   }
   const inTrace = () => receiver.spans.filter((span) => span.traceId === traceId)
   await until(() => inTrace().length >= 5, { what: 'five spans of the trace exported', timeoutMs: 30_000 })

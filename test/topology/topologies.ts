@@ -1,7 +1,9 @@
 import type { Test } from 'tap'
+import { randomUUID } from 'node:crypto'
 import { serviceUrlKey } from '../../src/platform/config.js'
 import { tempDir } from '../helpers/app.js'
 import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'
+import { until } from '../helpers/until.js'
 
 export const serviceModules = ['hello', 'orders', 'proxy', 'users']
 
@@ -36,4 +38,28 @@ export async function startSplit (t: Test, options: { redis?: { url: string, pre
   }))
   const gateway = await startProcess(t, 'gateway', { ...common, MODULES: 'all' })
   return { gateway, services }
+}
+
+export type LogLine = Record<string, unknown>
+
+/** The first line of a process's log that matches, waited for: lines are written asynchronously. */
+export function logLine (process: RunningProcess, what: string, match: (line: LogLine) => boolean): Promise<LogLine> {
+  return until(() => process.logs.find(match), { what: `${what} in the log`, timeoutMs: 30_000 })
+}
+
+/**
+ * The path a traced request takes: gateway → orders → (client call) users, and orders' events
+ * through Redis to notifications; one process each, Redis discovery. Ada is created through the
+ * gateway once everything answers.
+ */
+export async function startTracedSplit (t: Test, redisUrl: string, env: Record<string, string> = {}) {
+  const shared = { DATA_DIR: tempDir(t), LOG_LEVEL: 'info', DISCOVERY: 'redis', REDIS_URL: redisUrl, REDIS_PREFIX: `cleave-test-${randomUUID()}:`, DISCOVERY_TTL_MS: '1500', ...env }
+  const [users, orders, notifications] = await Promise.all(['users', 'orders', 'notifications'].map((module) => startProcess(t, 'server', { ...shared, MODULES: module })))
+  const gateway = await startProcess(t, 'gateway', { ...shared, MODULES: 'users,orders,notifications' })
+  const created = await until(async () => {
+    const res = await fetch(`${gateway.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }) })
+    return res.status === 201 && res
+  }, { what: 'users reachable through the gateway' })
+  const user = await created.json() as { id: number }
+  return { users, orders, notifications, gateway, user }
 }

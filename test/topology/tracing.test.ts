@@ -1,36 +1,20 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { tempDir } from '../helpers/app.js'
-import { startProcess, type RunningProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
-import { until } from '../helpers/until.js'
-
-type Line = Record<string, unknown>
+import { logLine, startTracedSplit } from './topologies.js'
 
 const traceId = randomUUID().replaceAll('-', '')
 const callerSpan = 'a1b2c3d4e5f60718'
 
-function lineOf (process: RunningProcess, what: string, match: (line: Line) => boolean): Promise<Line> {
-  return until(() => process.logs.find(match), { what: `${what} in the log`, timeoutMs: 30_000 })
-}
-
 // gateway → orders → (client call) users; orders publishes order.placed → Redis → notifications.
 t.test('one trace id follows a request through the gateway, a service call and an event, in every process', async (t) => {
   const redis = await startRedis(t)
-  const env = { DATA_DIR: tempDir(t), LOG_LEVEL: 'info', DISCOVERY: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: `cleave-test-${randomUUID()}:`, DISCOVERY_TTL_MS: '1500' }
-  const [users, orders, notifications] = await Promise.all(['users', 'orders', 'notifications'].map((module) => startProcess(t, 'server', { ...env, MODULES: module })))
-  const gateway = await startProcess(t, 'gateway', { ...env, MODULES: 'users,orders,notifications' })
-
   // No traceparent: the gateway starts a trace, and it reaches the users service and the welcome handler.
-  const created = await until(async () => {
-    const res = await fetch(`${gateway.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }) })
-    return res.status === 201 && res
-  }, { what: 'users reachable through the gateway' })
-  const user = await created.json() as { id: number }
-  const started = await lineOf(gateway, 'gateway access line of POST /users', (line) => line.msg === 'request' && line.method === 'POST' && line.url === '/users' && line.status === 201)
+  const { users, orders, notifications, gateway, user } = await startTracedSplit(t, redis.url)
+  const started = await logLine(gateway, 'gateway access line of POST /users', (line) => line.msg === 'request' && line.method === 'POST' && line.url === '/users' && line.status === 201)
   t.match(started.trace_id, /^[0-9a-f]{32}$/, 'a trace is started without a traceparent')
-  await lineOf(users, 'users access line of POST /users in that trace', (line) => line.msg === 'request' && line.route === '/users' && line.trace_id === started.trace_id)
-  await lineOf(notifications, 'user.created handled in that trace', (line) => line.msg === 'event handled' && line.event === 'user.created' && line.trace_id === started.trace_id)
+  await logLine(users, 'users access line of POST /users in that trace', (line) => line.msg === 'request' && line.route === '/users' && line.trace_id === started.trace_id)
+  await logLine(notifications, 'user.created handled in that trace', (line) => line.msg === 'event handled' && line.event === 'user.created' && line.trace_id === started.trace_id)
 
   const res = await fetch(`${gateway.url}/orders`, {
     method: 'POST',
@@ -41,10 +25,10 @@ t.test('one trace id follows a request through the gateway, a service call and a
   const reqId = res.headers.get('x-request-id')
 
   const seen = {
-    gateway: await lineOf(gateway, 'gateway access line of POST /orders', (line) => line.msg === 'request' && line.trace_id === traceId),
-    orders: await lineOf(orders, 'orders access line', (line) => line.msg === 'request' && line.route === '/orders' && line.trace_id === traceId),
-    users: await lineOf(users, 'users access line of the call from orders', (line) => line.msg === 'request' && line.route === '/users/:id' && line.trace_id === traceId),
-    notifications: await lineOf(notifications, 'order.placed handled', (line) => line.msg === 'event handled' && line.event === 'order.placed' && line.trace_id === traceId)
+    gateway: await logLine(gateway, 'gateway access line of POST /orders', (line) => line.msg === 'request' && line.trace_id === traceId),
+    orders: await logLine(orders, 'orders access line', (line) => line.msg === 'request' && line.route === '/orders' && line.trace_id === traceId),
+    users: await logLine(users, 'users access line of the call from orders', (line) => line.msg === 'request' && line.route === '/users/:id' && line.trace_id === traceId),
+    notifications: await logLine(notifications, 'order.placed handled', (line) => line.msg === 'event handled' && line.event === 'order.placed' && line.trace_id === traceId)
   }
   for (const [process, line] of Object.entries(seen)) t.match(line.span_id, /^[0-9a-f]{16}$/, `${process} logged the trace with its own span`)
   const spans = Object.values(seen).map((line) => line.span_id)
