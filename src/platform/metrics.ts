@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, onResponseHookHandler } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client'
 import { RequestDurations } from './request-durations.js'
+import { addRouteHook } from './route-hooks.js'
 
 export interface Metrics {
   registry: Registry
@@ -92,7 +93,7 @@ async function metrics (app: FastifyInstance) {
       durations.observe(request.method, reply.statusCode, reply.elapsedTime / 1000)
       done()
     }
-    route.onResponse = [...[route.onResponse ?? []].flat(), observe]
+    addRouteHook(route, 'onResponse', observe)
   })
   const unmatched = httpRequestDuration.route(unmatchedRoute)
   app.addHook('onRequest', (request, reply, done) => {

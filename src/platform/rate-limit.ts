@@ -5,6 +5,8 @@ import rateLimit from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { createError } from './errors.js'
+import { closeRedis } from './redis-close.js'
+import { addRouteHook } from './route-hooks.js'
 
 export const RateLimited = createError('CLV_RATE_LIMITED', '%s', 429)
 
@@ -66,12 +68,11 @@ async function rateLimits (app: FastifyInstance) {
       if (limits().max === 0 || request.rateLimitExempt) return done()
       limit.call(this, request, reply).then(() => done(), done)
     }
-    route.onRequest = [...(route.onRequest === undefined ? [] : [route.onRequest].flat()), check]
+    addRouteHook(route, 'onRequest', check)
   })
 
   app.addHook('onClose', async () => {
-    if (redis?.status === 'ready') await redis.quit().catch(() => redis.disconnect())
-    else redis?.disconnect()
+    if (redis) await closeRedis(redis)
   })
 }
 

@@ -3,6 +3,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { createError } from './errors.js'
+import { addRouteHook } from './route-hooks.js'
 import { serviceName } from './logging.js'
 import { createServiceTokens, parseSecrets, serviceTokenHeader, type ServiceTokens, type TokenFailure } from './service-token.js'
 
@@ -58,7 +59,7 @@ async function serviceAuth (app: FastifyInstance) {
   const hook = serviceAuthHook(tokens)
   app.addHook('onRoute', (route) => {
     if (route.config?.operation === undefined) return
-    route.onRequest = [...(route.onRequest === undefined ? [] : [route.onRequest].flat()), hook]
+    addRouteHook(route, 'onRequest', hook)
   })
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Announcer, Resolver } from './discovery.js'
+import { closeRedis } from '../redis-close.js'
 
 // Instances registered in Redis. One sorted set per module, `${prefix}instances:${module}`;
 // a member is "<instance id> <url>" and its score the time (ms) the registration expires.
@@ -46,11 +47,6 @@ function connection ({ redis, ttlMs, log }: RedisDiscoveryOptions): Redis {
   const client = typeof redis === 'string' ? new Redis(redis, options) : new Redis({ ...redis, ...options })
   client.on('error', (err) => log.debug({ err }, 'discovery: redis connection error'))
   return client
-}
-
-async function disconnect (client: Redis) {
-  if (client.status !== 'ready') return client.disconnect()
-  await client.quit().catch(() => client.disconnect())
 }
 
 // Logs the first failure of a run of failures, and the recovery after it.
@@ -105,7 +101,7 @@ export function createRedisResolver (options: RedisDiscoveryOptions): Resolver {
     },
     async close () {
       connected ??= Promise.resolve() // a lookup after close must not reconnect
-      await disconnect(client)
+      await closeRedis(client)
     }
   }
 }
@@ -142,7 +138,7 @@ export function createRedisAnnouncer (options: RedisDiscoveryOptions): Announcer
     } catch (err) {
       log.warn({ err }, 'discovery: could not withdraw from Redis; the registration expires on its own')
     }
-    await disconnect(current.client)
+    await closeRedis(current.client)
   }
 
   async function announce (url: string, modules: string[]) {

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
 import type { HandlerRunner } from './handler-runner.js'
+import { closeRedis } from '../redis-close.js'
 import { parseTraceparent } from '../tracing/index.js'
 
 export interface QueueSettings {
@@ -115,11 +116,10 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
     async close () {
       await Promise.all(workers.map(async ({ worker, connection }) => {
         await worker.close()
-        await connection.quit().catch(() => connection.disconnect())
+        await closeRedis(connection)
       }))
       await Promise.all([...queues.values()].map((queue) => queue.close()))
-      if (producer.status === 'ready') await producer.quit().catch(() => producer.disconnect())
-      else producer.disconnect()
+      await closeRedis(producer)
     }
   }
 }

@@ -1,20 +1,6 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
-import { configPlugin } from '../config-plugin.js'
 import { loadContracts } from '../contracts.js'
-import requestId, { AccessLog, createLogger, requestIdOf, serviceName } from '../logging.js'
-import errors, { clientErrorHandler, frameworkErrors } from '../errors.js'
-import health from '../health.js'
-import metrics from '../metrics.js'
-import discovery from '../discovery/index.js'
-import shutdown from '../shutdown.js'
-import securityHeaders from '../security-headers.js'
-import cors from '../cors.js'
-import serviceAuth from '../service-auth.js'
-import tracing, { loadSpanExport, traceLoggerFactory } from '../tracing/index.js'
-import openapi from '../openapi.js'
-import runtimeConfig from '../runtime-config/index.js'
-import rateLimit from '../rate-limit.js'
+import { createPlatformServer } from '../platform-server.js'
 import docs from './docs.js'
 import proxy from './proxy.js'
 import { modulePrefixes, prefixesByModule } from './module-prefixes.js'
@@ -40,32 +26,8 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   const prefixes = modulePrefixes(await loadContracts(modules))
   const gatewayConfig: Config = { ...config, SERVICE_NAME: config.SERVICE_NAME ?? 'cleave:gateway' }
 
-  const spans = await loadSpanExport(config, serviceName(gatewayConfig))
-  const app = Fastify({
-    loggerInstance: createLogger(gatewayConfig) as FastifyBaseLogger,
-    logController: new AccessLog(),
-    genReqId: requestIdOf,
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    childLoggerFactory: traceLoggerFactory(config, spans),
-    frameworkErrors,
-    clientErrorHandler
-  })
-
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
-  await app.register(configPlugin(gatewayConfig))
-  await app.register(tracing, { spans })
-  await app.register(metrics)
-  await app.register(errors)
-  await app.register(securityHeaders)
-  await app.register(cors)
-  await app.register(openapi, { description: 'Every module\'s API, served through the gateway', ui: false })
-  await app.register(requestId)
-  await app.register(health)
-  await app.register(runtimeConfig)
-  await app.register(rateLimit)
-  await app.register(discovery)
-  await app.register(serviceAuth)
-  await app.register(shutdown)
+  const app = await createPlatformServer(gatewayConfig, { openapi: { description: 'Every module\'s API, served through the gateway', ui: false }, adminRoutes: true })
 
   const upstreams = createUpstreams(app.discovery.resolver, { connectTimeoutMs })
   app.addHook('onClose', async () => { await upstreams.close() })

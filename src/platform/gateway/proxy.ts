@@ -90,9 +90,10 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, payload, done) => { done(null, payload) })
   // The stream is never read here, so Fastify's body limit does not apply: check the declared length.
-  app.addHook('onRequest', async (request) => {
+  // A callback hook: no promise per relayed request.
+  app.addHook('onRequest', (request, _reply, done) => {
     const length = request.headers['content-length']
-    if (length !== undefined && Number(length) > bodyLimit) throw new BodyTooLarge(bodyLimit)
+    done(length !== undefined && Number(length) > bodyLimit ? new BodyTooLarge(bodyLimit) : undefined)
   })
 
   function relay (reply: FastifyReply, module: string, instances: string[]): void {

@@ -3,6 +3,7 @@
 import { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RuntimeOverrides } from './schema.js'
+import { closeRedis } from '../redis-close.js'
 
 export interface StoredConfig {
   /** Grows by one with every accepted change; 0 means nothing was ever set. */
@@ -120,10 +121,7 @@ export function createRedisStore ({ url, prefix, log }: { url: string, prefix: s
     async close () {
       closed = true
       clearTimeout(retry)
-      await Promise.all([commands, subscriber].map(async (client) => {
-        if (client.status === 'ready') await client.quit().catch(() => client.disconnect())
-        else client.disconnect()
-      }))
+      await Promise.all([commands, subscriber].map(closeRedis))
     }
   }
 }

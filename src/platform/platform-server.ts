@@ -1,0 +1,61 @@
+// The layer every Cleave process shares, server, worker and gateway alike: one Fastify instance
+// with the same logger, request ids, traces, errors, security, health, metrics, runtime config,
+// rate limits, discovery and shutdown. buildApp adds storage, clients, events and modules on top;
+// buildGateway adds the routes to the modules.
+import Fastify, { type FastifyBaseLogger } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { configPlugin } from './config-plugin.js'
+import requestId, { AccessLog, createLogger, requestIdOf, serviceName } from './logging.js'
+import errors, { clientErrorHandler, frameworkErrors } from './errors.js'
+import health from './health.js'
+import metrics from './metrics.js'
+import openapi, { type OpenapiOptions } from './openapi.js'
+import discovery from './discovery/index.js'
+import runtimeConfig from './runtime-config/index.js'
+import rateLimit from './rate-limit.js'
+import shutdown from './shutdown.js'
+import securityHeaders from './security-headers.js'
+import cors from './cors.js'
+import serviceAuth from './service-auth.js'
+import tracing, { loadSpanExport, traceLoggerFactory } from './tracing/index.js'
+import { buildValidator } from './validation.js'
+
+export interface PlatformOptions {
+  /** The OpenAPI document and Swagger UI; false for a process that serves no API (a worker). */
+  openapi: OpenapiOptions | false
+  /** GET/PATCH /admin/config (with ADMIN_TOKEN); a worker applies changes but serves no routes. */
+  adminRoutes: boolean
+}
+
+export async function createPlatformServer (config: Config, options: PlatformOptions) {
+  const spans = await loadSpanExport(config, serviceName(config))
+  const app = Fastify({
+    loggerInstance: createLogger(config) as FastifyBaseLogger,
+    logController: new AccessLog(),
+    genReqId: requestIdOf,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    childLoggerFactory: traceLoggerFactory(config, spans),
+    frameworkErrors,
+    clientErrorHandler,
+    schemaController: { compilersFactory: { buildValidator } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // In dependency order. The service-token check is added to routes before the rate limiter, so a
+  // signed call is marked exempt by the time the limiter runs (both are route hooks, in that order).
+  await app.register(configPlugin(config))
+  await app.register(tracing, { spans })
+  await app.register(metrics)
+  await app.register(errors)
+  await app.register(securityHeaders)
+  await app.register(cors)
+  if (options.openapi) await app.register(openapi, options.openapi)
+  await app.register(requestId)
+  await app.register(serviceAuth)
+  await app.register(health)
+  await app.register(runtimeConfig, { routes: options.adminRoutes })
+  await app.register(rateLimit)
+  await app.register(discovery)
+  await app.register(shutdown)
+  return app
+}
