@@ -4,7 +4,7 @@ import t from 'tap'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
-import { ConfigSchema, serviceUrlKey } from '../../src/platform/config.js'
+import { ConfigError, ConfigSchema, loadConfig, serviceUrlKey } from '../../src/platform/config.js'
 import { loadContracts } from '../../src/platform/contracts.js'
 import { availableModules } from '../../src/platform/module-catalog.js'
 import { hasMigrations } from '../../src/platform/sqlite.js'
@@ -168,4 +168,10 @@ t.test('the CI workflow runs what .ci/run runs', async (t) => {
   t.equal(job.env.CLEAVE_REQUIRE_BROWSER, '1')
   t.match(job.container, /^node:20-/, 'Node 20')
   t.ok(job.services.redis, 'a Redis service')
+})
+
+t.test('the committed Secret is a placeholder no process starts with', async (t) => {
+  const secret = parse(readFileSync(join(projectRoot, 'deploy/k8s/secret.yaml'), 'utf8'))
+  t.equal(secret.kind, 'Secret')
+  t.throws(() => loadConfig({ SERVICE_SECRET: secret.stringData.SERVICE_SECRET }), ConfigError, 'a deployment that keeps it fails at start-up')
 })

@@ -118,7 +118,8 @@ function run (t: Test, appDir: string, command: string[], extra: Record<string, 
   let output = ''
   child.stdout.on('data', (chunk) => { output += chunk })
   child.stderr.on('data', (chunk) => { output += chunk })
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  // 'close', not 'exit': only then has everything the process wrote been read.
+  const exited = once(child, 'close').then(([code]) => code as number | null)
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL')

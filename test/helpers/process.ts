@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Test } from 'tap'
+import { until } from './until.js'
 
 export const projectRoot = resolve(import.meta.dirname, '../..')
 
@@ -35,7 +36,8 @@ export async function startProcess (t: Test, bin: string, env: Record<string, st
     env: { ...process.env, LOG_LEVEL: 'info', DRAIN_DELAY_MS: '0', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  // 'close', not 'exit': only then has everything the process wrote been read.
+  const exited = once(child, 'close').then(([code]) => code as number | null)
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL')
@@ -63,6 +65,13 @@ export async function runToEnd (bin: string, env: Record<string, string>) {
   let stderr = ''
   child.stdout.on('data', (chunk) => { stdout += chunk })
   child.stderr.on('data', (chunk) => { stderr += chunk })
-  const [code] = await once(child, 'exit')
+  const [code] = await once(child, 'close')
   return { code: code as number | null, stdout, stderr }
+}
+
+export type LogLine = Record<string, unknown>
+
+/** The first line of a process's log that matches, waited for: pino writes asynchronously. */
+export function logLine (process: RunningProcess, what: string, match: (line: LogLine) => boolean): Promise<LogLine> {
+  return until(() => process.logs.find(match), { what: `${what} in the log`, timeoutMs: 30_000 })
 }

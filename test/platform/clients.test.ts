@@ -2,8 +2,7 @@ import t from 'tap'
 import { DependencyUnavailable, InvalidCallInput } from '../../src/platform/clients/call-errors.js'
 import { EmailTaken, UserNotFound } from '../../src/modules/users/contract.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
-import { freePort, startProcess } from '../helpers/process.js'
-import { until } from '../helpers/until.js'
+import { freePort, logLine, startProcess } from '../helpers/process.js'
 
 const ada = { name: 'Ada', email: 'ada@example.com' }
 
@@ -46,7 +45,7 @@ t.test('remote transport: same values and the same errors as local, request id f
   t.equal(await app.clients.users.deleteUser({ params: { id: 1 } }), undefined, '204 is undefined')
 
   // Access lines are written asynchronously after the response: wait for it rather than race it.
-  t.ok(await until(() => users.logs.some((line) => line.reqId === 'caller-7' && line.route === '/users/:id'), { what: 'the callee\'s access line' }), 'the callee logged the caller\'s request id')
+  t.ok(await logLine(users, 'the callee\'s access line', (line) => line.reqId === 'caller-7' && line.route === '/users/:id'), 'the callee logged the caller\'s request id')
 })
 
 t.test('retries: idempotent calls move to the next instance on a connection error; others do not', async (t) => {

@@ -5,7 +5,7 @@ import { ConfigSchema, loadConfig, secretConfigKeys } from '../../src/platform/c
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
 import { createServiceTokens, serviceTokenHeader } from '../../src/platform/service-token.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
-import { projectRoot, startProcess } from '../helpers/process.js'
+import { logLine, projectRoot, startProcess } from '../helpers/process.js'
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789'
 const ada = { name: 'Ada', email: 'ada@example.com' }
@@ -136,7 +136,7 @@ t.test('the logger redacts secret headers and settings wherever a logged object 
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] })
   let output = ''
   child.stdout.on('data', (chunk) => { output += chunk })
-  await once(child, 'exit')
+  await once(child, 'close')
   const lines = output.trim().split('\n').map((line) => JSON.parse(line))
   t.equal(lines.length, 5, 'every line was written')
   for (const value of ['abc-credential', 'abc-cookie', 'abc-set-cookie', 'abc-token', secret]) t.notOk(output.includes(value), `${value} is redacted`)
@@ -154,7 +154,10 @@ t.test('every setting named like a secret is marked secret', async (t) => {
 
 t.test('a server that calls other services without SERVICE_SECRET says so at start-up', async (t) => {
   const server = await startProcess(t, 'server', { MODULES: 'proxy', DATA_DIR: tempDir(t), SERVICE_HELLO_URL: 'http://127.0.0.1:9' })
-  t.ok(server.logs.some((line) => line.level === 40 && /SERVICE_SECRET is not set/.test(String(line.msg))), 'a warning names SERVICE_SECRET')
+  t.ok(await logLine(server, 'the SERVICE_SECRET warning', (line) => line.level === 40 && /SERVICE_SECRET is not set/.test(String(line.msg))), 'a warning names SERVICE_SECRET')
   const open = await startProcess(t, 'server', { MODULES: 'hello', DATA_DIR: tempDir(t) })
+  // Everything it wrote at start-up has been read once it has exited.
+  open.child.kill('SIGTERM')
+  t.equal(await open.exited, 0)
   t.notOk(open.logs.some((line) => /SERVICE_SECRET/.test(String(line.msg))), 'a lone process is not warned')
 })

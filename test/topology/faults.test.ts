@@ -2,9 +2,8 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { tempDir } from '../helpers/app.js'
-import { startProcess } from '../helpers/process.js'
+import { logLine, startProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
-import { until } from '../helpers/until.js'
 import { startSplit } from './topologies.js'
 
 const callTimeoutMs = 400
@@ -59,7 +58,7 @@ t.test('users frozen: calls time out, the breaker opens and fails fast, then clo
   }
   t.ok(fast, 'once the breaker opened, calls failed fast')
   // The log is written asynchronously (pino's async destination): wait for the line, do not race it.
-  t.ok(await until(() => orders.logs.some((line) => line.target === 'users' && line.breaker === 'open'), { what: 'the breaker opening logged' }), 'the breaker opening was logged')
+  t.ok(await logLine(orders, 'the breaker opening', (line) => line.target === 'users' && line.breaker === 'open'), 'the breaker opening was logged')
 
   users.child.kill('SIGCONT')
   let recovered
@@ -69,7 +68,7 @@ t.test('users frozen: calls time out, the breaker opens and fails fast, then clo
     else await sleep(100)
   }
   t.match(recovered?.body, { user: { name: 'Ada' }, degraded: false }, 'reads are whole again after SIGCONT')
-  t.ok(await until(() => orders.logs.some((line) => line.target === 'users' && line.breaker === 'closed'), { what: 'the breaker closing logged' }), 'the breaker closing was logged')
+  t.ok(await logLine(orders, 'the breaker closing', (line) => line.target === 'users' && line.breaker === 'closed'), 'the breaker closing was logged')
 })
 
 t.test('one of two users instances killed: requests keep succeeding', async (t) => {

@@ -5,9 +5,9 @@ import { once } from 'node:events'
 import type { Test } from 'tap'
 import { startRedis } from '../helpers/redis.js'
 import { tempDir } from '../helpers/app.js'
-import { startProcess } from '../helpers/process.js'
+import { logLine, startProcess } from '../helpers/process.js'
 import { until } from '../helpers/until.js'
-import { logLine, startTracedSplit } from './topologies.js'
+import { startTracedSplit } from './topologies.js'
 
 interface Attribute { key: string, value: { stringValue?: string, intValue?: string | number, boolValue?: boolean } }
 interface ExportedSpan { service: string, traceId: string, spanId: string, parentSpanId: string, name: string, kind: number, attributes: Record<string, unknown>, status: { code?: number } }

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { tempDir } from '../helpers/app.js'
-import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'
+import { freePort, logLine, startProcess, type RunningProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
 
@@ -90,7 +90,7 @@ t.test('Redis down at start: the environment\'s values, then the fleet\'s once R
   await redis.stop()
   const b = await start()
   t.match(await view(b), { version: 0, values: { features: {} } }, 'started without Redis')
-  t.ok(b.logs.some((line) => /Redis unreachable at start/.test(String(line.msg))), 'and said so')
+  t.ok(await logLine(b, 'the start-up warning', (line) => /Redis unreachable at start/.test(String(line.msg))), 'and said so')
   const refused = await patch(b, { features: { beta: false } })
   t.equal(refused.status, 503, 'a change that cannot be stored fleet-wide is refused')
   t.match(await refused.json(), { code: 'CLV_RUNTIME_CONFIG_UNAVAILABLE' })

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createServiceTokens, serviceTokenHeader } from '../../src/platform/service-token.js'
+import { logLine } from '../helpers/process.js'
 import { splitSecret, startSplit } from './topologies.js'
 
 // The split signs every internal call with SERVICE_SECRET. Run at LOG_LEVEL=trace, so anything
@@ -47,7 +47,7 @@ t.test('a split with SERVICE_SECRET: calls through the gateway and between modul
   t.equal((await fetch(`${gateway.url}/users`, { method: 'POST', headers: { ...json, authorization: bearer }, body: '{"name":' })).status, 400, 'a malformed body')
 
   // Processes log asynchronously: wait for the gateway's line of the last request.
-  for (const deadline = Date.now() + 5000; Date.now() < deadline && !gateway.logs.some((line) => line.status === 400); await sleep(50));
+  await logLine(gateway, 'the gateway\'s line of the malformed body', (line) => line.status === 400)
   const processes = [gateway, ...Object.values(services).flat()]
   const output = processes.flatMap((process) => process.logs).map((line) => JSON.stringify(line)).join('\n')
   t.ok(output.includes('"level":10') || output.includes('"level":20'), 'debug or trace lines were written')

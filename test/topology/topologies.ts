@@ -40,13 +40,6 @@ export async function startSplit (t: Test, options: { redis?: { url: string, pre
   return { gateway, services }
 }
 
-export type LogLine = Record<string, unknown>
-
-/** The first line of a process's log that matches, waited for: lines are written asynchronously. */
-export function logLine (process: RunningProcess, what: string, match: (line: LogLine) => boolean): Promise<LogLine> {
-  return until(() => process.logs.find(match), { what: `${what} in the log`, timeoutMs: 30_000 })
-}
-
 /**
  * The path a traced request takes: gateway → orders → (client call) users, and orders' events
  * through Redis to notifications; one process each, Redis discovery. Ada is created through the

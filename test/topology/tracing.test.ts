@@ -1,7 +1,8 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
+import { logLine } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
-import { logLine, startTracedSplit } from './topologies.js'
+import { startTracedSplit } from './topologies.js'
 
 const traceId = randomUUID().replaceAll('-', '')
 const callerSpan = 'a1b2c3d4e5f60718'
