@@ -1,4 +1,4 @@
-import type { Static, TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import type { FastifyError, FastifyRequest } from 'fastify'
 import type { TraceContext } from './tracing/trace-context.js'
 
@@ -41,7 +41,36 @@ export interface Contract<Routes extends Record<string, RouteDefinition> = Recor
 
 const contractBrand = Symbol.for('cleave.contract')
 
+const noQuery = Type.Object({})
+
+/** Every object in an input schema refuses fields it does not declare, unless it says otherwise. */
+export function closeObjects<S extends TSchema> (schema: S): S {
+  const closed: Record<string | symbol, unknown> = {}
+  for (const key of Reflect.ownKeys(schema)) {
+    const value = (schema as Record<string | symbol, unknown>)[key]
+    closed[key] = Array.isArray(value)
+      ? value.map((item) => isSchema(item) ? closeObjects(item) : item)
+      : isSchema(value) ? closeObjects(value) : value
+  }
+  if (closed.type === 'object' && !('additionalProperties' in closed)) closed.additionalProperties = false
+  return closed as S
+}
+
+function isSchema (value: unknown): value is TSchema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+// One rule for the whole API: a field nobody declared is a 400 naming it, never written anywhere.
+// It is applied here, once, so that routes, local calls and the OpenAPI document all see it.
 export function defineContract<const Routes extends Record<string, RouteDefinition>, const Events extends EventDeclarations = EventDeclarations> (contract: Contract<Routes, Events>): Contract<Routes, Events> {
+  for (const route of Object.values(contract.routes)) {
+    const schema: RouteDefinition['schema'] = route.schema
+    // A route that takes no query still refuses one, rather than ignoring ?id=… quietly.
+    schema.querystring ??= noQuery
+    for (const part of ['params', 'querystring', 'body'] as const) {
+      if (schema[part] !== undefined) schema[part] = closeObjects(schema[part])
+    }
+  }
   return Object.defineProperty(contract, contractBrand, { value: true })
 }
 

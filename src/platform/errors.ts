@@ -8,8 +8,20 @@ import { Problem, problemContentType, problemType, type ProblemBody } from './pr
 export { createError }
 
 export const RouteNotFound = createError('CLV_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
-// Fastify's own code, kept so clients see one code whether a service or the gateway refused the body.
-export const BodyTooLarge = createError('FST_ERR_CTP_BODY_TOO_LARGE', 'The request body is larger than the limit of %d bytes', 413)
+export const BodyTooLarge = createError('CLV_BODY_TOO_LARGE', 'The request body is larger than the limit of %d bytes', 413)
+export const UnsupportedMediaType = createError('CLV_UNSUPPORTED_MEDIA_TYPE', 'Content-Type %s is not accepted: send application/json', 415)
+export const BodyLengthMismatch = createError('CLV_BODY_LENGTH_MISMATCH', 'The body is not as long as its Content-Length says', 400)
+export const BadUrl = createError('CLV_BAD_URL', 'The URL is not valid percent-encoded UTF-8', 400)
+export const ParamTooLong = createError('CLV_PARAM_TOO_LONG', 'A path parameter is longer than %d characters', 414)
+
+// Fastify's refusals under our codes, each saying what to send instead of Fastify's terser words.
+const frameworkRefusals: Record<string, (request: FastifyRequest) => FastifyError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: (request) => new BodyTooLarge(request.routeOptions.bodyLimit),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (request) => new UnsupportedMediaType(JSON.stringify(request.headers['content-type'] ?? '')),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new BodyLengthMismatch(),
+  FST_ERR_BAD_URL: () => new BadUrl(),
+  FST_ERR_MAX_PARAM_LENGTH: (request) => new ParamTooLong(request.server.initialConfig.maxParamLength ?? 100)
+}
 
 interface ValidationIssue { instancePath: string, message?: string, keyword: string, params: Record<string, unknown> }
 
@@ -18,25 +30,30 @@ function fieldOf (issue: ValidationIssue): string {
   return typeof missing === 'string' ? `${issue.instancePath}/${missing}` : issue.instancePath || '/'
 }
 
+/** A body of a thousand unknown keys is refused with the first few named, not a thousand lines. */
+export const maxListedIssues = 10
+
 function validationProblem (error: FastifyError, base: ProblemBody): ProblemBody {
   const where = error.validationContext ?? 'body'
-  const errors = (error.validation as ValidationIssue[]).map((issue) => ({
+  const issues = error.validation as ValidationIssue[]
+  const errors = issues.slice(0, maxListedIssues).map((issue) => ({
     in: where,
     field: fieldOf(issue),
     message: issue.message ?? issue.keyword
   }))
+  const more = issues.length > errors.length ? `; and ${issues.length - errors.length} more` : ''
   return {
     ...base,
     type: problemType('CLV_VALIDATION'),
     code: 'CLV_VALIDATION',
-    detail: errors.map((issue) => `${issue.in}${issue.field === '/' ? '' : issue.field} ${issue.message}`).join('; '),
+    detail: errors.map((issue) => `${issue.in}${issue.field === '/' ? '' : issue.field} ${issue.message}`).join('; ') + more,
     errors
   }
 }
 
 export function toProblem (error: FastifyError, request: FastifyRequest): ProblemBody {
-  // Fastify's message does not say how large a body may be; the route knows.
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') error = new BodyTooLarge(request.routeOptions.bodyLimit)
+  const refusal = frameworkRefusals[error.code]
+  if (refusal !== undefined) error = refusal(request)
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   const base = {
     type: problemType('CLV_INTERNAL'),
@@ -52,7 +69,8 @@ export function toProblem (error: FastifyError, request: FastifyRequest): Proble
     return { ...base, type: problemType(code), code, detail: code === 'CLV_INTERNAL' ? 'An unexpected error occurred' : error.message }
   }
   if (error.validation) return validationProblem(error, base)
-  const code = error.code ?? `CLV_HTTP_${status}`
+  // A library's own code (or none) is not ours to promise: the status names the kind of refusal.
+  const code = error.code?.startsWith('CLV_') ? error.code : `CLV_HTTP_${status}`
   // An error may carry RFC 9457 extension members (e.g. the limit a 429 hit).
   const { extensions } = error as { extensions?: Record<string, unknown> }
   return { ...extensions, ...base, type: problemType(code), code, detail: error.message }
@@ -90,8 +108,6 @@ export function clientErrorHandler (this: FastifyInstance, error: NodeJS.ErrnoEx
 
 async function errors (app: FastifyInstance) {
   app.addSchema(Problem)
-  // Every route speaks JSON; a text body is the wrong media type (415), not a malformed object.
-  app.removeContentTypeParser('text/plain')
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error, request)

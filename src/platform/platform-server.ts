@@ -8,6 +8,7 @@ import type { Config } from './config.js'
 import { configPlugin } from './config-plugin.js'
 import requestId, { AccessLog, createLogger, requestIdOf, serviceName } from './logging.js'
 import errors, { clientErrorHandler, frameworkErrors } from './errors.js'
+import jsonBody from './json-body.js'
 import health from './health.js'
 import metrics from './metrics.js'
 import openapi, { type OpenapiOptions } from './openapi.js'
@@ -47,6 +48,7 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
   await app.register(tracing, { spans })
   await app.register(metrics)
   await app.register(errors)
+  await app.register(jsonBody)
   await app.register(securityHeaders)
   await app.register(cors)
   if (options.openapi) await app.register(openapi, options.openapi)

@@ -3,7 +3,8 @@ import type { FastifyServerOptions } from 'fastify'
 
 type BuildValidator = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
 
-export const ajvOptions = { allErrors: true, removeAdditional: true, useDefaults: true } as const
+// Nothing is removed: contracts close their input objects (defineContract), so an unknown field is refused by name.
+export const ajvOptions = { allErrors: true, removeAdditional: false, useDefaults: true } as const
 
 // Paths and query strings arrive as text, so they are coerced; a JSON body carries real
 // types, and `{"name": 42}` must be refused, not quietly stored as "42".

@@ -3,15 +3,18 @@
 import fc from 'fast-check'
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { isDeepStrictEqual } from 'node:util'
 import type { Test } from 'tap'
 import { canonicalJson } from '../../src/modules/tasks/work.js'
 import { operationsOf, type Operation } from './operations.js'
-import { badUtf8, recipeArb, type MalformedRecipe, type Recipe, type ValidRecipe } from './requests.js'
+import { badUtf8, columnNames, columnValues, recipeArb, type Column, type MalformedRecipe, type Recipe, type ValidRecipe } from './requests.js'
 import { closeAgent, send, type FuzzRequest, type FuzzResponse } from './send.js'
 
 interface Model {
-  users: Map<number, { name: string, email: string }>
-  orders: Map<number, { userId: number, items: unknown }>
+  users: Map<number, { name: string, email: string, createdAt: string }>
+  orders: Map<number, { userId: number, items: unknown, createdAt: string }>
+  lastUserId: number
+  lastOrderId: number
   /** task id → expected checksum, when the payload came from a valid request (else null: only its existence is checked) */
   tasks: Map<string, string | null>
 }
@@ -36,6 +39,14 @@ function encodeBody (recipe: MalformedRecipe, operation: Operation): Buffer | un
   switch (recipe.mutation) {
     case 'drop': delete body[key]; break
     case 'wrongType': body[key] = recipe.value; break
+    case 'columns': {
+      const name = columnNames[recipe.field % columnNames.length]
+      const value = columnValues[recipe.pick % columnValues.length]
+      const items = body.items
+      if (Array.isArray(items) && items.length > 0 && recipe.field % 2 === 1) items[0] = { ...items[0], [name]: value }
+      else body[name] = value
+      break
+    }
     case 'extra': Object.assign(body, JSON.parse(`{"__proto__": {"polluted": true}, "constructor": {"prototype": {}}, "extra${recipe.field}": ${JSON.stringify(recipe.value) ?? 'null'}}`)); break
     case 'huge': body[key] = 'x'.repeat(100_000 + recipe.field % 1000); break
     case 'unicode': body[key] = typeof recipe.value === 'string' ? recipe.value : '\uD800\u202E👩‍👩‍👧‍👦e\u0301'; break
@@ -66,20 +77,30 @@ function buildMalformed (recipe: MalformedRecipe, operation: Operation, model: M
   return { method: recipe.method ?? operation.method, path, headers, body: withBody ? encodeBody(recipe, operation) : undefined, kind: `malformed ${recipe.mutation}/${recipe.encoding}` }
 }
 
+// A closed body refuses the column by name; a task's payload is any JSON object, so it is data there.
+function withColumn (body: Record<string, unknown>, column: Column | null, status: number, refused = 400): { body: Record<string, unknown>, status: number } {
+  // userId is a column of orders and also what POST /orders takes: only undeclared names are extras.
+  if (column === null || (!column.nested && column.name in body)) return { body, status }
+  const items = body.items as Array<Record<string, unknown>> | undefined
+  if (column.nested && items) return { body: { ...body, items: [{ ...items[0], [column.name]: column.value }, ...items.slice(1)] }, status: refused }
+  return { body: { ...body, [column.name]: column.value }, status: refused }
+}
+
 function buildValid (recipe: ValidRecipe, operations: Operation[], model: Model): FuzzRequest & { expect?: number[] } {
   const users = model.users
   const emailTaken = (email: string, except?: number) => [...users].some(([id, user]) => id !== except && user.email.toLowerCase() === email.toLowerCase())
   switch (recipe.type) {
     case 'createUser': {
       const email = `${recipe.shout ? recipe.emailKey.toUpperCase() : recipe.emailKey}@example.com`
-      return { method: 'POST', path: '/users', ...json({ name: recipe.name, email }), kind: 'valid createUser', expect: [emailTaken(email) ? 409 : 201] }
+      const { body, status } = withColumn({ name: recipe.name, email }, recipe.column, emailTaken(email) ? 409 : 201)
+      return { method: 'POST', path: '/users', ...json(body), kind: 'valid createUser', expect: [status] }
     }
     case 'updateUser': {
       const id = pickId(users.keys(), recipe.pick)
       const changes = { ...(recipe.name ? { name: recipe.name } : {}), ...(recipe.emailKey ? { email: `${recipe.emailKey}@example.com` } : {}) }
       if (Object.keys(changes).length === 0) changes.name = 'renamed'
-      const status = !users.has(id) ? 404 : changes.email && emailTaken(changes.email, id) ? 409 : 200
-      return { method: 'PATCH', path: `/users/${id}`, ...json(changes), kind: 'valid updateUser', expect: [status] }
+      const { body, status } = withColumn(changes, recipe.column, !users.has(id) ? 404 : changes.email && emailTaken(changes.email, id) ? 409 : 200)
+      return { method: 'PATCH', path: `/users/${id}`, ...json(body), kind: 'valid updateUser', expect: [status] }
     }
     case 'deleteUser': {
       const id = pickId(users.keys(), recipe.pick)
@@ -87,10 +108,12 @@ function buildValid (recipe: ValidRecipe, operations: Operation[], model: Model)
     }
     case 'placeOrder': {
       const userId = pickId(users.keys(), recipe.pick)
-      return { method: 'POST', path: '/orders', ...json({ userId, items: recipe.items }), kind: 'valid placeOrder', expect: [users.has(userId) ? 201 : 422] }
+      const { body, status } = withColumn({ userId, items: recipe.items }, recipe.column, users.has(userId) ? 201 : 422)
+      return { method: 'POST', path: '/orders', ...json(body), kind: 'valid placeOrder', expect: [status] }
     }
     case 'queueTask':
-      return { method: 'POST', path: '/async_task', ...json(recipe.payload), kind: 'valid queueTask', expect: [202] }
+      const { body, status } = withColumn(recipe.payload, recipe.column, 202, 202)
+      return { method: 'POST', path: '/async_task', ...json(body), kind: 'valid queueTask', expect: [status] }
     case 'read': {
       const operation = operations[recipe.op]
       const id = operation.template.startsWith('/orders') ? pickId(model.orders.keys(), recipe.pick) : operation.template.startsWith('/tasks') ? [...model.tasks.keys()][recipe.pick % Math.max(model.tasks.size, 1)] ?? '00000000-0000-4000-8000-000000000000' : pickId(users.keys(), recipe.pick)
@@ -111,22 +134,46 @@ function checkAnswer (req: FuzzRequest, res: FuzzResponse): void {
   if (!/^application\/problem\+json/.test(res.type)) throw new Error(`error is not problem+json\n${describe(req, res)}`)
   const problem = JSON.parse(res.text)
   if (typeof problem.type !== 'string' || typeof problem.title !== 'string' || problem.status !== res.status) throw new Error(`problem lacks type/title/status\n${describe(req, res)}`)
+  if (typeof problem.code !== 'string' || !problem.code.startsWith('CLV_')) throw new Error(`problem code is not one of ours (CLV_*)\n${describe(req, res)}`)
   if ('stack' in problem || /\n\s+at /.test(res.text)) throw new Error(`problem carries a stack trace\n${describe(req, res)}`)
 }
 
-// Whatever the server accepted changed its data; the model follows every 2xx, valid or not.
-function record (model: Model, req: FuzzRequest, res: FuzzResponse, recipe: Recipe): void {
+/** The columns a server sets itself; a request naming them must not have chosen them. */
+function checkServerColumns (req: FuzzRequest, res: FuzzResponse, row: Record<string, unknown>, sent: Record<string, unknown>, window: { from: number, to: number }, newId?: (id: unknown) => boolean): void {
+  if (newId && (!newId(row.id) || ('id' in sent && row.id === sent.id))) throw new Error(`the stored id ${row.id} is not one the server chose\n${describe(req, res)}`)
+  for (const column of ['createdAt', 'updatedAt']) {
+    if (!(column in row)) continue
+    const at = Date.parse(String(row[column]))
+    if (!(at >= window.from - 1000 && at <= window.to + 1000)) throw new Error(`stored ${column} ${row[column]} is not the time of the request\n${describe(req, res)}`)
+  }
+}
+
+// Whatever the server accepted changed its data. The model follows every 2xx from what was *sent*
+// (never from the answer), so a field the server should not have taken shows up as a difference.
+function record (model: Model, req: FuzzRequest, res: FuzzResponse, recipe: Recipe, window: { from: number, to: number }): void {
   if (res.status >= 300) return
   const path = req.path.split('?')[0]
   const route = `${req.method} ${path.replace(/^\/users\/[^/]+$/, '/users/{id}')}`
   if (route === 'DELETE /users/{id}') return void model.users.delete(Number(decodeURIComponent(path.split('/')[2])))
-  if (!/json/.test(res.type)) return
-  const body = JSON.parse(res.text)
-  if (route === 'POST /users') model.users.set(body.id, { name: body.name, email: body.email })
-  else if (route === 'PATCH /users/{id}') model.users.set(body.id, { name: body.name, email: body.email })
-  else if (route === 'POST /orders') model.orders.set(body.id, { userId: body.userId, items: body.items })
-  else if (route === 'POST /async_task') {
-    model.tasks.set(body.id, recipe.type === 'queueTask' ? createHash('sha256').update(canonicalJson(JSON.parse(JSON.stringify(recipe.payload)))).digest('hex') : null)
+  if (req.method === 'GET' || !/json/.test(res.type)) return
+  const row = JSON.parse(res.text)
+  const sent = JSON.parse(req.body!.toString())
+  if (route === 'POST /users') {
+    checkServerColumns(req, res, row, sent, window, (id) => typeof id === 'number' && id > model.lastUserId)
+    model.lastUserId = row.id
+    model.users.set(row.id, { name: sent.name, email: sent.email, createdAt: row.createdAt })
+  } else if (route === 'PATCH /users/{id}') {
+    const id = Number(decodeURIComponent(path.split('/')[2]))
+    const before = model.users.get(id)
+    if (before === undefined || row.id !== id) throw new Error(`PATCH answered for user ${row.id}, not the ${id} of its path\n${describe(req, res)}`)
+    model.users.set(id, { ...before, ...(sent.name !== undefined ? { name: sent.name } : {}), ...(sent.email !== undefined ? { email: sent.email } : {}) })
+  } else if (route === 'POST /orders') {
+    checkServerColumns(req, res, row, sent, window, (id) => typeof id === 'number' && id > model.lastOrderId)
+    model.lastOrderId = row.id
+    model.orders.set(row.id, { userId: sent.userId, items: sent.items, createdAt: row.createdAt })
+  } else if (route === 'POST /async_task') {
+    checkServerColumns(req, res, row, sent, window, (id) => typeof id === 'string' && !model.tasks.has(id))
+    model.tasks.set(row.id, recipe.type === 'queueTask' ? createHash('sha256').update(canonicalJson(sent)).digest('hex') : null)
   }
 }
 
@@ -136,24 +183,21 @@ export async function runFuzz (t: Test, baseUrl: string, { runs, seed }: { runs:
   const operations = operationsOf(document)
   const has = (method: string, template: string) => operations.some((operation) => operation.method === method && operation.template === template)
   t.comment(`fuzzing ${operations.length} operations: ${operations.map((operation) => `${operation.method} ${operation.template}`).join(', ')}; seed ${seed} (FUZZ_SEED to change)`)
-  const model: Model = { users: new Map(), orders: new Map(), tasks: new Map() }
+  const model: Model = { users: new Map(), orders: new Map(), tasks: new Map(), lastUserId: 0, lastOrderId: 0 }
   const stats: FuzzStats = { requests: 0, byKind: {}, byStatus: {} }
 
   const property = fc.asyncProperty(recipeArb(operations, has), async (recipe) => {
     const req = recipe.type === 'malformed' ? buildMalformed(recipe, operations[recipe.op], model) : buildValid(recipe, operations, model)
+    const from = Date.now()
     const res = await send(base, req).catch((error: Error) => { throw new Error(`no answer (${error.message})\n${describe(req)}`) })
+    const window = { from, to: Date.now() }
     stats.requests++
     stats.byKind[req.kind.split('/')[0]] = (stats.byKind[req.kind.split('/')[0]] ?? 0) + 1
     stats.byStatus[res.status] = (stats.byStatus[res.status] ?? 0) + 1
     checkAnswer(req, res)
     const expected = (req as { expect?: number[] }).expect
     if (expected && !expected.includes(res.status)) throw new Error(`expected ${expected.join(' or ')} from the model\n${describe(req, res)}`)
-    if (recipe.type === 'createUser' || recipe.type === 'updateUser') {
-      const sent = JSON.parse(req.body!.toString())
-      const user = res.status < 300 ? JSON.parse(res.text) : undefined
-      if (user && Object.entries(sent).some(([key, value]) => user[key] !== value)) throw new Error(`stored user differs from what was sent\n${describe(req, res)}`)
-    }
-    record(model, req, res, recipe)
+    record(model, req, res, recipe, window)
   })
   const result = await fc.check(property, { numRuns: runs, seed, endOnFailure: true })
   if (result.failed) t.fail(`fuzz failure (seed ${seed}, path ${result.counterexamplePath}):\n${(result.errorInstance as Error)?.message ?? result.errorInstance}`)
@@ -180,16 +224,16 @@ async function listAll (base: URL, path: string): Promise<Array<Record<string, u
 
 async function verifyStore (t: Test, base: URL, model: Model): Promise<void> {
   const users = await listAll(base, '/users')
-  t.same(users.map(({ id, name, email }) => ({ id, name, email })), [...model.users].sort(([a], [b]) => a - b).map(([id, user]) => ({ id, ...user })), `GET /users lists exactly the ${model.users.size} users the accepted requests left`)
+  t.same(users, [...model.users].sort(([a], [b]) => a - b).map(([id, user]) => ({ id, ...user })), `GET /users lists exactly the ${model.users.size} users the accepted requests left`)
   let sameOne = true
   for (const [id, user] of model.users) {
     const one = await getJson(base, `/users/${id}`)
-    if (one.status !== 200 || one.body.name !== user.name || one.body.email !== user.email) sameOne = t.fail(`GET /users/${id}: ${JSON.stringify(one)} ≠ ${JSON.stringify(user)}`)
+    if (one.status !== 200 || !isDeepStrictEqual(one.body, { id, ...user })) sameOne = t.fail(`GET /users/${id}: ${JSON.stringify(one)} ≠ ${JSON.stringify(user)}`)
   }
   t.ok(sameOne, 'each user reads back as stored')
   if (model.orders.size > 0) {
     const orders = await listAll(base, '/orders')
-    t.same(orders.map(({ id, userId, items }) => ({ id, userId, items })), [...model.orders].sort(([a], [b]) => a - b).map(([id, order]) => ({ id, ...order })), `GET /orders lists exactly the ${model.orders.size} orders placed`)
+    t.same(orders, [...model.orders].sort(([a], [b]) => a - b).map(([id, order]) => ({ id, ...order })), `GET /orders lists exactly the ${model.orders.size} orders placed`)
   }
   const checked: string[] = []
   for (const [id, checksum] of model.tasks) {

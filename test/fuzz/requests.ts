@@ -17,7 +17,21 @@ const pathAttacks = [
   '1'.repeat(40), 'x'.repeat(150), '\u0000', '\xc0\xaf', '\xff', 'é', '🙂'
 ]
 
-export type Mutation = 'none' | 'drop' | 'wrongType' | 'extra' | 'huge' | 'unicode' | 'rawBytes'
+export type Mutation = 'none' | 'drop' | 'wrongType' | 'extra' | 'columns' | 'huge' | 'unicode' | 'rawBytes'
+// Fields named like the stores' columns, with values that would do harm if they were written:
+// another row's id, an id past SQLite's range, a date that is not one.
+export const columnNames = ['id', 'createdAt', 'updatedAt', 'orderId', 'position', 'userId', 'state', 'attempts', 'result', 'payload', 'eventId']
+export const columnValues = [777_777, 9223372036854774784, 0, -1, 1, 'not-a-date', '2000-01-01T00:00:00.000Z', 'completed', null, { checksum: 'x' }]
+
+/** A column-named field added to an otherwise valid body (nested: into its first item, where it has items). */
+export interface Column { name: string, value: unknown, nested: boolean }
+
+// One valid body in four carries one, so most still change the data the model follows.
+const columnArb: fc.Arbitrary<Column | null> = fc.oneof(
+  { arbitrary: fc.constant(null), weight: 3 },
+  { arbitrary: fc.record({ name: fc.constantFrom(...columnNames), value: fc.constantFrom(...columnValues), nested: fc.boolean() }), weight: 1 }
+)
+
 export type Encoding = 'json' | 'truncated' | 'garbage' | 'empty' | 'notObject' | 'overLimit'
 
 export interface MalformedRecipe {
@@ -38,11 +52,11 @@ export interface MalformedRecipe {
 }
 
 export type ValidRecipe =
-  | { type: 'createUser', name: string, emailKey: string, shout: boolean }
-  | { type: 'updateUser', pick: number, name?: string, emailKey?: string }
+  | { type: 'createUser', name: string, emailKey: string, shout: boolean, column: Column | null }
+  | { type: 'updateUser', pick: number, name?: string, emailKey?: string, column: Column | null }
   | { type: 'deleteUser', pick: number }
-  | { type: 'placeOrder', pick: number, items: Array<{ sku: string, qty: number }> }
-  | { type: 'queueTask', payload: Record<string, unknown> }
+  | { type: 'placeOrder', pick: number, items: Array<{ sku: string, qty: number }>, column: Column | null }
+  | { type: 'queueTask', payload: Record<string, unknown>, column: Column | null }
   | { type: 'read', op: number, pick: number }
 
 export type Recipe = MalformedRecipe | ValidRecipe
@@ -103,7 +117,7 @@ export function recipeArb (operations: Operation[], has: (method: string, templa
       pick: fc.nat(),
       query: queryArb(operation),
       base: operation.body ? (validValue(operation.body) as fc.Arbitrary<Record<string, unknown>>) : fc.constant({}),
-      mutation: fc.constantFrom<Mutation>('none', 'drop', 'wrongType', 'wrongType', 'extra', 'huge', 'unicode', 'unicode', 'rawBytes'),
+      mutation: fc.constantFrom<Mutation>('none', 'drop', 'wrongType', 'wrongType', 'extra', 'columns', 'columns', 'huge', 'unicode', 'unicode', 'rawBytes'),
       field: fc.nat(),
       value: wrongValues,
       encoding: fc.constantFrom<Encoding>('json', 'json', 'json', 'json', 'truncated', 'garbage', 'empty', 'notObject', 'overLimit'),
@@ -113,16 +127,16 @@ export function recipeArb (operations: Operation[], has: (method: string, templa
   })
   const name = validValue({ type: 'string', minLength: 1, maxLength: 50 }) as fc.Arbitrary<string>
   const valid: Array<fc.Arbitrary<Recipe>> = []
-  if (has('POST', '/users')) valid.push(fc.record({ type: fc.constant('createUser' as const), name, emailKey: fc.uuid(), shout: fc.boolean() }))
-  if (has('PATCH', '/users/{id}')) valid.push(fc.record({ type: fc.constant('updateUser' as const), pick: fc.nat(), name, emailKey: fc.uuid() }, { requiredKeys: ['type', 'pick'] }))
+  if (has('POST', '/users')) valid.push(fc.record({ type: fc.constant('createUser' as const), name, emailKey: fc.uuid(), shout: fc.boolean(), column: columnArb }))
+  if (has('PATCH', '/users/{id}')) valid.push(fc.record({ type: fc.constant('updateUser' as const), pick: fc.nat(), name, emailKey: fc.uuid(), column: columnArb }, { requiredKeys: ['type', 'pick', 'column'] }))
   if (has('DELETE', '/users/{id}')) valid.push(fc.record({ type: fc.constant('deleteUser' as const), pick: fc.nat() }))
   if (has('POST', '/orders')) {
     const item = fc.record({ sku: validValue({ type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 64 }) as fc.Arbitrary<string>, qty: fc.integer({ min: 1, max: 1000 }) })
-    valid.push(fc.record({ type: fc.constant('placeOrder' as const), pick: fc.nat(), items: fc.array(item, { minLength: 1, maxLength: 4 }) }))
+    valid.push(fc.record({ type: fc.constant('placeOrder' as const), pick: fc.nat(), items: fc.array(item, { minLength: 1, maxLength: 4 }), column: columnArb }))
   }
   if (has('POST', '/async_task')) {
     const payload = fc.dictionary(fc.string({ maxLength: 8 }).filter((key) => !['delayMs', 'fail', 'failAttempts', '__proto__'].includes(key)), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 })
-    valid.push(fc.record({ type: fc.constant('queueTask' as const), payload }))
+    valid.push(fc.record({ type: fc.constant('queueTask' as const), payload, column: columnArb }))
   }
   valid.push(fc.record({ type: fc.constant('read' as const), op: fc.integer({ min: 0, max: operations.length - 1 }), pick: fc.nat() }))
   return fc.oneof({ arbitrary: malformed, weight: 3 }, ...valid.map((arbitrary) => ({ arbitrary, weight: 1 })))

@@ -153,8 +153,8 @@ for (const [mode, environment] of Object.entries(modes)) {
         ['a number', '42', 'CLV_VALIDATION'],
         ['null', 'null', 'CLV_VALIDATION'],
         ['a boolean', 'true', 'CLV_VALIDATION'],
-        ['invalid JSON', '{"a":', 'FST_ERR_CTP_INVALID_JSON_BODY'],
-        ['an empty body', '', 'FST_ERR_CTP_EMPTY_JSON_BODY'],
+        ['invalid JSON', '{"a":', 'CLV_INVALID_JSON'],
+        ['an empty body', '', 'CLV_EMPTY_BODY'],
         ['delayMs below 0', '{"delayMs":-1}', 'CLV_VALIDATION'],
         ['delayMs above 30000', '{"delayMs":30001}', 'CLV_VALIDATION'],
         ['delayMs not an integer', '{"delayMs":1.5}', 'CLV_VALIDATION'],
@@ -176,7 +176,7 @@ for (const [mode, environment] of Object.entries(modes)) {
       const big = await queue(app, JSON.stringify({ text: 'x'.repeat(64 * 1024) }))
       t.equal(big.statusCode, 413, 'more than 64 KiB')
       t.match(big.headers['content-type'], /^application\/problem\+json/)
-      t.equal(big.json().code, 'FST_ERR_CTP_BODY_TOO_LARGE')
+      t.equal(big.json().code, 'CLV_BODY_TOO_LARGE')
       t.equal((await queue(app, JSON.stringify({ text: 'x'.repeat(60 * 1024) }))).statusCode, 202, 'just under 64 KiB is fine')
       t.equal((await queue(app, JSON.stringify({ a: JSON.parse(`${'['.repeat(99)}${']'.repeat(99)}`) }))).statusCode, 202, '100 levels are fine')
 

@@ -51,7 +51,7 @@ t.test('a body over BODY_LIMIT_BYTES is a 413 problem naming the limit', async (
   const big = await app.inject({ method: 'POST', url: '/users', payload: { name: 'Ada', email: `${'a'.repeat(120)}@example.com` } })
   t.equal(big.statusCode, 413)
   t.match(big.headers['content-type'], /^application\/problem\+json/)
-  t.match(big.json(), { status: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', detail: 'The request body is larger than the limit of 100 bytes' })
+  t.match(big.json(), { status: 413, code: 'CLV_BODY_TOO_LARGE', detail: 'The request body is larger than the limit of 100 bytes' })
   t.equal((await app.inject({ method: 'POST', url: '/users', payload: ada })).statusCode, 201, 'a body under the limit passes')
   t.equal(loadConfig({}).BODY_LIMIT_BYTES, 1_048_576, 'the default is Fastify\'s own 1 MiB, stated')
 })
@@ -61,7 +61,7 @@ t.test('the gateway refuses a declared length over the limit without asking a se
   t.teardown(() => gateway.close())
   const res = await gateway.inject({ method: 'POST', url: '/users', headers: { 'content-type': 'application/json' }, payload: 'x'.repeat(101) })
   t.equal(res.statusCode, 413)
-  t.match(res.json(), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', detail: 'The request body is larger than the limit of 100 bytes' })
+  t.match(res.json(), { code: 'CLV_BODY_TOO_LARGE', detail: 'The request body is larger than the limit of 100 bytes' })
   t.equal(res.headers['x-content-type-options'], 'nosniff', 'the gateway sends helmet headers too')
 })
 

@@ -17,8 +17,8 @@ export const notifications = sqliteTable('notifications', {
 
 export function createNotificationStore (db: Db) {
   return {
-    record (notification: Omit<Notification, 'id' | 'createdAt'>): void {
-      db.insert(notifications).values({ ...notification, createdAt: new Date().toISOString() }).onConflictDoNothing().run()
+    record ({ userId, kind, message, eventId }: Omit<Notification, 'id' | 'createdAt'>): void {
+      db.insert(notifications).values({ userId, kind, message, eventId, createdAt: new Date().toISOString() }).onConflictDoNothing().run()
     },
 
     list (filter: { userId?: number, after: number, limit: number }): Notification[] {

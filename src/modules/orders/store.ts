@@ -44,7 +44,7 @@ export function createOrderStore (db: Db) {
     insert (order: NewOrder): Order {
       return db.transaction((tx) => {
         const row = tx.insert(orders).values({ userId: order.userId, createdAt: new Date().toISOString() }).returning().get()
-        tx.insert(orderItems).values(order.items.map((item, position) => ({ orderId: row.id, position, ...item }))).run()
+        tx.insert(orderItems).values(order.items.map(({ sku, qty }, position) => ({ orderId: row.id, position, sku, qty }))).run()
         return { ...row, items: order.items.map(({ sku, qty }) => ({ sku, qty })) }
       })
     },

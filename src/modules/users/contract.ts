@@ -5,7 +5,6 @@ import { problemResponse } from '../../platform/problem.js'
 
 export const UserNotFound = createError('CLV_USERS_NOT_FOUND', 'User %s not found', 404)
 export const EmailTaken = createError('CLV_USERS_EMAIL_TAKEN', 'Email %s is already registered', 409)
-export const NoChanges = createError('CLV_USERS_NO_CHANGES', 'Nothing to change: send name or email (unknown fields are ignored)', 400)
 
 const Name = Type.String({ minLength: 1, maxLength: 50, pattern: '\\S', description: '1–50 characters, not only spaces' })
 const Email = Type.String({ format: 'email', maxLength: 254, description: 'unique, compared case-insensitively' })
@@ -71,7 +70,7 @@ export const usersContract = defineContract({
       schema: { summary: 'Remove a user', params: UserId, response: { 204: Type.Null({ description: 'Removed' }), 404: notFound } }
     }
   },
-  errors: { UserNotFound, EmailTaken, NoChanges },
+  errors: { UserNotFound, EmailTaken },
   events: { publishes: { 'user.created': UserCreated, 'user.deleted': UserDeleted } }
 })
 

@@ -1,6 +1,6 @@
 import type { Operations } from '../../platform/contract.js'
 import type { Events } from '../../platform/events/index.js'
-import { EmailTaken, NoChanges, UserNotFound, usersContract } from './contract.js'
+import { EmailTaken, UserNotFound, usersContract } from './contract.js'
 import { DuplicateEmail, type UserStore } from './store.js'
 
 function found<T> (user: T | undefined, id: number): T {
@@ -26,11 +26,7 @@ export function createUserOperations (store: UserStore, events: Events): Operati
       events.publish('user.created', { id: user.id, name: user.name, email: user.email }, context)
       return user
     })),
-    // minProperties is checked before unknown fields are stripped, so { "nmae": … } arrives here empty.
-    updateUser: async ({ params, body }) => {
-      if (body.name === undefined && body.email === undefined) throw new NoChanges()
-      return found(guardEmail(body.email, () => store.update(params.id, body)), params.id)
-    },
+    updateUser: async ({ params, body }) => found(guardEmail(body.email, () => store.update(params.id, body)), params.id),
     deleteUser: async ({ params }, context) => store.atomically(() => {
       found(store.remove(params.id) || undefined, params.id)
       events.publish('user.deleted', { id: params.id }, context)

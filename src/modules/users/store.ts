@@ -49,7 +49,7 @@ export function createUserStore (db: Db) {
 
     insert (user: NewUser): User {
       try {
-        return db.insert(users).values({ ...user, createdAt: new Date().toISOString() }).returning().get()
+        return db.insert(users).values({ name: user.name, email: user.email, createdAt: new Date().toISOString() }).returning().get()
       } catch (error) {
         return rethrowDuplicate(error)
       }
@@ -57,7 +57,7 @@ export function createUserStore (db: Db) {
 
     update (id: number, changes: UserChanges): User | undefined {
       try {
-        return db.update(users).set(changes).where(eq(users.id, id)).returning().get()
+        return db.update(users).set({ name: changes.name, email: changes.email }).where(eq(users.id, id)).returning().get()
       } catch (error) {
         return rethrowDuplicate(error)
       }

@@ -21,7 +21,7 @@ function describe (where: string, validate: ValidateFunction): string {
   return (validate.errors ?? []).map((error) => `${where}${error.instancePath} ${error.message}`).join('; ')
 }
 
-// Validation fills defaults and strips unknown fields, so it works on copies: a caller's object is never changed.
+// Validation fills defaults, so it works on copies: a caller's object is never changed.
 export function compileInputCheck (name: string, route: RouteDefinition): Check {
   const params = part(coercing, route.schema.params)
   const query = part(coercing, route.schema.querystring)

@@ -5,4 +5,3 @@ export const NoUpstream = createError('CLV_GATEWAY_NO_UPSTREAM', 'No instance of
 export const UpstreamUnavailable = createError('CLV_GATEWAY_UPSTREAM_UNAVAILABLE', 'Module %s could not be reached', 503)
 export const UpstreamTimeout = createError('CLV_GATEWAY_UPSTREAM_TIMEOUT', 'Module %s did not answer within %d ms', 504)
 export const BadUpstream = createError('CLV_GATEWAY_BAD_UPSTREAM', 'Module %s sent a response the gateway could not relay', 502)
-export const BadUrl = createError('CLV_GATEWAY_BAD_URL', 'The URL %s is not valid percent-encoded UTF-8', 400)

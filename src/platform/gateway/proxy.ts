@@ -1,11 +1,11 @@
 import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
-import { BodyTooLarge } from '../errors.js'
+import { BadUrl, BodyTooLarge } from '../errors.js'
 import { requestIdHeader } from '../logging.js'
 import { serviceTokenHeader, type ServiceTokens } from '../service-token.js'
 import { traceHeaders, tracestateHeader } from '../tracing/index.js'
-import { BadUpstream, BadUrl, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
+import { BadUpstream, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
 import type { Upstreams } from './upstreams.js'
 
 export interface ProxyOptions {
@@ -120,7 +120,7 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
 
   for (const [prefix, module] of prefixes) {
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!decodable(request.url)) throw new BadUrl(request.url)
+      if (!decodable(request.url)) throw new BadUrl()
       const instances = await upstreams.order(module)
       if (instances.length === 0) throw new NoUpstream(module)
       // A second instance is tried once, and only when sending the request again is safe.

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { requireAdminToken } from '../admin-auth.js'
 import { sendProblem, toProblem } from '../errors.js'
+import { parseJsonBody } from '../json-body.js'
 import { isPlainObject } from './merge-patch.js'
 import type { InvalidField } from './schema.js'
 import { refusal } from './errors.js'
@@ -11,7 +12,7 @@ export const runtimeConfigPath = '/admin/config'
 export default async function routes (app: FastifyInstance, { token }: { token: string }) {
   app.addHook('onRequest', requireAdminToken(token))
   // RFC 7396's own media type, and plain JSON for convenience.
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, parseJsonBody)
 
   const view = () => ({ version: app.runtimeConfig.version, values: app.runtimeConfig.current, overrides: app.runtimeConfig.overrides })
 
