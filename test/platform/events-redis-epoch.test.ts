@@ -3,7 +3,7 @@ import Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { tempDir } from '../helpers/app.js'
+import { buildTestApp, tempDir } from '../helpers/app.js'
 import { startProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
@@ -57,4 +57,22 @@ t.test('Redis killed and restarted empty while 50 tasks run and 70 wait: all 120
   const epoch = await client.get(`${prefix}:outbox-epoch`)
   t.ok(epoch, 'the new Redis has an epoch')
   t.same(db.prepare('select sent_epoch as epoch, count(*) as n from outbox group by sent_epoch').all(), [{ epoch, n: tasks }], 'every event delivered into the new Redis')
+})
+
+t.test('FLUSHALL, no reconnect: the next delivery finds the epoch gone, and every event lost is queued again', async (t) => {
+  const redis = await startRedis(t)
+  // No workers: the jobs stay waiting in Redis, where a flush loses them.
+  const app = await buildTestApp(t, { modules: ['tasks'], env: { REDIS_URL: redis.url, REDIS_PREFIX: `cleave-test-${randomUUID()}:`, WORKERS: 'false', RELAY_INTERVAL_MS: '50' } })
+  const queue = app.events.queues().find((candidate) => candidate.name === 'events-tasks')!
+  const post = async () => t.equal((await app.inject({ method: 'POST', url: '/async_task', payload: {} })).statusCode, 202)
+  const waiting = async () => (await queue.getJobCounts('waiting')).waiting
+  for (let i = 0; i < 5; i++) await post()
+  await until(async () => (await waiting()) === 5, { what: '5 jobs waiting' })
+
+  const admin = new Redis(redis.url)
+  t.teardown(() => admin.quit())
+  await admin.flushall()
+  t.equal(await waiting(), 0, 'the flush lost them')
+  await post()
+  t.equal(await until(async () => { const n = await waiting(); return n === 6 && n }, { what: 'all 6 jobs waiting again' }), 6, 'the 5 lost and the new one')
 })
