@@ -27,6 +27,7 @@ t.test('Redis killed and restarted empty while 50 tasks run and 70 wait: all 120
   t.teardown(() => db.close())
   const states = () => Object.fromEntries((db.prepare('select state, count(*) as n from tasks group by state').all() as Array<{ state: string, n: number }>).map((row) => [row.state, row.n])) as Counts
   const unsent = () => (db.prepare('select count(*) as n from outbox where sent_at is null').get() as { n: number }).n
+  const withStates = (error: Error): never => { throw new Error(`${error.message}; tasks by state: ${JSON.stringify(states())}, unsent events: ${unsent()}`) }
 
   const replies = await Promise.all(Array.from({ length: tasks }, async (_, i) => {
     const res = await fetch(`${server.url}/async_task`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delayMs: workMs, text: `task ${i}` }) })
@@ -34,13 +35,13 @@ t.test('Redis killed and restarted empty while 50 tasks run and 70 wait: all 120
   }))
   t.same(replies.filter((reply) => reply.status !== 202), [], 'every task queued')
   const ids = replies.map((reply) => reply.id)
-  const before = await until(() => { const now = states(); return now.active === concurrency && now.waiting === tasks - concurrency && unsent() === 0 && now }, { what: '50 active, 70 waiting, every event in Redis', timeoutMs: 20_000, everyMs: 20 })
+  const before = await until(() => { const now = states(); return now.active === concurrency && now.waiting === tasks - concurrency && unsent() === 0 && now }, { what: '50 active, 70 waiting, every event in Redis', timeoutMs: 20_000, everyMs: 20 }).catch(withStates)
   t.same(before, { active: concurrency, waiting: tasks - concurrency }, 'killed while 50 run and 70 wait, their jobs acknowledged by Redis')
 
   await redis.stop()
   await redis.start()
 
-  const after = await until(() => { const now = states(); return now.completed === tasks && now }, { what: `${tasks} tasks completed`, timeoutMs: 40_000, everyMs: 100 })
+  const after = await until(() => { const now = states(); return now.completed === tasks && now }, { what: `${tasks} tasks completed`, timeoutMs: 40_000, everyMs: 100 }).catch(withStates)
   t.same(after, { completed: tasks })
   await until(() => server.logs.find((line) => line.msg === 'outbox relay: events sent into a Redis that lost its data are delivered again'), { what: 'the relay said it delivers again' })
 
