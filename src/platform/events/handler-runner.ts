@@ -24,7 +24,9 @@ export interface HandlerRunner {
 }
 
 // Validation, then at most one effect per event id: the id is recorded after the handler
-// succeeds, and a redelivery (retry, stalled job, relay resend) finds it and stops.
+// succeeds, and a redelivery (retry, stalled job, relay resend) finds it and stops. A
+// redelivery that arrives while this process still runs the first one (a Redis that lost the
+// running job got it again) waits for that run instead of starting the work a second time.
 export function createHandlerRunner (options: { module: string, db: Db, catalog: EventCatalog, handlers: Record<string, AnyHandler>, log: FastifyBaseLogger, jobDuration: Metrics['jobDuration'], tracing: boolean, spans?: SpanExport }): HandlerRunner {
   const { module, db, catalog, handlers, log, jobDuration, tracing, spans } = options
   const checks = new Map(Object.keys(handlers).map((name) => [name, compileResponseCheck(catalog.schema(name))]))
@@ -66,6 +68,23 @@ export function createHandlerRunner (options: { module: string, db: Db, catalog:
     return 'handled'
   }
 
+  const running = new Map<string, Promise<unknown>>()
+
+  async function once (event: EventEnvelope, attempt: number): Promise<'handled' | 'duplicate'> {
+    const first = running.get(event.id)
+    if (first) {
+      await first
+      return 'duplicate'
+    }
+    const run = handle(event, attempt)
+    running.set(event.id, run)
+    try {
+      return await run
+    } finally {
+      running.delete(event.id)
+    }
+  }
+
   // Timed the same in-process and on BullMQ: the queue label names the subscriber either way.
   return {
     module,
@@ -73,7 +92,7 @@ export function createHandlerRunner (options: { module: string, db: Db, catalog:
       const started = performance.now()
       let outcome: 'handled' | 'duplicate' | 'error' = 'error'
       try {
-        outcome = await handle(event, attempt)
+        outcome = await once(event, attempt)
         return outcome
       } finally {
         jobDuration.observe({ queue, event: event.name, outcome }, (performance.now() - started) / 1000)

@@ -84,8 +84,10 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   function relayOf (module: string): Relay {
     let relay = relays.get(module)
     if (!relay) {
-      relay = createRelay({ module, db: app.databases.open(module), deliver, intervalMs: config.RELAY_INTERVAL_MS, log: app.log, relayLag: metrics.relayLag })
+      relay = createRelay({ module, db: app.databases.open(module), deliver, intervalMs: config.RELAY_INTERVAL_MS, retentionMs: config.OUTBOX_RETENTION_MS, log: app.log, relayLag: metrics.relayLag })
       relays.set(module, relay)
+      const epoch = redis?.epoch()
+      if (epoch) relay.redeliverOutside(epoch)
     }
     return relay
   }
@@ -121,8 +123,11 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   else app.log.info('REDIS_URL is not set: events are dispatched in-process, and jobs are not shared across processes')
 
   app.addHook('onReady', async () => {
-    // Publishers mounted here start relaying what an earlier run left pending.
-    for (const module of modules.filter((name) => catalog.publishingModules.includes(name))) relayOf(module)
+    // Publishers mounted here start relaying what an earlier run left pending, and what an
+    // earlier Redis lost: it is noticed on connecting, even with nothing pending.
+    const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
+    for (const module of publishers) relayOf(module)
+    if (redis && publishers.length > 0) redis.watchEpoch((epoch) => { for (const relay of relays.values()) relay.redeliverOutside(epoch) })
     if (redis && config.WORKERS) redis.startWorkers([...runners.values()])
   })
 

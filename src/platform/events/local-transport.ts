@@ -26,7 +26,8 @@ export function createLocalEventTransport (options: { catalog: EventCatalog, run
   }
 
   return {
-    async deliver (events: EventEnvelope[]) {
+    // No epoch: the outbox is the only copy, so there is nothing to lose and deliver again.
+    async deliver (events: EventEnvelope[]): Promise<null> {
       await Promise.all(events.flatMap((event) => catalog.subscribers(event.name).map((module) => {
         const runner = runners.get(module)
         if (runner) return handle(runner, event)
@@ -34,6 +35,7 @@ export function createLocalEventTransport (options: { catalog: EventCatalog, run
         unreachable.add(module)
         return undefined
       })))
+      return null
     }
   }
 }

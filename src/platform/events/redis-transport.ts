@@ -5,6 +5,7 @@ import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
 import type { HandlerRunner } from './handler-runner.js'
 import { closeRedis } from '../redis-close.js'
+import { createRedisEpoch } from './redis-epoch.js'
 import { parseTraceparent } from '../tracing/index.js'
 
 export interface QueueSettings {
@@ -26,8 +27,16 @@ export function queueName (module: string): string {
   return `events-${module}`
 }
 
+/** Thrown when the Redis that acknowledged a delivery is not (or no longer) the one it was meant for. */
+export class RedisChangedDuringDelivery extends Error {}
+
 export interface RedisEventTransport {
-  deliver (events: EventEnvelope[]): Promise<void>
+  /** Resolves with the epoch of the Redis that holds the jobs (see redis-epoch.ts). */
+  deliver (events: EventEnvelope[]): Promise<string>
+  /** Connects now and calls `listener` with each new epoch: a Redis that lost its data is noticed even when nothing is pending. */
+  watchEpoch (listener: (epoch: string) => void): void
+  /** The last epoch known, if connected once. */
+  epoch (): string | undefined
   startWorkers (runners: HandlerRunner[]): void
   queues (): Queue[]
   /** Jobs per queue and state, for the metrics scrape. */
@@ -38,13 +47,15 @@ export interface RedisEventTransport {
 
 // One queue per subscribing module; the event id is the job id, so a resent event collapses
 // into the job already there. Producers fail fast while Redis is down (the outbox keeps the
-// event); workers wait for it (BullMQ's advice: maxRetriesPerRequest null).
+// event); workers wait for it (BullMQ's advice: maxRetriesPerRequest null). Each delivery
+// reports the epoch of the Redis holding its jobs, so a relay can tell when they were lost.
 export function createRedisEventTransport (settings: QueueSettings, catalog: EventCatalog, log: FastifyBaseLogger): RedisEventTransport {
   const producer = new Redis(settings.redisUrl, { connectionName: 'cleave-events', enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true })
   producer.on('error', (err) => log.debug({ err }, 'events: redis producer connection error'))
   let connected: Promise<void> | undefined
   // Connected on first use: a process that publishes nothing opens nothing.
   const connect = () => (connected ??= producer.connect().catch(() => {}))
+  const epochs = createRedisEpoch(producer, `${settings.prefix}:outbox-epoch`, log)
   const queues = new Map<string, Queue>()
   const workers: Array<{ worker: Worker, connection: Redis }> = []
   const jobOptions: JobsOptions = {
@@ -67,6 +78,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
   return {
     async deliver (events) {
       await connect()
+      const epoch = await epochs.current()
       const bySubscriber = new Map<string, EventEnvelope[]>()
       for (const event of events) {
         for (const module of catalog.subscribers(event.name)) bySubscriber.set(module, [...(bySubscriber.get(module) ?? []), event])
@@ -74,7 +86,18 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
       await Promise.all([...bySubscriber].map(([module, batch]) => queueOf(module).addBulk(
         batch.map((event) => ({ name: event.name, data: event, opts: { ...jobOptions, jobId: event.id } }))
       )))
+      // Checked after the acknowledgement, not only before: a Redis restarted between the two
+      // would have taken the jobs into a data set without this epoch.
+      if (!(await epochs.holds(epoch))) throw new RedisChangedDuringDelivery('Redis lost its data during the delivery; the events stay pending')
+      return epoch
     },
+
+    watchEpoch (listener) {
+      epochs.onChange(listener)
+      connect()
+    },
+
+    epoch: () => epochs.latest(),
 
     startWorkers (runners) {
       for (const runner of runners) {

@@ -11,6 +11,11 @@ export const outbox = sqliteTable('outbox', {
   payload: text('payload').notNull(),
   createdAt: integer('created_at').notNull(),
   sentAt: integer('sent_at'),
+  /**
+   * The epoch of the Redis that acknowledged it (null: delivered in-process, or before epochs
+   * existed). Sent into an epoch that is gone, it is delivered again.
+   */
+  sentEpoch: text('sent_epoch'),
   /** The publisher's W3C trace context, so its handlers continue its trace (null: tracing was off). */
   traceparent: text('traceparent'),
   tracestate: text('tracestate')
