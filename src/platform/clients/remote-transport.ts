@@ -105,6 +105,7 @@ export function createRemoteTransport (options: {
       const base = instances[turn++ % instances.length]
       if (!refused.has(base)) return base
     }
+    // Only when the list names one URL twice: refused counts it once.
     return instances[turn++ % instances.length]
   }
 

@@ -11,7 +11,7 @@ export function isIdempotent (method: string): boolean {
   return idempotent.has(method)
 }
 
-/** The instance could not be talked to at all: it is gone, not busy. */
+/** The request could not be carried: no connection, or the connection broke. Not a busy instance. */
 export function isConnectionFailure (failure: { code?: string }): boolean {
   return failure.code !== undefined && connectionCodes.has(failure.code)
 }
