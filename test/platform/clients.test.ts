@@ -3,6 +3,7 @@ import { DependencyUnavailable, InvalidCallInput } from '../../src/platform/clie
 import { EmailTaken, UserNotFound } from '../../src/modules/users/contract.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { freePort, logLine, startProcess } from '../helpers/process.js'
+import { until } from '../helpers/until.js'
 
 const ada = { name: 'Ada', email: 'ada@example.com' }
 
@@ -61,4 +62,46 @@ t.test('retries: idempotent calls move to the next instance on a connection erro
   for (let i = 0; i < 6; i++) {
     t.same(await app.clients.users.listUsers({ query: {} }), [], `GET ${i} succeeds whichever instance comes first`)
   }
+})
+
+t.test('a refused connection is not followed by a backoff: two refusing instances fail at once', async (t) => {
+  const dead = await Promise.all([freePort(), freePort()])
+  // A backoff of this size would take seconds (uniform in 0–10 s, then 0–20 s): failing well
+  // under one shows that neither retry slept.
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead.map((port) => `http://127.0.0.1:${port}`).join(','), CALL_RETRIES: '2', CALL_BACKOFF_MS: '10000', CALL_TIMEOUT_MS: '60000', BREAKER_VOLUME_THRESHOLD: '1000', BREAKER_CONNECTION_FAILURES: '0' } })
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now()
+    const failure = await app.clients.users.getUser({ params: { id: 1 } }).catch((error) => error)
+    const ms = performance.now() - started
+    t.ok(failure instanceof DependencyUnavailable, `call ${i} is unavailable`)
+    t.match(failure.message, /ECONNREFUSED/, 'because every instance refused')
+    t.ok(ms < 1000, `call ${i} failed in ${ms.toFixed(0)} ms`)
+  }
+})
+
+t.test('calls in a row that reach no instance open the breaker whatever the window holds', async (t) => {
+  const dead = `http://127.0.0.1:${await freePort()}`
+  // A volume threshold the percentage rule never reaches, so only the run of refusals can open it.
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead, BREAKER_VOLUME_THRESHOLD: '1000', BREAKER_CONNECTION_FAILURES: '3', BREAKER_RESET_MS: '60000' } })
+  const reason = () => app.clients.users.getUser({ params: { id: 1 } }).then(() => 'answered', (error: Error) => error.message)
+  for (let i = 0; i < 3; i++) t.match(await reason(), /ECONNREFUSED/, `call ${i} tried and was refused`)
+  t.match(await reason(), /circuit breaker is open/, 'the fourth is refused by the open breaker')
+  t.match((await app.inject('/health')).json().dependencies, { users: { state: 'open', window: { failures: 3 } } })
+})
+
+t.test('the window length and the run of refusals can change at run time on a breaker in use', async (t) => {
+  const dead = `http://127.0.0.1:${await freePort()}`
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead, BREAKER_VOLUME_THRESHOLD: '1000', BREAKER_CONNECTION_FAILURES: '0', BREAKER_WINDOW_MS: '600000', BREAKER_RESET_MS: '60000' } })
+  const reason = () => app.clients.users.getUser({ params: { id: 1 } }).then(() => 'answered', (error: Error) => error.message)
+  const window = async () => (await app.inject('/health')).json().dependencies.users.window
+  for (let i = 0; i < 2; i++) t.match(await reason(), /ECONNREFUSED/)
+  t.match(await window(), { calls: 2, failures: 2 }, 'a ten-minute window holds both failures')
+
+  await app.runtimeConfig.update({ breakers: { users: { windowMs: 200 } } })
+  await until(async () => (await window()).calls === 0, { what: 'the 200 ms window to forget the failures', timeoutMs: 5000 })
+  t.pass('a shorter window forgets them')
+
+  await app.runtimeConfig.update({ breakers: { users: { connectionFailures: 1 } } })
+  t.match(await reason(), /ECONNREFUSED/, 'this refusal opens it')
+  t.match(await reason(), /circuit breaker is open/, 'the next call is refused by the open breaker')
 })

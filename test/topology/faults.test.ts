@@ -1,6 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Agent, request } from 'undici'
 import { tempDir } from '../helpers/app.js'
 import { logLine, startProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
@@ -88,4 +89,60 @@ t.test('one of two users instances killed: requests keep succeeding', async (t) 
     if (viaClient.degraded !== false) failures.push(`GET /orders/${order.id} degraded`)
   }
   t.same(failures, [], 'every request succeeded')
+})
+
+// Bounded load: `loops` callers, each sending its next request when the last is answered.
+function loadOrders (url: string, path: string, loops: number) {
+  const agent = new Agent({ connections: loops })
+  const answers: Array<{ at: number, status: number }> = []
+  let running = true
+  let stopped: Promise<void> | undefined
+  const callers = Array.from({ length: loops }, async () => {
+    while (running) {
+      const { statusCode, body } = await request(`${url}${path}`, { dispatcher: agent })
+      await body.dump()
+      answers.push({ at: performance.now(), status: statusCode })
+    }
+  })
+  return {
+    answers,
+    /** Answers per second between two instants (performance.now()). */
+    rate: (from: number, to: number) => answers.filter(({ at }) => at >= from && at < to).length / ((to - from) / 1000),
+    stop () {
+      running = false
+      stopped ??= Promise.all(callers).then(() => agent.close())
+      return stopped
+    }
+  }
+}
+
+t.test('users SIGKILLed under load: the breaker opens within about a second, reads stay answered', async (t) => {
+  const dataDir = tempDir(t)
+  // Default breaker settings: this is what a deployment gets. warn: no access line per request.
+  const users = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: dataDir, LOG_LEVEL: 'warn' })
+  const orders = await startProcess(t, 'server', { MODULES: 'orders', DATA_DIR: dataDir, SERVICE_USERS_URL: users.url, LOG_LEVEL: 'warn' })
+  const user = await (await fetch(`${users.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }) })).json() as { id: number }
+  const order = await (await fetch(`${orders.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: user.id, items: [{ sku: 'A', qty: 1 }] }) })).json() as { id: number }
+
+  const load = loadOrders(orders.url, `/orders/${order.id}`, 8)
+  t.teardown(() => load.stop())
+  const started = performance.now()
+  // Long enough that a 10 s window would still hold thousands of successes to outvote the failures.
+  await sleep(5000)
+  const killedAt = performance.now()
+  const killedWall = Date.now()
+  users.child.kill('SIGKILL')
+  const opened = await logLine(orders, 'the breaker opening', (line) => line.target === 'users' && line.breaker === 'open')
+  const openedAt = killedAt + (Date.parse(String(opened.time)) - killedWall)
+  await sleep(2000)
+  const stoppedAt = performance.now()
+  await load.stop()
+
+  const toOpen = openedAt - killedAt
+  t.comment(`kill → breaker open: ${toOpen.toFixed(0)} ms`)
+  t.comment(`answers/s: before ${load.rate(started + 500, killedAt).toFixed(0)}, kill → open ${toOpen > 50 ? load.rate(killedAt, openedAt).toFixed(0) : 'n/a (too short to measure)'}, after ${load.rate(openedAt, stoppedAt).toFixed(0)}`)
+  // About 1 s is the promise; the bound leaves room for a busy 2-core machine.
+  t.ok(toOpen < 3000, `the breaker opened ${toOpen.toFixed(0)} ms after the kill`)
+  t.same(load.answers.filter(({ status }) => status !== 200).length, 0, 'every read was answered 200 (degraded once users was gone)')
+  t.ok(load.answers.filter(({ at }) => at > openedAt).length > 0, 'reads went on after the breaker opened')
 })

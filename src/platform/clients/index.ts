@@ -58,9 +58,12 @@ async function clients (app: FastifyInstance) {
   const settingsFor = (target: string): BreakerSettings => ({
     timeoutMs: config.CALL_TIMEOUT_MS,
     retries: config.CALL_RETRIES,
+    backoffMs: config.CALL_BACKOFF_MS,
     errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD,
     volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
     resetTimeoutMs: config.BREAKER_RESET_MS,
+    windowMs: config.BREAKER_WINDOW_MS,
+    connectionFailures: config.BREAKER_CONNECTION_FAILURES,
     ...app.runtimeConfig.current.breakers[target]
   })
   app.runtimeConfig.onChange(() => {

@@ -9,14 +9,22 @@ import type { Metrics } from '../metrics.js'
 import { serviceTokenHeader, type ServiceTokens } from '../service-token.js'
 import { DependencyUnavailable, InvalidCallResponse, RemoteProblem, isAnswer } from './call-errors.js'
 import { compileResponseCheck, type CallInput } from './input-validator.js'
-import { backoff, isIdempotent, isRetriable } from './retry.js'
+import { backoff, isConnectionFailure, isIdempotent, isRefusal, isRetriableStatus } from './retry.js'
+import { createBreakerWindow, windowBuckets } from './breaker-window.js'
+import { tripOnConnectionFailures } from './connection-trip.js'
 
 export interface BreakerSettings {
   timeoutMs: number
   retries: number
+  /** Longest first backoff before retrying after a 502/503/504 answer. */
+  backoffMs: number
   errorThresholdPercentage: number
   volumeThreshold: number
   resetTimeoutMs: number
+  /** Length of the rolling window the percentage rule looks at. */
+  windowMs: number
+  /** Calls in a row that reached no instance before the breaker opens; 0: never for that alone. */
+  connectionFailures: number
 }
 
 export interface RemoteTransport {
@@ -91,13 +99,25 @@ export function createRemoteTransport (options: {
   }))
   let turn = 0
 
+  // Round-robin, passing over the instances this call already found refusing.
+  function nextInstance (instances: string[], refused: Set<string>): string {
+    for (let i = 0; i < instances.length; i++) {
+      const base = instances[turn++ % instances.length]
+      if (!refused.has(base)) return base
+    }
+    // Only when the list names one URL twice: refused counts it once.
+    return instances[turn++ % instances.length]
+  }
+
   async function send (name: string, input: CallInput, context: OperationContext, signal: AbortSignal): Promise<unknown> {
     const { route, success, check } = responses.get(name)!
     const instances = await resolver.instances(target)
     if (instances.length === 0) throw new DependencyUnavailable(target, 'no instance is known')
     const retries = isIdempotent(route.method) ? settings.retries : 0
+    // Instances that refused during this call: not tried again by it.
+    const refused = new Set<string>()
     for (let attempt = 0; ; attempt++) {
-      const base = instances[turn++ % instances.length]
+      const base = nextInstance(instances, refused)
       const path = pathOf(route, input)
       let response: Dispatcher.ResponseData
       try {
@@ -115,10 +135,13 @@ export function createRemoteTransport (options: {
           body: input.body === undefined ? undefined : JSON.stringify(input.body)
         })
       } catch (error) {
-        if (attempt < retries && !signal.aborted && isRetriable(error as { code?: string })) {
-          await backoff(attempt, signal)
-          continue
-        }
+        const failure = error as { code?: string }
+        if (!isConnectionFailure(failure)) throw error
+        if (isRefusal(failure)) refused.add(base)
+        // No backoff: a closed port stays closed for the next few milliseconds, and a broken
+        // kept-alive socket is replaced by a new connection at once. When every instance has
+        // refused, there is nothing left to try.
+        if (attempt < retries && !signal.aborted && refused.size < instances.length) continue
         throw error
       }
       const { statusCode } = response
@@ -129,15 +152,16 @@ export function createRemoteTransport (options: {
         if (check && !check(body)) throw new InvalidCallResponse(target, name, (check.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join('; '))
         return body
       }
-      if (attempt < retries && isRetriable({ status: statusCode })) {
+      if (attempt < retries && isRetriableStatus(statusCode)) {
         await response.body.dump()
-        await backoff(attempt, signal)
+        await backoff(attempt, signal, settings.backoffMs)
         continue
       }
       throw problemToError(known, statusCode, await response.body.json().catch(() => undefined))
     }
   }
 
+  const window = createBreakerWindow(settings.windowMs)
   // opossum owns the timeout (and counts it); the abort a little later frees the socket.
   const breaker = new CircuitBreaker((run: () => Promise<unknown>) => run(), {
     name: target,
@@ -145,8 +169,16 @@ export function createRemoteTransport (options: {
     errorThresholdPercentage: settings.errorThresholdPercentage,
     volumeThreshold: settings.volumeThreshold,
     resetTimeout: settings.resetTimeoutMs,
-    errorFilter: isAnswer
+    errorFilter: isAnswer,
+    rollingCountBuckets: windowBuckets,
+    rollingCountTimeout: settings.windowMs,
+    rotateBucketController: window.controller,
+    // Nothing reads latency percentiles or snapshots; sorting every latency in the window on each
+    // failure would slow the calls most during an outage.
+    rollingPercentilesEnabled: false,
+    enableSnapshots: false
   })
+  breaker.on('shutdown', window.stop)
   // opossum 9 reads timeout, resetTimeout and errorThresholdPercentage from breaker.options on
   // each use, but keeps volumeThreshold in a private field behind a prototype getter: an own
   // getter reads the live setting instead, so the breaker need not be recreated (losing its state).
@@ -156,6 +188,7 @@ export function createRemoteTransport (options: {
   breaker.on('halfOpen', logState('half-open'))
   breaker.on('close', logState('closed'))
   observeBreaker(breaker, target, metrics)
+  tripOnConnectionFailures(breaker, () => settings.connectionFailures)
 
   async function callOnce (name: string, input: CallInput, context: OperationContext): Promise<unknown> {
     try {
@@ -178,6 +211,7 @@ export function createRemoteTransport (options: {
     breaker,
     configure (next) {
       settings = next
+      window.resize(next.windowMs)
       // Not in @types/opossum 8, but opossum 9's public, documented options object.
       Object.assign((breaker as unknown as { options: CircuitBreaker.Options }).options, {
         timeout: next.timeoutMs,

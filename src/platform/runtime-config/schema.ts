@@ -8,7 +8,9 @@ const BreakerOverrides = Type.Object({
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'CALL_TIMEOUT_MS for calls to this target' })),
   errorThresholdPercentage: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'BREAKER_ERROR_THRESHOLD' })),
   volumeThreshold: Type.Optional(Type.Integer({ minimum: 1, description: 'BREAKER_VOLUME_THRESHOLD' })),
-  resetTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'BREAKER_RESET_MS' }))
+  resetTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'BREAKER_RESET_MS' })),
+  windowMs: Type.Optional(Type.Integer({ minimum: 100, description: 'BREAKER_WINDOW_MS' })),
+  connectionFailures: Type.Optional(Type.Integer({ minimum: 0, description: 'BREAKER_CONNECTION_FAILURES' }))
 }, { additionalProperties: false })
 
 export type BreakerOverrides = Static<typeof BreakerOverrides>
