@@ -1,6 +1,6 @@
 // The layer every Cleave process shares, server, worker and gateway alike: one Fastify instance
-// with the same logger, request ids, traces, errors, security, health, metrics, runtime config,
-// rate limits, discovery and shutdown. buildApp adds storage, clients, events and modules on top;
+// with the same logger, connection limits and timeouts, request ids, traces, errors, security,
+// health, metrics, runtime config, rate limits, discovery and shutdown. buildApp adds storage, clients, events and modules on top;
 // buildGateway adds the routes to the modules.
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -17,6 +17,9 @@ import rateLimit from './rate-limit.js'
 import shutdown from './shutdown.js'
 import securityHeaders from './security-headers.js'
 import cors from './cors.js'
+import connectionCap from './connections/connection-cap.js'
+import { requestTimeouts } from './connections/request-timeouts.js'
+import unreadBody from './connections/unread-body.js'
 import serviceAuth from './service-auth.js'
 import tracing, { loadSpanExport, traceLoggerFactory } from './tracing/index.js'
 import { buildValidator } from './validation.js'
@@ -35,6 +38,7 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
     logController: new AccessLog(),
     genReqId: requestIdOf,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    ...requestTimeouts(config),
     childLoggerFactory: traceLoggerFactory(config, spans),
     frameworkErrors,
     clientErrorHandler,
@@ -44,6 +48,8 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
   // In dependency order. The service-token check is added to routes before the rate limiter, so a
   // signed call is marked exempt by the time the limiter runs (both are route hooks, in that order).
   await app.register(configPlugin(config))
+  await app.register(connectionCap)
+  await app.register(unreadBody)
   await app.register(tracing, { spans })
   await app.register(metrics)
   await app.register(errors)
