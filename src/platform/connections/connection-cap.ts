@@ -13,7 +13,7 @@ const fallbackMaxConnections = 1000
  * databases (three files each with WAL), Redis connections and logs need theirs. At the limit,
  * accept() and open() fail for everyone at once, with nothing logged.
  */
-export function maxConnectionsFor (config: Pick<Config, 'MAX_CONNECTIONS'>, fileLimit = openFileLimit()): number {
+export function maxConnectionsFor (config: Pick<Config, 'MAX_CONNECTIONS'>, fileLimit: number | undefined): number {
   if (config.MAX_CONNECTIONS !== undefined) return config.MAX_CONNECTIONS
   return fileLimit === undefined ? fallbackMaxConnections : Math.max(1, Math.floor(fileLimit / 2))
 }
@@ -22,7 +22,7 @@ export function maxConnectionsFor (config: Pick<Config, 'MAX_CONNECTIONS'>, file
 // (Node ≥ 18.6). Slow clients are cut by the request timeout, so slots free up again; the cap
 // keeps them from taking the process's last file descriptors meanwhile.
 async function connectionCap (app: FastifyInstance) {
-  const maxConnections = maxConnectionsFor(app.config)
+  const maxConnections = maxConnectionsFor(app.config, openFileLimit())
   app.server.maxConnections = maxConnections
   const warning = createDropWarning(app.log, maxConnections)
   app.server.on('drop', warning.dropped)

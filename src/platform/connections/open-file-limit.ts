@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs'
  * so this is the limit the process really runs with.
  */
 export function openFileLimit (limits = readLimits()): number | undefined {
-  const soft = /^Max open files\s+(\S+)/m.exec(limits ?? '')?.[1]
+  const soft = /^Max open files\s+(\S+)/m.exec(limits)?.[1]
   return soft !== undefined && /^\d+$/.test(soft) ? Number(soft) : undefined
 }
 
-function readLimits (): string | undefined {
+function readLimits (): string {
   try {
     return readFileSync('/proc/self/limits', 'utf8')
   } catch {
-    return undefined
+    return ''
   }
 }

@@ -17,6 +17,7 @@ export function requestTimeouts (config: Pick<Config, 'REQUEST_TIMEOUT_MS'>): Ti
   const timeout = config.REQUEST_TIMEOUT_MS
   return {
     requestTimeout: timeout,
-    http: { headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, Math.ceil(timeout / 5)) }
+    // requestTimeout in both: Node checks headersTimeout against the one it is constructed with.
+    http: { requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, Math.ceil(timeout / 5)) }
   }
 }
