@@ -152,3 +152,13 @@ t.test('MAX_CONNECTIONS defaults to half the open-file limit, or 1000 where it c
   await once(child, 'close')
   t.equal(output.trim(), '128', 'half of 256')
 })
+
+t.test('through the gateway, an impossible chunk size is refused by the service and both connections closed', async (t) => {
+  const users = await buildTestApp(t, { modules: ['users'], env: { BODY_LIMIT_BYTES: '100', REQUEST_TIMEOUT_MS: '600000' } })
+  await users.listen({ port: 0, host: '127.0.0.1' })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: '100', REQUEST_TIMEOUT_MS: '600000', SERVICE_USERS_URL: `http://127.0.0.1:${portOf(users)}` }), { modules: ['users'] })
+  t.teardown(() => gateway.close())
+  await gateway.listen({ port: 0, host: '127.0.0.1' })
+  const over = rawExchange(t, portOf(gateway), hugeChunk + 'x'.repeat(101))
+  assertProblem(t, await cutOff(over, 'a body past the limit, relayed'), 413, 'FST_ERR_CTP_BODY_TOO_LARGE', 'a 2^64-1 byte chunk through the gateway')
+})
