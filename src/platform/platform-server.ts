@@ -1,7 +1,7 @@
 // The layer every Cleave process shares, server, worker and gateway alike: one Fastify instance
 // with the same logger, connection limits and timeouts, request ids, traces, errors, security,
-// health, metrics, runtime config, rate limits, discovery and shutdown. buildApp adds storage, clients, events and modules on top;
-// buildGateway adds the routes to the modules.
+// health, metrics, runtime config, rate limits, discovery and shutdown. buildApp adds storage,
+// clients, events and modules on top; buildGateway adds the routes to the modules.
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
