@@ -46,6 +46,8 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000, description: 'length of a rate-limit window; changeable at run time' }),
   CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$', description: 'browser origins allowed to call the API: "*" or a comma list of http(s) origins; unset, no CORS headers are sent' })),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576, description: 'largest request body in bytes; a bigger one is refused with 413' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30000, description: 'longest time a client may take to send a whole request, headers and body, however steadily it trickles; past it the answer is 408 problem+json and the connection is closed' }),
+  MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, description: 'most client connections open at once; further ones are dropped on arrival, with a warning in the log (default: half the open-file limit, read from /proc/self/limits; 1000 where that cannot be read)' })),
   SERVICE_SECRET: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token' })),
   TRACING: Type.Boolean({ default: true, description: 'W3C traceparent read, passed on every call and event, and its trace_id/span_id in every log line' }),
   METRICS: Type.Boolean({ default: true, description: 'serve GET /metrics and time HTTP requests for it' }),

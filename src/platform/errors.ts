@@ -1,6 +1,6 @@
 import createError from '@fastify/error'
 import fp from 'fastify-plugin'
-import { STATUS_CODES } from 'node:http'
+import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { Problem, problemContentType, problemType, type ProblemBody } from './problem.js'
@@ -76,7 +76,12 @@ export function toProblem (error: FastifyError, request: FastifyRequest): Proble
   return { ...extensions, ...base, type: problemType(code), code, detail: error.message }
 }
 
+// An answer sent before the body is all in (a 413, 415 or 401 to a POST) closes the connection:
+// otherwise Node reads and discards the rest to reach the next request, however long it is (a
+// chunk may declare 2^64-1 bytes, which llhttp accepts), until the request timeout cuts it. Only a
+// refusal can come that early, so the happy path pays nothing. `complete` is absent under inject.
 export function sendProblem (reply: FastifyReply, problem: ProblemBody): FastifyReply {
+  if (reply.request.raw.complete === false) reply.header('connection', 'close')
   return reply.code(problem.status).type(problemContentType).send(problem)
 }
 
@@ -93,14 +98,18 @@ const clientErrors: Record<string, [status: number, code: string, detail: string
 }
 
 // Bytes Node's HTTP parser refuses (an unknown method, a control byte in the path, a bad chunk)
-// never become a request, so no handler sees them: the answer is written to the socket here.
+// never become a request, so no handler sees them, and a request past REQUEST_TIMEOUT_MS is cut
+// by Node itself: the answer is written to the socket here.
 export function clientErrorHandler (this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const [status, code, detail] = clientErrors[error.code ?? ''] ?? [400, 'CLV_MALFORMED_REQUEST', 'The request is not valid HTTP']
   const title = STATUS_CODES[status] ?? 'Error'
   const body = JSON.stringify({ type: problemType(code), title, status, code, detail })
-  this.log.debug({ err: error }, 'malformed request refused')
-  if (socket.writable) {
+  this.log.debug({ err: error, code }, 'request refused before it was complete')
+  // A response already under way (its status line sent) cannot be followed by another one; Node's
+  // own handler makes the same check on the same field.
+  const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (socket.writable && response?.headersSent !== true) {
     socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: ${problemContentType}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   }
   socket.destroy(error)

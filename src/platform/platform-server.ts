@@ -1,7 +1,7 @@
 // The layer every Cleave process shares, server, worker and gateway alike: one Fastify instance
-// with the same logger, request ids, traces, errors, security, health, metrics, runtime config,
-// rate limits, discovery and shutdown. buildApp adds storage, clients, events and modules on top;
-// buildGateway adds the routes to the modules.
+// with the same logger, connection limits and timeouts, request ids, traces, errors, security,
+// health, metrics, runtime config, rate limits, discovery and shutdown. buildApp adds storage,
+// clients, events and modules on top; buildGateway adds the routes to the modules.
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
@@ -18,6 +18,8 @@ import rateLimit from './rate-limit.js'
 import shutdown from './shutdown.js'
 import securityHeaders from './security-headers.js'
 import cors from './cors.js'
+import connectionCap from './connections/connection-cap.js'
+import { requestTimeouts } from './connections/request-timeouts.js'
 import serviceAuth from './service-auth.js'
 import tracing, { loadSpanExport, traceLoggerFactory } from './tracing/index.js'
 import { buildValidator } from './validation.js'
@@ -36,6 +38,7 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
     logController: new AccessLog(),
     genReqId: requestIdOf,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    ...requestTimeouts(config),
     childLoggerFactory: traceLoggerFactory(config, spans),
     frameworkErrors,
     clientErrorHandler,
@@ -45,6 +48,7 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
   // In dependency order. The service-token check is added to routes before the rate limiter, so a
   // signed call is marked exempt by the time the limiter runs (both are route hooks, in that order).
   await app.register(configPlugin(config))
+  await app.register(connectionCap)
   await app.register(tracing, { spans })
   await app.register(metrics)
   await app.register(errors)
