@@ -5,10 +5,10 @@ import { Type } from '@sinclair/typebox'
 import { OrderNotFound, OrderView } from '../src/modules/orders/contract.js'
 import { createOrderStore } from '../src/modules/orders/store.js'
 import { createUserStore } from '../src/modules/users/store.js'
-import { buildApp } from '../src/platform/app.js'
-import { loadConfig } from '../src/platform/config.js'
-import { problemResponse } from '../src/platform/problem.js'
-import { openSqlite } from '../src/platform/sqlite.js'
+import { buildApp } from '../src/platform/app/build-app.js'
+import { loadConfig } from '../src/platform/config/config.js'
+import { problemResponse } from '../src/platform/http/problem.js'
+import { openSqlite } from '../src/platform/storage/sqlite.js'
 
 const modules = ['orders', 'users']
 const config = loadConfig({ ...process.env, MODULES: modules.join(',') })

@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildApp } from '../../src/platform/app.js'
-import { loadConfig } from '../../src/platform/config.js'
-import { loadContracts } from '../../src/platform/contracts.js'
+import { buildApp } from '../../src/platform/app/build-app.js'
+import { loadConfig } from '../../src/platform/config/config.js'
+import { loadContracts } from '../../src/platform/contracts/load-contracts.js'
 import { mergeDocuments, type OpenApiDocument } from '../../src/platform/gateway/merge-documents.js'
 import { modulePrefixes, prefixesByModule } from '../../src/platform/gateway/module-prefixes.js'
 

@@ -1,5 +1,5 @@
-import { loadConfigOrExit } from '../platform/serve.js'
-import { hasMigrations, openSqlite } from '../platform/sqlite.js'
+import { loadConfigOrExit } from '../platform/app/serve.js'
+import { hasMigrations, openSqlite } from '../platform/storage/sqlite.js'
 
 const config = loadConfigOrExit()
 for (const module of config.modules.filter(hasMigrations)) {

@@ -1,6 +1,6 @@
-import { buildApp } from '../platform/app.js'
+import { buildApp } from '../platform/app/build-app.js'
 import { advertisedUrl } from '../platform/discovery/advertised-url.js'
-import { loadConfigOrExit, serve } from '../platform/serve.js'
+import { loadConfigOrExit, serve } from '../platform/app/serve.js'
 
 const config = loadConfigOrExit()
 const app = await buildApp(config)

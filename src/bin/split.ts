@@ -3,8 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { serviceUrlKey } from '../platform/config.js'
-import { loadConfigOrExit } from '../platform/serve.js'
+import { serviceUrlKey } from '../platform/config/config.js'
+import { loadConfigOrExit } from '../platform/app/serve.js'
 
 const config = loadConfigOrExit()
 const entry = (bin: string) => fileURLToPath(new URL(`./${bin}${import.meta.url.slice(-3)}`, import.meta.url))

@@ -1,7 +1,7 @@
 // Only the queue workers (event handlers) of MODULES, with health endpoints; no module routes.
-import { buildApp } from '../platform/app.js'
-import { serviceName } from '../platform/logging.js'
-import { loadConfigOrExit, serve } from '../platform/serve.js'
+import { buildApp } from '../platform/app/build-app.js'
+import { serviceName } from '../platform/observability/logger.js'
+import { loadConfigOrExit, serve } from '../platform/app/serve.js'
 
 const config = loadConfigOrExit()
 if (!config.REDIS_URL) {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { connect } from 'node:net'
 import { once } from 'node:events'
 import { join } from 'node:path'
-import { availableModules } from '../../src/platform/module-catalog.js'
+import { availableModules } from '../../src/platform/contracts/module-names.js'
 import { tempDir } from '../helpers/app.js'
 import { runToEnd, startProcess } from '../helpers/process.js'
 

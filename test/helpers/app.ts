@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/platform/app.js'
-import { loadConfig } from '../../src/platform/config.js'
+import { buildApp } from '../../src/platform/app/build-app.js'
+import { loadConfig } from '../../src/platform/config/config.js'
 
 export function tempDir (t: Test, prefix = 'cleave-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/platform/app.js'
-import { loadConfig } from '../../src/platform/config.js'
+import { buildApp } from '../../src/platform/app/build-app.js'
+import { loadConfig } from '../../src/platform/config/config.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 
 type App = Awaited<ReturnType<typeof buildTestApp>>

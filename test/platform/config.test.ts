@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../src/platform/config.js'
+import { ConfigError, loadConfig } from '../../src/platform/config/config.js'
 
 const available = ['hello', 'users']
 

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { ConfigSchema, loadConfig, secretConfigKeys } from '../../src/platform/config.js'
+import { ConfigSchema, loadConfig, secretConfigKeys } from '../../src/platform/config/config.js'
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
-import { createServiceTokens, serviceTokenHeader } from '../../src/platform/service-token.js'
+import { createServiceTokens, serviceTokenHeader } from '../../src/platform/security/service-token.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { logLine, projectRoot, startProcess } from '../helpers/process.js'
 
@@ -121,8 +121,8 @@ t.test('SERVICE_SECRET is checked at start-up and never echoed', async (t) => {
 
 t.test('the logger redacts secret headers and settings wherever a logged object carries them', async (t) => {
   const script = `
-    const { loadConfig } = await import('./src/platform/config.ts')
-    const { createLogger } = await import('./src/platform/logging.ts')
+    const { loadConfig } = await import('./src/platform/config/config.ts')
+    const { createLogger } = await import('./src/platform/observability/logger.ts')
     const config = loadConfig({ LOG_LEVEL: 'trace', SERVICE_SECRET: ${JSON.stringify(secret)} })
     const log = createLogger(config)
     const headers = { authorization: 'Bearer abc-credential', cookie: 'sid=abc-cookie', 'set-cookie': 'sid=abc-set-cookie', '${serviceTokenHeader}': 'v1.abc-token', accept: 'kept' }

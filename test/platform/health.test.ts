@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadConfig } from '../../src/platform/config.js'
+import { loadConfig } from '../../src/platform/config/config.js'
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
 import { buildTestApp } from '../helpers/app.js'
 import { freePort } from '../helpers/process.js'

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { connect } from 'node:net'
 import { once } from 'node:events'
-import { loadConfig } from '../../src/platform/config.js'
+import { loadConfig } from '../../src/platform/config/config.js'
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
 import { buildTestApp } from '../helpers/app.js'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createOutboxPruner } from '../../src/platform/events/outbox-retention.js'
-import { openSqlite } from '../../src/platform/sqlite.js'
+import { openSqlite } from '../../src/platform/storage/sqlite.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { until } from '../helpers/until.js'
 

@@ -1,8 +1,8 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
-import { loadConfig } from '../../src/platform/config.js'
+import { loadConfig } from '../../src/platform/config/config.js'
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
-import { createServiceTokens, serviceTokenHeader } from '../../src/platform/service-token.js'
+import { createServiceTokens, serviceTokenHeader } from '../../src/platform/security/service-token.js'
 
 const token = 'admin-token-0123456789'
 const bearer = { authorization: `Bearer ${token}` }

@@ -31,7 +31,7 @@ t.test('a wrong or missing token is a 401 problem that names no token', async (t
 })
 
 t.test('a weak ADMIN_TOKEN fails config validation without being echoed', async (t) => {
-  const { loadConfig, ConfigError } = await import('../../src/platform/config.js')
+  const { loadConfig, ConfigError } = await import('../../src/platform/config/config.js')
   try {
     loadConfig({ ADMIN_TOKEN: 'short-secret' })
     t.fail('a 12-character token was accepted')

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { clockSkewMs, createServiceTokens, tokenLifetimeMs } from '../../src/platform/service-token.js'
+import { clockSkewMs, createServiceTokens, tokenLifetimeMs } from '../../src/platform/security/service-token.js'
 
 const secret = 's'.repeat(32)
 const other = 'o'.repeat(40)

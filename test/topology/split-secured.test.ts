@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createServiceTokens, serviceTokenHeader } from '../../src/platform/service-token.js'
+import { createServiceTokens, serviceTokenHeader } from '../../src/platform/security/service-token.js'
 import { logLine } from '../helpers/process.js'
 import { splitSecret, startSplit } from './topologies.js'
 

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
-import { serviceUrlKey } from '../../src/platform/config.js'
+import { serviceUrlKey } from '../../src/platform/config/config.js'
 import { tempDir } from '../helpers/app.js'
 import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'
 import { until } from '../helpers/until.js'

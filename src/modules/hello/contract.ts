@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { defineContract } from '../../platform/contract.js'
+import { defineContract } from '../../platform/contracts/define-contract.js'
 
 export const helloContract = defineContract({
   module: 'hello',

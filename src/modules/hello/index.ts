@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { mountOperations } from '../../platform/operations.js'
+import { mountOperations } from '../../platform/contracts/mount-operations.js'
 import { helloContract } from './contract.js'
 
 export default async function hello (app: FastifyInstance) {

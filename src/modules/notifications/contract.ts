@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { defineContract } from '../../platform/contract.js'
+import { defineContract } from '../../platform/contracts/define-contract.js'
 
 export const Notification = Type.Object({
   id: Type.Integer({ minimum: 1 }),

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { mountOperations } from '../../platform/operations.js'
+import { mountOperations } from '../../platform/contracts/mount-operations.js'
 import { notificationsContract } from './contract.js'
 import { createNotificationHandlers } from './events.js'
 import { createNotificationStore } from './store.js'

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm'
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { Db } from '../../platform/sqlite.js'
+import type { Db } from '../../platform/storage/sqlite.js'
 import type { Notification } from './contract.js'
 
 export { processedEvents } from '../../platform/events/tables.js'

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { mountOperations } from '../../platform/operations.js'
+import { mountOperations } from '../../platform/contracts/mount-operations.js'
 import { ordersContract } from './contract.js'
 import { createOrderOperations } from './operations.js'
 import { createOrderStore } from './store.js'

@@ -1,5 +1,5 @@
 import type { Clients } from '../../platform/clients/index.js'
-import type { Operations } from '../../platform/contract.js'
+import type { Operations } from '../../platform/contracts/define-contract.js'
 import type { Events } from '../../platform/events/index.js'
 import { UserNotFound } from '../users/contract.js'
 import { OrderNotFound, UnknownUser, ordersContract } from './contract.js'

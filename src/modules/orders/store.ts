@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { Db } from '../../platform/sqlite.js'
+import type { Db } from '../../platform/storage/sqlite.js'
 import type { NewOrder, Order } from './contract.js'
 
 export { outbox } from '../../platform/events/tables.js'

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { defineContract } from '../../platform/contract.js'
-import { problemResponse } from '../../platform/problem.js'
+import { defineContract } from '../../platform/contracts/define-contract.js'
+import { problemResponse } from '../../platform/http/problem.js'
 
 export const proxyContract = defineContract({
   module: 'proxy',

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { mountOperations } from '../../platform/operations.js'
+import { mountOperations } from '../../platform/contracts/mount-operations.js'
 import { proxyContract } from './contract.js'
 
 export default async function proxy (app: FastifyInstance) {

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { defineContract } from '../../platform/contract.js'
-import { createError } from '../../platform/errors.js'
-import { problemResponse } from '../../platform/problem.js'
+import { defineContract } from '../../platform/contracts/define-contract.js'
+import { createError } from '../../platform/http/errors.js'
+import { problemResponse } from '../../platform/http/problem.js'
 
 /** Largest POST /async_task body, in bytes; a bigger one is refused with 413. */
 export const maxTaskBytes = 64 * 1024

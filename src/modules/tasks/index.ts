@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { mountOperations } from '../../platform/operations.js'
+import { mountOperations } from '../../platform/contracts/mount-operations.js'
 import { maxTaskBytes, tasksContract } from './contract.js'
 import { createTaskHandlers } from './events.js'
 import { createTaskOperations } from './operations.js'

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Operations } from '../../platform/contract.js'
+import type { Operations } from '../../platform/contracts/define-contract.js'
 import type { Events } from '../../platform/events/index.js'
 import { maxTaskDepth, TaskNotFound, TaskTooDeep, tasksContract } from './contract.js'
 import type { TaskStore } from './store.js'

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { Db } from '../../platform/sqlite.js'
+import type { Db } from '../../platform/storage/sqlite.js'
 import type { Task, TaskPayload, TaskResult } from './contract.js'
 
 export const tasks = sqliteTable('tasks', {

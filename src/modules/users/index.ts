@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { mountOperations } from '../../platform/operations.js'
+import { mountOperations } from '../../platform/contracts/mount-operations.js'
 import { usersContract } from './contract.js'
 import { createUserOperations } from './operations.js'
 import { createUserStore } from './store.js'

@@ -1,4 +1,4 @@
-import type { Operations } from '../../platform/contract.js'
+import type { Operations } from '../../platform/contracts/define-contract.js'
 import type { Events } from '../../platform/events/index.js'
 import { EmailTaken, UserNotFound, usersContract } from './contract.js'
 import { DuplicateEmail, type UserStore } from './store.js'

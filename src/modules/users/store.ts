@@ -1,6 +1,6 @@
 import { eq, gt, sql } from 'drizzle-orm'
 import { integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
-import type { Db } from '../../platform/sqlite.js'
+import type { Db } from '../../platform/storage/sqlite.js'
 import type { NewUser, User, UserChanges } from './contract.js'
 
 export const users = sqliteTable('users', {

@@ -1,8 +1,8 @@
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { TSchema } from '@sinclair/typebox'
-import type { RouteDefinition } from '../contract.js'
-import { ajvOptions } from '../validation.js'
+import type { RouteDefinition } from '../contracts/define-contract.js'
+import { ajvOptions } from '../http/validation.js'
 import { InvalidCallInput } from './call-errors.js'
 
 // The same rules as the routes (validation.ts): text parts coerced, bodies exact.

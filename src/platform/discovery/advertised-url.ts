@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import type { AddressInfo } from 'node:net'
-import type { Config } from '../config.js'
+import type { Config } from '../config/config.js'
 
 // The address other processes use: explicit when set, else where we listen — but a wildcard
 // host is not an address anyone can dial, so the machine's name stands in for it.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Announcer, Resolver } from './discovery.js'
-import { closeRedis } from '../redis-close.js'
+import { closeRedis } from '../redis/redis-close.js'
 
 // Instances registered in Redis. One sorted set per module, `${prefix}instances:${module}`;
 // a member is "<instance id> <url>" and its score the time (ms) the registration expires.

@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox'
-import type { Contract } from '../contract.js'
+import type { Contract } from '../contracts/define-contract.js'
 
 export interface EventCatalog {
   schema (name: string): TSchema

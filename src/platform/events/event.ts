@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox'
-import type { OperationContext } from '../contract.js'
+import type { OperationContext } from '../contracts/define-contract.js'
 
 /** Each publishing module's contract.ts adds its events here, which types publish() and handlers. */
 export interface EventSchemas {}

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
 import type { HandlerRunner } from './handler-runner.js'
-import { parseTraceparent } from '../tracing/index.js'
+import { parseTraceparent } from '../observability/tracing/index.js'
 
 // Without Redis, the same outbox is handed to the subscribers mounted in this process, with
 // the same retries and backoff. A subscriber in another process cannot be reached this way.

@@ -1,4 +1,4 @@
-import type { Db } from '../sqlite.js'
+import type { Db } from '../storage/sqlite.js'
 
 export interface OutboxPruner {
   /** Deletes up to one batch of rows sent before `now - retentionMs`; returns how many it deleted. */

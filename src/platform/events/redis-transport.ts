@@ -4,9 +4,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
 import type { HandlerRunner } from './handler-runner.js'
-import { closeRedis } from '../redis-close.js'
+import { closeRedis } from '../redis/redis-close.js'
 import { createRedisEpoch } from './redis-epoch.js'
-import { parseTraceparent } from '../tracing/index.js'
+import { parseTraceparent } from '../observability/tracing/index.js'
 
 export interface QueueSettings {
   redisUrl: string

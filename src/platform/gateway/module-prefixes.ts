@@ -1,4 +1,4 @@
-import type { Contract } from '../contract.js'
+import type { Contract } from '../contracts/define-contract.js'
 
 // Paths the gateway answers itself, so no module may route under them.
 const reserved = new Set(['/health', '/docs'])

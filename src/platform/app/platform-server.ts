@@ -1,0 +1,69 @@
+// The layer every Cleave process shares, server, worker and gateway alike: one Fastify instance
+// with the same logger, connection limits and timeouts, request ids, traces, errors, security,
+// health, metrics, runtime config, rate limits, discovery and shutdown. buildApp adds storage,
+// clients, events and modules on top; buildGateway adds the routes to the modules.
+import Fastify, { type FastifyBaseLogger } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from '../config/config.js'
+import { configPlugin } from '../config/config-plugin.js'
+import requestId, { requestIdOf } from '../http/request-id.js'
+import { AccessLog } from '../http/access-log.js'
+import { createLogger, serviceName } from '../observability/logger.js'
+import errors, { clientErrorHandler, frameworkErrors } from '../http/errors.js'
+import jsonBody from '../http/json-body.js'
+import health from '../observability/health.js'
+import metrics from '../observability/metrics.js'
+import openapi, { type OpenapiOptions } from '../http/openapi.js'
+import discovery from '../discovery/index.js'
+import runtimeConfig from '../config/runtime/index.js'
+import rateLimit from '../security/rate-limit.js'
+import shutdown from './shutdown.js'
+import securityHeaders from '../http/security-headers.js'
+import cors from '../http/cors.js'
+import connectionCap from '../http/connections/connection-cap.js'
+import { requestTimeouts } from '../http/connections/request-timeouts.js'
+import serviceAuth from '../security/service-auth.js'
+import tracing, { loadSpanExport, traceLoggerFactory } from '../observability/tracing/index.js'
+import { buildValidator } from '../http/validation.js'
+
+export interface PlatformOptions {
+  /** The OpenAPI document and Swagger UI; false for a process that serves no API (a worker). */
+  openapi: OpenapiOptions | false
+  /** GET/PATCH /admin/config (with ADMIN_TOKEN); a worker applies changes but serves no routes. */
+  adminRoutes: boolean
+}
+
+export async function createPlatformServer (config: Config, options: PlatformOptions) {
+  const spans = await loadSpanExport(config, serviceName(config))
+  const app = Fastify({
+    loggerInstance: createLogger(config) as FastifyBaseLogger,
+    logController: new AccessLog(),
+    genReqId: requestIdOf,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    ...requestTimeouts(config),
+    childLoggerFactory: traceLoggerFactory(config, spans),
+    frameworkErrors,
+    clientErrorHandler,
+    schemaController: { compilersFactory: { buildValidator } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // In dependency order. The service-token check is added to routes before the rate limiter, so a
+  // signed call is marked exempt by the time the limiter runs (both are route hooks, in that order).
+  await app.register(configPlugin(config))
+  await app.register(connectionCap)
+  await app.register(tracing, { spans })
+  await app.register(metrics)
+  await app.register(errors)
+  await app.register(jsonBody)
+  await app.register(securityHeaders)
+  await app.register(cors)
+  if (options.openapi) await app.register(openapi, options.openapi)
+  await app.register(requestId)
+  await app.register(serviceAuth)
+  await app.register(health)
+  await app.register(runtimeConfig, { routes: options.adminRoutes })
+  await app.register(rateLimit)
+  await app.register(discovery)
+  await app.register(shutdown)
+  return app
+}

@@ -1,0 +1,138 @@
+import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { availableModules } from '../contracts/module-names.js'
+
+export const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+  { default: 'info', description: 'pino level; info writes one access-log line per request' }
+)
+
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on (0 picks a free one)' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'interface to listen on' }),
+  MODULES: Type.String({
+    default: 'all',
+    pattern: '^(all|[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*)$',
+    description: '"all" or a comma list of module names'
+  }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module' }),
+  LOG_LEVEL: LogLevel,
+  SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'name in every log line (default: the module list)' })),
+  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, default: 5000, description: 'on SIGTERM, how long the process keeps serving while not ready and withdrawn from discovery, so load balancers and other processes stop sending to it before it stops accepting' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000, description: 'after the drain delay, longest wait for in-flight requests and running jobs before exiting anyway' }),
+  DISCOVERY: Type.Union([Type.Literal('static'), Type.Literal('redis')], { default: 'static', description: 'how clients find other modules: SERVICE_<MODULE>_URL, or instances registered in Redis' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// URL' })),
+  REDIS_PREFIX: Type.String({ default: 'cleave:', description: 'prefix of every Redis key Cleave writes' }),
+  ADVERTISE_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'URL other processes reach this one at (default http://HOST:PORT)' })),
+  DISCOVERY_TTL_MS: Type.Integer({ minimum: 500, default: 5000, description: 'a registered instance not heard from for this long is dropped' }),
+  CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 1000, description: 'longest wait for a call to another service, retries included' }),
+  CALL_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2, description: 'extra attempts for idempotent calls on connection errors (at once, on the next instance) or 502/503/504 (after a backoff)' }),
+  CALL_BACKOFF_MS: Type.Integer({ minimum: 1, default: 20, description: 'longest wait before the first retry after a 502/503/504 answer (full jitter); doubles each attempt, up to ten times this' }),
+  BREAKER_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'percentage of failed calls that opens a breaker' }),
+  BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, default: 5, description: 'calls in the window before a breaker may open' }),
+  BREAKER_RESET_MS: Type.Integer({ minimum: 1, default: 5000, description: 'how long an open breaker waits before trying again' }),
+  BREAKER_WINDOW_MS: Type.Integer({ minimum: 100, default: 1000, description: 'rolling window the error percentage and volume are counted over; short, so the successes before an outage soon stop outvoting its failures' }),
+  BREAKER_CONNECTION_FAILURES: Type.Integer({ minimum: 0, default: 5, description: 'calls in a row that could connect to no instance which open a breaker at once, whatever the window holds (0: off)' }),
+  WORKERS: Type.Boolean({ default: true, description: 'run the event handlers of MODULES in this process' }),
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'tries of an event handler before its job is failed' }),
+  JOB_BACKOFF_MS: Type.Integer({ minimum: 1, default: 500, description: 'first retry delay; doubles each attempt' }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'jobs a worker runs at once per queue' }),
+  JOB_LOCK_MS: Type.Integer({ minimum: 1000, default: 30000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died is retried once it lapses' }),
+  JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30000, description: 'how often workers look for jobs whose lock lapsed (their worker died) and queue them again' }),
+  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
+  OUTBOX_RETENTION_MS: Type.Integer({ minimum: 1000, default: 604_800_000, description: 'how long sent outbox rows are kept (default 7 days): events sent to a Redis that restarts empty within this window are delivered again; older sent rows are deleted' }),
+  ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16, secret: true, description: 'a secret of at least 16 characters that /admin/* requires (bearer token, or HTTP Basic password); unset, the admin routes do not exist' })),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 0, description: 'requests one client IP may make per window (0: no limit); changeable at run time' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000, description: 'length of a rate-limit window; changeable at run time' }),
+  CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$', description: 'browser origins allowed to call the API: "*" or a comma list of http(s) origins; unset, no CORS headers are sent' })),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576, description: 'largest request body in bytes; a bigger one is refused with 413' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30000, description: 'longest time a client may take to send a whole request, headers and body, however steadily it trickles; past it the answer is 408 problem+json and the connection is closed' }),
+  MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, description: 'most client connections open at once; further ones are dropped on arrival, with a warning in the log (default: half the open-file limit, read from /proc/self/limits; 1000 where that cannot be read)' })),
+  SERVICE_SECRET: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token' })),
+  TRACING: Type.Boolean({ default: true, description: 'W3C traceparent read, passed on every call and event, and its trace_id/span_id in every log line' }),
+  METRICS: Type.Boolean({ default: true, description: 'serve GET /metrics and time HTTP requests for it' }),
+  // OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/):
+  // these decide whether and where spans are exported; the exporter reads OTEL_EXPORTER_OTLP_HEADERS,
+  // _TIMEOUT and _COMPRESSION itself.
+  OTEL_SDK_DISABLED: Type.Boolean({ default: false, description: 'true: no OpenTelemetry export whatever the other OTEL_* variables say' }),
+  OTEL_TRACES_EXPORTER: Type.Optional(Type.Union([Type.Literal('otlp'), Type.Literal('none')], { description: 'otlp: export spans over OTLP/HTTP (to http://localhost:4318 unless an endpoint is set); none, or unset without an endpoint: no export' })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'OTLP/HTTP collector base URL (spans go to its /v1/traces); setting it turns span export on' })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'full OTLP/HTTP URL for spans, used as given; setting it turns span export on' })),
+  OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'service.name of exported spans (default: SERVICE_NAME, else the module list)' })),
+  OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 1, default: 5000, description: 'milliseconds between two batches of exported spans' })
+})
+
+/** Keys whose values are never echoed in errors nor written to logs (marked `secret: true` in the schema). */
+export const secretConfigKeys = Object.entries(ConfigSchema.properties)
+  .filter(([, schema]) => (schema as TSchema).secret === true)
+  .map(([key]) => key)
+
+export type Config = StaticDecode<typeof ConfigSchema> & {
+  modules: string[]
+  /** SERVICE_<MODULE>_URL, split on commas, for each module that has one. */
+  services: Record<string, string[]>
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function expectation (schema: TSchema): string {
+  if (schema.anyOf) return `one of ${schema.anyOf.map((option: TSchema) => option.const).join(', ')}`
+  if (schema.type === 'integer') return `an integer from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`
+  return schema.description ?? `a ${schema.type}`
+}
+
+export function serviceUrlKey (module: string): string {
+  return `SERVICE_${module.toUpperCase().replaceAll('-', '_')}_URL`
+}
+
+function readServices (env: NodeJS.ProcessEnv, available: string[], problems: string[]): Record<string, string[]> {
+  const services: Record<string, string[]> = {}
+  for (const module of available) {
+    const key = serviceUrlKey(module)
+    if (!env[key]) continue
+    const urls = env[key].split(',').map((url) => url.trim()).filter(Boolean)
+    const bad = urls.filter((url) => !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+    if (bad.length > 0) problems.push(`${key}: expected comma-separated http(s) URLs, got ${JSON.stringify(env[key])}`)
+    else services[module] = urls.map((url) => url.replace(/\/+$/, ''))
+  }
+  return services
+}
+
+export function resolveModules (list: string, available: string[]): { modules: string[], unknown: string[] } {
+  if (list === 'all') return { modules: available, unknown: [] }
+  const wanted = [...new Set(list.split(','))]
+  return { modules: wanted, unknown: wanted.filter((name) => !available.includes(name)) }
+}
+
+// Reads only the keys the schema names, so unrelated environment never fails start-up.
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = availableModules()): Config {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    if (env[key] !== undefined && env[key] !== '') raw[key] = env[key]
+  }
+  const candidate = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw))
+  const problems: string[] = []
+  const seen = new Set<string>()
+  for (const error of Value.Errors(ConfigSchema, candidate)) {
+    const key = error.path.slice(1)
+    if (seen.has(key)) continue
+    seen.add(key)
+    const given = secretConfigKeys.includes(key) ? `a value of ${String(raw[key]).length} characters (not shown)` : JSON.stringify(raw[key])
+    problems.push(`${key}: expected ${expectation(error.schema)}, got ${given}`)
+  }
+  const { modules, unknown } = resolveModules(String((candidate as { MODULES: unknown }).MODULES), available)
+  if (!seen.has('MODULES') && unknown.length > 0) {
+    problems.push(`MODULES: unknown module ${unknown.map((name) => `"${name}"`).join(', ')} (available: ${available.join(', ')})`)
+  }
+  const services = readServices(env, available, problems)
+  if ((candidate as { DISCOVERY?: unknown }).DISCOVERY === 'redis' && !raw.REDIS_URL) {
+    problems.push('REDIS_URL: expected a redis:// URL, required when DISCOVERY=redis')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { ...Value.Decode(ConfigSchema, candidate), modules, services }
+}

@@ -1,0 +1,79 @@
+// Per-client-IP request limits (@fastify/rate-limit), set and changed through app.runtimeConfig:
+// max 0 means off. Counters live in Redis when it is configured, so the limit is fleet-wide.
+import fp from 'fastify-plugin'
+import rateLimit from '@fastify/rate-limit'
+import { Redis } from 'ioredis'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { createError } from '../http/errors.js'
+import { closeRedis } from '../redis/redis-close.js'
+import { addRouteHook } from '../http/route-hooks.js'
+
+export const RateLimited = createError('CLV_RATE_LIMITED', '%s', 429)
+
+const unlimitedRoutes = /^\/(health\/|metrics$)/
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by a hook that authenticated the caller (admin token, service token); such a request is not limited. */
+    rateLimitExempt: boolean
+  }
+}
+
+async function rateLimits (app: FastifyInstance) {
+  const { config, runtimeConfig } = app
+  const limits = () => runtimeConfig.current.rateLimit
+  // Fails fast while Redis is down, and the request goes through (skipOnError): an outage of
+  // the counters must not become an outage of the API.
+  const redis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, {
+      connectionName: 'cleave-rate-limit',
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 1000,
+      commandTimeout: 500,
+      retryStrategy: (attempt) => Math.min(attempt * 50, 1000)
+    })
+    : undefined
+  redis?.on('error', (err) => app.log.debug({ err }, 'rate limit: redis connection error'))
+
+  app.decorateRequest('rateLimitExempt', false)
+  await app.register(rateLimit, {
+    // Not on every route by itself: its per-route hook is async and costs two promises per request
+    // even with limiting off (measured on the users read route). Our own hook, below, calls it
+    // only when a limit is set.
+    global: false,
+    max: () => limits().max,
+    // A new window length applies to windows that start after the change (Redis keeps a running window's expiry).
+    timeWindow: () => limits().windowMs,
+    keyGenerator: (request) => request.ip,
+    skipOnError: true,
+    redis,
+    nameSpace: `${config.REDIS_PREFIX}rate-limit:`,
+    errorResponseBuilder: (request, { max, ttl }) => {
+      const retryAfterSeconds = Math.ceil(ttl / 1000)
+      const { windowMs } = limits()
+      return Object.assign(
+        new RateLimited(`Rate limit of ${max} requests per ${windowMs} ms exceeded for this client; retry in ${retryAfterSeconds} s`),
+        { extensions: { limit: max, windowMs, retryAfterSeconds } }
+      )
+    }
+  })
+  const limit = app.rateLimit()
+  // Route hooks run after every instance hook, so the hooks that authenticate (the admin guard,
+  // the service-token check, which are also added per route but earlier) have set
+  // request.rateLimitExempt by then.
+  app.addHook('onRoute', (route) => {
+    if (unlimitedRoutes.test(route.url)) return
+    const check: onRequestHookHandler = function (request: FastifyRequest, reply: FastifyReply, done) {
+      if (limits().max === 0 || request.rateLimitExempt) return done()
+      limit.call(this, request, reply).then(() => done(), done)
+    }
+    addRouteHook(route, 'onRequest', check)
+  })
+
+  app.addHook('onClose', async () => {
+    if (redis) await closeRedis(redis)
+  })
+}
+
+export default fp(rateLimits, { name: 'rate-limit', dependencies: ['config', 'errors', 'runtime-config'] })

@@ -1,0 +1,66 @@
+// With SERVICE_SECRET set, module routes answer only calls signed by another Cleave process (the
+// gateway or a module client); /health, /metrics and /docs stay open for probes and scrapers.
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { createError } from '../http/errors.js'
+import { addRouteHook } from '../http/route-hooks.js'
+import { serviceName } from '../observability/logger.js'
+import { createServiceTokens, parseSecrets, serviceTokenHeader, type ServiceTokens, type TokenFailure } from './service-token.js'
+
+const ServiceTokenMissing = createError('CLV_SERVICE_TOKEN_MISSING', `This route takes calls from Cleave services only: the ${serviceTokenHeader} header is missing`, 401)
+const failures: Record<TokenFailure, ReturnType<typeof createError>> = {
+  malformed: createError('CLV_SERVICE_TOKEN_MALFORMED', 'The service token is not in a known format', 401),
+  invalid: createError('CLV_SERVICE_TOKEN_INVALID', 'The service token is not valid for this request', 401),
+  expired: createError('CLV_SERVICE_TOKEN_EXPIRED', 'The service token has expired', 401),
+  future: createError('CLV_SERVICE_TOKEN_NOT_YET_VALID', 'The service token expires too far in the future; check the clocks', 401)
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Signs outgoing calls to other services; undefined when SERVICE_SECRET is not set. */
+    serviceTokens: ServiceTokens | undefined
+  }
+  interface FastifyRequest {
+    /** The issuer of a verified service token: this request came from another Cleave process. */
+    serviceCaller: string | undefined
+  }
+  interface FastifyContextConfig {
+    /** Set by mountOperations on the routes it creates: `<module>.<operation>`. */
+    operation?: string
+  }
+}
+
+function serviceAuthHook (tokens: ServiceTokens): onRequestAsyncHookHandler {
+  return async function requireServiceToken (request: FastifyRequest) {
+    const token = request.headers[serviceTokenHeader]
+    if (typeof token !== 'string' || token === '') throw new ServiceTokenMissing()
+    const result = tokens.verify(token, request.method, request.url)
+    if (!result.ok) throw new failures[result.reason]()
+    request.serviceCaller = result.issuer
+    // The edge (gateway) already counted this request against its client; counting it again
+    // here would put every client behind the gateway in one bucket.
+    request.rateLimitExempt = true
+  }
+}
+
+async function serviceAuth (app: FastifyInstance) {
+  const { config } = app
+  app.decorateRequest('serviceCaller', undefined)
+  const tokens = config.SERVICE_SECRET ? createServiceTokens(parseSecrets(config.SERVICE_SECRET), serviceName(config)) : undefined
+  app.decorate('serviceTokens', tokens)
+
+  if (!tokens) {
+    if (config.DISCOVERY === 'redis' || Object.keys(config.services).length > 0) {
+      app.log.warn('SERVICE_SECRET is not set: calls between services are not signed, and module routes accept calls from anyone who can reach them')
+    }
+    return
+  }
+  // No hook at all without a secret: an open process pays nothing for this.
+  const hook = serviceAuthHook(tokens)
+  app.addHook('onRoute', (route) => {
+    if (route.config?.operation === undefined) return
+    addRouteHook(route, 'onRequest', hook)
+  })
+}
+
+export default fp(serviceAuth, { name: 'service-auth', dependencies: ['config'] })
