@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp } from '../../src/platform/app/build-app.js'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { loadContracts } from '../../src/platform/contracts/load-contracts.js'
+import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { mergeDocuments, type OpenApiDocument } from '../../src/platform/gateway/merge-documents.js'
 import { modulePrefixes, prefixesByModule } from '../../src/platform/gateway/module-prefixes.js'
 
@@ -42,7 +42,7 @@ async function servedDocument (module: string): Promise<OpenApiDocument> {
 
 /** Every module's current contract document, by module name. */
 export async function currentDocuments (): Promise<Map<string, OpenApiDocument>> {
-  const prefixes = prefixesByModule(modulePrefixes(await loadContracts()))
+  const prefixes = prefixesByModule(modulePrefixes(moduleRegistry.contracts.values()))
   const documents = new Map<string, OpenApiDocument>()
   for (const [module, modulePaths] of [...prefixes].sort(([a], [b]) => a.localeCompare(b))) {
     const merged = mergeDocuments(bare, [{ module, prefixes: modulePaths, document: await servedDocument(module) }])

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { connect } from 'node:net'
 import { once } from 'node:events'
 import { join } from 'node:path'
-import { availableModules } from '../../src/platform/contracts/module-names.js'
+import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { tempDir } from '../helpers/app.js'
 import { runToEnd, startProcess } from '../helpers/process.js'
 
@@ -36,7 +36,7 @@ t.test('MODULES=all (the default) serves every module', async (t) => {
   t.equal(hello.status, 200)
   t.equal(await hello.text(), 'Hello, Microservice!')
   t.equal((await fetch(`${server.url}/users/7`)).status, 404)
-  t.match(server.logs[0], { service: `cleave:${availableModules().join('+')}` })
+  t.match(server.logs[0], { service: `cleave:${moduleRegistry.names.join('+')}` })
 })
 
 t.test('LOG_LEVEL=warn writes no per-request line', async (t) => {

@@ -5,16 +5,14 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
 import { ConfigError, ConfigSchema, loadConfig, serviceUrlKey } from '../../src/platform/config/config.js'
-import { loadContracts } from '../../src/platform/contracts/load-contracts.js'
-import { availableModules } from '../../src/platform/contracts/module-names.js'
+import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { hasMigrations } from '../../src/platform/storage/sqlite.js'
 import { projectRoot } from '../helpers/process.js'
 
 type Yaml = any
 
-const modules = availableModules()
+const { names: modules, contracts } = moduleRegistry
 const stateful = modules.filter(hasMigrations)
-const contracts = await loadContracts(modules)
 const subscribers = modules.filter((module) => (contracts.get(module)?.events?.subscribes ?? []).length > 0)
 const shutdownSeconds = ConfigSchema.properties.SHUTDOWN_TIMEOUT_MS.default / 1000
 const drainSeconds = ConfigSchema.properties.DRAIN_DELAY_MS.default / 1000

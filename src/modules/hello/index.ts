@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { mountOperations } from '../../platform/contracts/mount-operations.js'
 import { helloContract } from './contract.js'
 
 export default async function hello (app: FastifyInstance) {
-  mountOperations(app, helloContract, {
-    getService: async () => 'Hello, Microservice!'
+  app.registry.implement(helloContract, {
+    operations: { getService: async () => 'Hello, Microservice!' }
   })
 }

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { mountOperations } from '../../platform/contracts/mount-operations.js'
 import { proxyContract } from './contract.js'
 
 export default async function proxy (app: FastifyInstance) {
-  mountOperations(app, proxyContract, {
-    getProxy: async (_input, context) => app.clients.hello.getService({}, { context })
+  app.registry.implement(proxyContract, {
+    operations: { getProxy: async (_input, context) => app.clients.hello.getService({}, { context }) }
   })
 }

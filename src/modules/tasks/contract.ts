@@ -67,7 +67,9 @@ export const tasksContract = defineContract({
           413: problemResponse(`The body is larger than ${maxTaskBytes / 1024} KiB`)
         }
       },
-      location: (queued: Static<typeof TaskQueuedReply>) => `/tasks/${queued.id}`
+      location: (queued: Static<typeof TaskQueuedReply>) => `/tasks/${queued.id}`,
+      // A task's payload is stored and queued: far smaller bodies than the server's 1 MiB.
+      bodyLimit: maxTaskBytes
     },
     getTask: {
       method: 'GET',

@@ -5,23 +5,18 @@ import databases from '../storage/databases.js'
 import clients from '../clients/index.js'
 import events from '../events/index.js'
 import queueDashboard from '../events/queue-dashboard.js'
+import registry from '../contracts/app-registry.js'
+import operationRoutes from '../contracts/operation-routes.js'
 import { createPlatformServer } from './platform-server.js'
 
 export interface BuildOptions {
   /** Modules to mount; defaults to the ones the config selects. */
   modules?: string[]
   /**
-   * false for a worker: modules still register their operations and event handlers, but
-   * no HTTP routes (mountOperations skips them); only the platform's health routes remain.
+   * false for a worker: modules still implement their operations and event handlers, but
+   * no operation becomes a route; only the platform's health routes remain.
    */
   routes?: boolean
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Whether mountOperations turns operations into HTTP routes (see BuildOptions.routes). */
-    operationRoutes: boolean
-  }
 }
 
 // @fastify/autoload does not detect `node --import tsx` (see STACK.md), so say it outright.
@@ -30,13 +25,13 @@ if (paths.runningFromSource) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
 export async function buildApp (config: Config, { modules = config.modules, routes = true }: BuildOptions = {}) {
   // Layer 1: the platform, the shared part first, then what only module processes have.
   const app = await createPlatformServer(config, { openapi: routes ? {} : false, adminRoutes: routes })
-  app.decorate('operationRoutes', routes)
+  await app.register(registry)
   await app.register(databases)
   await app.register(clients)
   await app.register(events, { modules })
   if (routes) await app.register(queueDashboard)
 
-  // Layer 2: the selected business modules, each an encapsulated plugin.
+  // Layer 2: the selected business modules, each an encapsulated plugin that implements its contract.
   await app.register(autoload, {
     dir: paths.modules,
     maxDepth: 1,
@@ -45,6 +40,8 @@ export async function buildApp (config: Config, { modules = config.modules, rout
     matchFilter: (path: string) => modules.includes(path.split('/')[1]),
     options: { config }
   })
+  // Layer 3: what they implement, served over HTTP (a worker serves none of it).
+  if (routes) await app.register(operationRoutes)
 
   return app
 }

@@ -4,7 +4,6 @@ import { performance } from 'node:perf_hooks'
 import { Agent } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import type { CallInputOf, Contract, OperationContext, OperationOutput } from '../contracts/define-contract.js'
-import { loadContracts } from '../contracts/load-contracts.js'
 import { continueTrace } from '../observability/tracing/index.js'
 import type { Breaker } from '../observability/health.js'
 import { isAnswer } from './call-errors.js'
@@ -30,8 +29,6 @@ export type Client<C extends Contract> = {
 
 export type Clients = { [Module in keyof ModuleContracts]: ModuleContracts[Module] extends Contract ? Client<ModuleContracts[Module]> : never }
 
-type LocalOperation = (input: CallInput, context: OperationContext) => Promise<unknown>
-
 function breakerReport ({ breaker }: RemoteTransport): Breaker {
   const { fires, successes, failures, timeouts, rejects } = breaker.stats
   return {
@@ -43,14 +40,12 @@ function breakerReport ({ breaker }: RemoteTransport): Breaker {
 declare module 'fastify' {
   interface FastifyInstance {
     clients: Clients
-    /** Operations of the modules mounted in this process, filled by mountOperations. */
-    localOperations: Map<string, Record<string, LocalOperation>>
   }
 }
 
 async function clients (app: FastifyInstance) {
   const { config, metrics } = app
-  const local = new Map<string, Record<string, LocalOperation>>()
+  const { implemented } = app.registry
   const remotes = new Map<string, RemoteTransport>()
   let agent: Agent | undefined
 
@@ -97,7 +92,7 @@ async function clients (app: FastifyInstance) {
         const checked = check(input)
         // A call made outside any request or event starts its own trace.
         const caller = context ?? { id: randomUUID(), log: app.log, headers: {}, trace: config.TRACING ? continueTrace(undefined) : undefined }
-        const operations = local.get(contract.module)
+        const operations = implemented.get(contract.module)?.operations
         const transport = operations ? 'local' : 'remote'
         const started = performance.now()
         try {
@@ -116,10 +111,9 @@ async function clients (app: FastifyInstance) {
   }
 
   const all: Record<string, unknown> = {}
-  for (const contract of (await loadContracts()).values()) all[contract.module] = clientFor(contract)
+  for (const contract of app.registry.contracts.values()) all[contract.module] = clientFor(contract)
 
   app.decorate('clients', all as Clients)
-  app.decorate('localOperations', local)
   app.health.addSection('dependencies', () => Object.fromEntries([...remotes].map(([module, transport]) => [module, breakerReport(transport)])))
   app.addHook('onClose', async () => {
     for (const transport of remotes.values()) transport.breaker.shutdown()
@@ -127,4 +121,4 @@ async function clients (app: FastifyInstance) {
   })
 }
 
-export default fp(clients, { name: 'clients', dependencies: ['config', 'discovery', 'health', 'metrics', 'runtime-config', 'service-auth'] })
+export default fp(clients, { name: 'clients', dependencies: ['config', 'registry', 'discovery', 'health', 'metrics', 'runtime-config', 'service-auth'] })

@@ -1,6 +1,6 @@
 import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { availableModules } from '../contracts/module-names.js'
+import { moduleRegistry } from '../contracts/module-registry.js'
 
 export const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
@@ -110,7 +110,7 @@ export function resolveModules (list: string, available: string[]): { modules: s
 }
 
 // Reads only the keys the schema names, so unrelated environment never fails start-up.
-export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = availableModules()): Config {
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = moduleRegistry.names): Config {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(ConfigSchema.properties)) {
     if (env[key] !== undefined && env[key] !== '') raw[key] = env[key]

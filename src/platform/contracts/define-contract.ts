@@ -20,6 +20,8 @@ export interface RouteDefinition {
   }
   /** Where a created resource lives, for the Location header of a 201. */
   location?: (body: any) => string
+  /** Largest body in bytes, when the route takes less than BODY_LIMIT_BYTES. */
+  bodyLimit?: number
 }
 
 export type ErrorConstructor = new (...args: any[]) => FastifyError

@@ -4,12 +4,11 @@ import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
 import { count, isNull } from 'drizzle-orm'
 import { Gauge } from 'prom-client'
-import type { Contract, OperationContext } from '../contracts/define-contract.js'
-import { loadContracts } from '../contracts/load-contracts.js'
+import type { OperationContext } from '../contracts/define-contract.js'
 import { traceparentOf } from '../observability/tracing/index.js'
 import { compileResponseCheck } from '../clients/input-validator.js'
 import { buildEventCatalog } from './catalog.js'
-import type { EventHandlers, EventName, EventPayload } from './event.js'
+import type { EventName, EventPayload } from './event.js'
 import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
 import { createLocalEventTransport } from './local-transport.js'
 import { createRedisEventTransport, jobStates, type RedisEventTransport } from './redis-transport.js'
@@ -23,8 +22,6 @@ export interface Events {
    * Pass the operation's context: the handlers then continue its trace.
    */
   publish<E extends EventName> (name: E, payload: EventPayload<E>, context?: Pick<OperationContext, 'trace'>): string
-  /** The module's handlers, one for each event its contract subscribes to. */
-  handle<C extends Contract> (contract: C, handlers: EventHandlers<EventName & NonNullable<NonNullable<C['events']>['subscribes']>[number]>): void
   /** The BullMQ queues of every subscribing module (empty without Redis). */
   queues (): Queue[]
 }
@@ -71,7 +68,7 @@ function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: Red
 
 async function events (app: FastifyInstance, { modules }: { modules: string[] }) {
   const { config, metrics } = app
-  const catalog = buildEventCatalog((await loadContracts()).values())
+  const catalog = buildEventCatalog(app.registry.contracts.values())
   const checks = new Map<string, ReturnType<typeof compileResponseCheck>>()
   const runners = new Map<string, HandlerRunner>()
   const relays = new Map<string, Relay>()
@@ -106,15 +103,6 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
       return id
     },
 
-    handle (contract, handlers) {
-      const declared = contract.events?.subscribes ?? []
-      const given = Object.keys(handlers)
-      const missing = declared.filter((name) => !given.includes(name))
-      const undeclared = given.filter((name) => !declared.includes(name))
-      if (missing.length || undeclared.length) throw new Error(`${contract.module}: handlers must match the contract's subscribes (missing: ${missing.join(', ') || '-'}; not declared: ${undeclared.join(', ') || '-'})`)
-      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log, jobDuration: metrics.jobDuration, tracing: config.TRACING, spans: app.spanExport }))
-    },
-
     queues: () => redis?.queues() ?? []
   } satisfies Events)
 
@@ -123,6 +111,11 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   else app.log.info('REDIS_URL is not set: events are dispatched in-process, and jobs are not shared across processes')
 
   app.addHook('onReady', async () => {
+    // The modules have implemented their contracts by now: their handlers get a runner each.
+    for (const { contract, handlers } of app.registry.implemented.values()) {
+      if (Object.keys(handlers).length === 0) continue
+      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log, jobDuration: metrics.jobDuration, tracing: config.TRACING, spans: app.spanExport }))
+    }
     // Publishers mounted here start relaying what an earlier run left pending, and what an
     // earlier Redis lost: it is noticed on connecting, even with nothing pending.
     const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
@@ -137,4 +130,4 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   })
 }
 
-export default fp(events, { name: 'events', dependencies: ['config', 'databases', 'health', 'metrics'] })
+export default fp(events, { name: 'events', dependencies: ['config', 'registry', 'databases', 'health', 'metrics'] })

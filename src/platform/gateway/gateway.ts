@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js'
-import { loadContracts } from '../contracts/load-contracts.js'
+import { moduleRegistry } from '../contracts/module-registry.js'
 import { createPlatformServer } from '../app/platform-server.js'
 import docs from './docs.js'
 import proxy from './proxy.js'
@@ -23,7 +23,7 @@ const defaults = { connectTimeoutMs: 1000, upstreamTimeoutMs: 30_000, docsTtlMs:
 /** The public edge in split mode: each module's URL prefixes go to an instance of that module. Never listens. */
 export async function buildGateway (config: Config, options: GatewayOptions = {}) {
   const { modules = config.modules, connectTimeoutMs, upstreamTimeoutMs, docsTtlMs } = { ...defaults, ...options }
-  const prefixes = modulePrefixes(await loadContracts(modules))
+  const prefixes = modulePrefixes(modules.flatMap((module) => moduleRegistry.contracts.get(module) ?? []))
   const gatewayConfig: Config = { ...config, SERVICE_NAME: config.SERVICE_NAME ?? 'cleave:gateway' }
 
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.

@@ -4,9 +4,10 @@ import type { Contract } from '../contracts/define-contract.js'
 const reserved = new Set(['/health', '/docs'])
 
 /** Which module serves each URL prefix: the first path segment of its routes (users → /users). */
-export function modulePrefixes (contracts: Map<string, Contract>): Map<string, string> {
+export function modulePrefixes (contracts: Iterable<Contract>): Map<string, string> {
   const owners = new Map<string, string>()
-  for (const [module, contract] of contracts) {
+  for (const contract of contracts) {
+    const { module } = contract
     for (const route of Object.values(contract.routes)) {
       const segment = route.url.split('/')[1]
       if (!segment || /[:*]/.test(segment)) throw new Error(`${module}: ${route.method} ${route.url} has no fixed first path segment to route by`)

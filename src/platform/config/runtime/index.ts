@@ -1,7 +1,7 @@
 // app.runtimeConfig: the runtime-tunable settings, the same in every process of the fleet.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { availableModules } from '../../contracts/module-names.js'
+import { moduleRegistry } from '../../contracts/module-registry.js'
 import { mergePatch } from './merge-patch.js'
 import { effectiveValues, invalidFields, overridesSchema, type RuntimeOverrides, type RuntimeValues } from './schema.js'
 import { RuntimeConfigUnavailable, refusal } from './errors.js'
@@ -37,7 +37,7 @@ export interface RuntimeConfigOptions {
 
 async function runtimeConfig (app: FastifyInstance, { routes: withRoutes = true }: RuntimeConfigOptions) {
   const { config } = app
-  const schema = overridesSchema(availableModules())
+  const schema = overridesSchema(moduleRegistry.names)
   const store = config.REDIS_URL
     ? createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, log: app.log })
     : createMemoryStore()
