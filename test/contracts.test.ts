@@ -74,7 +74,7 @@ function baseDocument (): OpenApiDocument {
   }
 }
 
-type Doc = any // eslint-disable-line @typescript-eslint/no-explicit-any
+type Doc = any
 function changed (edit: (doc: Doc) => void): Change[] {
   const after = baseDocument()
   edit(after)

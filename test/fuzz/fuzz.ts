@@ -111,9 +111,10 @@ function buildValid (recipe: ValidRecipe, operations: Operation[], model: Model)
       const { body, status } = withColumn({ userId, items: recipe.items }, recipe.column, users.has(userId) ? 201 : 422)
       return { method: 'POST', path: '/orders', ...json(body), kind: 'valid placeOrder', expect: [status] }
     }
-    case 'queueTask':
+    case 'queueTask': {
       const { body, status } = withColumn(recipe.payload, recipe.column, 202, 202)
       return { method: 'POST', path: '/async_task', ...json(body), kind: 'valid queueTask', expect: [status] }
+    }
     case 'read': {
       const operation = operations[recipe.op]
       const id = operation.template.startsWith('/orders') ? pickId(model.orders.keys(), recipe.pick) : operation.template.startsWith('/tasks') ? [...model.tasks.keys()][recipe.pick % Math.max(model.tasks.size, 1)] ?? '00000000-0000-4000-8000-000000000000' : pickId(users.keys(), recipe.pick)
@@ -154,7 +155,10 @@ function record (model: Model, req: FuzzRequest, res: FuzzResponse, recipe: Reci
   if (res.status >= 300) return
   const path = req.path.split('?')[0]
   const route = `${req.method} ${path.replace(/^\/users\/[^/]+$/, '/users/{id}')}`
-  if (route === 'DELETE /users/{id}') return void model.users.delete(Number(decodeURIComponent(path.split('/')[2])))
+  if (route === 'DELETE /users/{id}') {
+    model.users.delete(Number(decodeURIComponent(path.split('/')[2])))
+    return
+  }
   if (req.method === 'GET' || !/json/.test(res.type)) return
   const row = JSON.parse(res.text)
   const sent = JSON.parse(req.body!.toString())
@@ -209,7 +213,7 @@ export async function runFuzz (t: Test, baseUrl: string, { runs, seed }: { runs:
 
 async function getJson (base: URL, path: string) {
   const res = await fetch(new URL(path, base))
-  return { status: res.status, body: await res.json() as any } // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { status: res.status, body: await res.json() as any }
 }
 
 async function listAll (base: URL, path: string): Promise<Array<Record<string, unknown>>> {

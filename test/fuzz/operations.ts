@@ -1,6 +1,6 @@
 // The operations a served OpenAPI document lists, in the shape the fuzzer needs.
 export interface Parameter { in: string, name: string, required?: boolean, schema: Schema }
-export type Schema = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Schema = Record<string, any>
 
 export interface Operation {
   method: string

@@ -20,8 +20,13 @@ t.test('Redis killed and restarted empty while 50 tasks run and 70 wait: all 120
   const dataDir = tempDir(t)
   const prefix = `cleave-test-${randomUUID()}`
   const server = await startProcess(t, 'server', {
-    MODULES: 'tasks', DATA_DIR: dataDir, REDIS_URL: redis.url, REDIS_PREFIX: `${prefix}:`,
-    WORKER_CONCURRENCY: String(concurrency), RELAY_INTERVAL_MS: '100', JOB_BACKOFF_MS: '50'
+    MODULES: 'tasks',
+    DATA_DIR: dataDir,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: `${prefix}:`,
+    WORKER_CONCURRENCY: String(concurrency),
+    RELAY_INTERVAL_MS: '100',
+    JOB_BACKOFF_MS: '50'
   })
   const db = new Database(join(dataDir, 'tasks.sqlite'), { fileMustExist: true })
   t.teardown(() => db.close())

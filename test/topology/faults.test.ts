@@ -95,10 +95,11 @@ t.test('one of two users instances killed: requests keep succeeding', async (t) 
 function loadOrders (url: string, path: string, loops: number) {
   const agent = new Agent({ connections: loops })
   const answers: Array<{ at: number, status: number }> = []
-  let running = true
+  // An object, so the loops below see the flag the stop sets.
+  const load = { running: true }
   let stopped: Promise<void> | undefined
   const callers = Array.from({ length: loops }, async () => {
-    while (running) {
+    while (load.running) {
       const { statusCode, body } = await request(`${url}${path}`, { dispatcher: agent })
       await body.dump()
       answers.push({ at: performance.now(), status: statusCode })
@@ -109,7 +110,7 @@ function loadOrders (url: string, path: string, loops: number) {
     /** Answers per second between two instants (performance.now()). */
     rate: (from: number, to: number) => answers.filter(({ at }) => at >= from && at < to).length / ((to - from) / 1000),
     stop () {
-      running = false
+      load.running = false
       stopped ??= Promise.all(callers).then(() => agent.close())
       return stopped
     }

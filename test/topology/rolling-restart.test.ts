@@ -20,8 +20,14 @@ t.test('rolling restart of both users instances under load: zero failed requests
   const prefix = `cleave-test-${randomUUID()}:`
   // TTL 1.5 s: resolvers cache a list for 300 ms, so a 2 s drain is well past every cache.
   const env = {
-    DATA_DIR: tempDir(t), DISCOVERY: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: prefix, DISCOVERY_TTL_MS: '1500',
-    DRAIN_DELAY_MS: '2000', SHUTDOWN_TIMEOUT_MS: '30000', LOG_LEVEL: 'info'
+    DATA_DIR: tempDir(t),
+    DISCOVERY: 'redis',
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: prefix,
+    DISCOVERY_TTL_MS: '1500',
+    DRAIN_DELAY_MS: '2000',
+    SHUTDOWN_TIMEOUT_MS: '30000',
+    LOG_LEVEL: 'info'
   }
   const startUsers = () => startProcess(t, 'server', { ...env, MODULES: 'users' })
   // Migrations run on start: the second instance starts after the first has made the tables.
@@ -37,7 +43,8 @@ t.test('rolling restart of both users instances under load: zero failed requests
   t.teardown(() => agent.close())
   const outcomes: Outcome[] = []
   const created: number[] = []
-  let loading = true
+  // An object, so the loops below see the flag the end of the test sets.
+  const traffic = { running: true }
 
   async function send (method: 'GET' | 'POST', path: string, expected: number, body?: object): Promise<unknown> {
     const at = Date.now()
@@ -59,7 +66,7 @@ t.test('rolling restart of both users instances under load: zero failed requests
   }
 
   async function loop (n: number) {
-    for (let i = n; loading; i++) {
+    for (let i = n; traffic.running; i++) {
       if (i % 3 === 0) {
         const user = await send('POST', '/users', 201, { name: `User ${i}`, email: `u-${randomUUID()}@example.com` }) as { id: number } | undefined
         if (user) created.push(user.id)
@@ -91,7 +98,7 @@ t.test('rolling restart of both users instances under load: zero failed requests
   const a2 = await restart(a, 'instance A')
   const b2 = await restart(b, 'instance B')
   await until(() => outcomes.filter((outcome) => outcome.at > Date.now() - 1000).length >= 20, { what: 'load continuing' })
-  loading = false
+  traffic.running = false
   await load
 
   const failures = outcomes.filter((outcome) => !outcome.ok)

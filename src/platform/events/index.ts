@@ -35,8 +35,10 @@ const scrapeTimeoutMs = 1000
 
 // Counted when /metrics is scraped, not kept up to date on every change.
 function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: RedisEventTransport | undefined) {
-  const registers = [app.metrics.registry]
-  new Gauge({
+  // Registered on this app's registry only (prom-client's default is its global one).
+  const { registry } = app.metrics
+  const registers: [] = []
+  registry.registerMetric(new Gauge({
     name: 'cleave_outbox_pending',
     help: 'Events in a publishing module\'s outbox not yet delivered',
     labelNames: ['module'],
@@ -47,9 +49,9 @@ function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: Red
         this.set({ module }, pending?.n ?? 0)
       }
     }
-  })
+  }))
   if (!redis) return
-  new Gauge({
+  registry.registerMetric(new Gauge({
     name: 'cleave_queue_jobs',
     help: 'BullMQ jobs per subscriber queue and state (absent when Redis does not answer in time)',
     labelNames: ['queue', 'state'],
@@ -63,7 +65,7 @@ function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: Red
         for (const state of jobStates) this.set({ queue, state }, counts[state] ?? 0)
       }
     }
-  })
+  }))
 }
 
 async function events (app: FastifyInstance, { modules }: { modules: string[] }) {

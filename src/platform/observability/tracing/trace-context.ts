@@ -33,7 +33,9 @@ function randomHex (bytes: number): string {
     randomFillSync(pool)
     offset = 0
   }
-  return pool.toString('hex', offset, offset += bytes)
+  const start = offset
+  offset += bytes
+  return pool.toString('hex', start, offset)
 }
 
 export function newSpanId (): string {
