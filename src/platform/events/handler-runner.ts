@@ -8,8 +8,7 @@ import { compileExact } from '../http/validation.js'
 import { validationDetail } from '../http/validation-issues.js'
 import type { Db } from '../storage/sqlite.js'
 import type { EventCatalog } from './catalog.js'
-import type { EventEnvelope, EventMeta } from './event.js'
-import { queueName } from './redis-transport.js'
+import { queueName, type EventEnvelope, type EventMeta } from './event.js'
 import { processedEvents } from './tables.js'
 
 type AnyHandler = (payload: unknown, event: EventMeta) => void | Promise<void>
