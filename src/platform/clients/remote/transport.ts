@@ -22,8 +22,6 @@ import { timeoutStage } from './timeout.js'
 import { traceStage } from './trace.js'
 import { unavailableStage } from './unavailable.js'
 
-export type { BreakerSettings } from './pipeline.js'
-
 export interface RemoteTransport {
   call (operation: string, input: CallInput, context: OperationContext): Promise<unknown>
   /** New settings for the calls from now on; the breaker keeps its state and counts. */
