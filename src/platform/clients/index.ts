@@ -8,7 +8,8 @@ import { continueTrace } from '../observability/tracing/index.js'
 import type { Breaker } from '../observability/health.js'
 import { isAnswer } from './call-errors.js'
 import { compileInputCheck, type CallInput } from './input-validator.js'
-import { createRemoteTransport, type BreakerSettings, type RemoteTransport } from './remote-transport.js'
+import type { BreakerSettings } from './remote/pipeline.js'
+import { createRemoteTransport, type RemoteTransport } from './remote/transport.js'
 
 /** Each module's contract.ts adds itself here, which types app.clients.<module>. */
 export interface ModuleContracts {}

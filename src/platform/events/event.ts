@@ -33,3 +33,8 @@ export interface EventMeta {
 export type EventHandler<E extends EventName> = (payload: EventPayload<E>, event: EventMeta) => void | Promise<void>
 
 export type EventHandlers<Names extends EventName> = { [E in Names]: EventHandler<E> }
+
+/** The queue a subscribing module's events go to, in BullMQ and in the metrics' labels. */
+export function queueName (module: string): string {
+  return `events-${module}`
+}

@@ -4,11 +4,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { OperationContext } from '../contracts/define-contract.js'
 import type { Metrics } from '../observability/metrics.js'
 import { continueTrace, spanParentOf, traceBindings, type OpenSpan, type SpanExport } from '../observability/tracing/index.js'
-import { compileResponseCheck } from '../clients/input-validator.js'
+import { compileExact } from '../http/validation.js'
+import { validationDetail } from '../http/validation-issues.js'
 import type { Db } from '../storage/sqlite.js'
 import type { EventCatalog } from './catalog.js'
-import type { EventEnvelope, EventMeta } from './event.js'
-import { queueName } from './redis-transport.js'
+import { queueName, type EventEnvelope, type EventMeta } from './event.js'
 import { processedEvents } from './tables.js'
 
 type AnyHandler = (payload: unknown, event: EventMeta) => void | Promise<void>
@@ -29,7 +29,7 @@ export interface HandlerRunner {
 // running job got it again) waits for that run instead of starting the work a second time.
 export function createHandlerRunner (options: { module: string, db: Db, catalog: EventCatalog, handlers: Record<string, AnyHandler>, log: FastifyBaseLogger, jobDuration: Metrics['jobDuration'], tracing: boolean, spans?: SpanExport }): HandlerRunner {
   const { module, db, catalog, handlers, log, jobDuration, tracing, spans } = options
-  const checks = new Map(Object.keys(handlers).map((name) => [name, compileResponseCheck(catalog.schema(name))]))
+  const checks = new Map(Object.keys(handlers).map((name) => [name, compileExact(catalog.schema(name))]))
   const queue = queueName(module)
   const processed = db.select({ id: processedEvents.id }).from(processedEvents).where(eq(processedEvents.id, sql.placeholder('id'))).prepare()
   const recordProcessed = db.insert(processedEvents).values({ id: sql.placeholder('id'), name: sql.placeholder('name'), processedAt: sql.placeholder('at') }).onConflictDoNothing().prepare()
@@ -47,7 +47,7 @@ export function createHandlerRunner (options: { module: string, db: Db, catalog:
     const check = checks.get(event.name)
     if (!handler || !check) throw new InvalidEventPayload(`${module} has no handler for ${event.name}`)
     if (!check(event.payload)) {
-      throw new InvalidEventPayload(`${event.name} payload fails its schema: ${(check.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`)
+      throw new InvalidEventPayload(`${event.name} payload fails its schema: ${validationDetail(check.errors)}`)
     }
     if (processed.get({ id: event.id })) return 'duplicate'
     const span = spans?.start('consumer', `${event.name} process`, spanParentOf(event.traceparent, event.tracestate), {

@@ -6,7 +6,8 @@ import { count, isNull } from 'drizzle-orm'
 import { Gauge } from 'prom-client'
 import type { OperationContext } from '../contracts/define-contract.js'
 import { traceparentOf } from '../observability/tracing/index.js'
-import { compileResponseCheck } from '../clients/input-validator.js'
+import { compileExact } from '../http/validation.js'
+import { validationDetail } from '../http/validation-issues.js'
 import { buildEventCatalog } from './catalog.js'
 import type { EventName, EventPayload } from './event.js'
 import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
@@ -71,7 +72,7 @@ function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: Red
 async function events (app: FastifyInstance, { modules }: { modules: string[] }) {
   const { config, metrics } = app
   const catalog = buildEventCatalog(app.registry.contracts.values())
-  const checks = new Map<string, ReturnType<typeof compileResponseCheck>>()
+  const checks = new Map<string, ReturnType<typeof compileExact>>()
   const runners = new Map<string, HandlerRunner>()
   const relays = new Map<string, Relay>()
   const prefix = config.REDIS_PREFIX.replace(/:+$/, '') || 'cleave'
@@ -96,8 +97,8 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
       const module = catalog.publisher(name)
       if (!modules.includes(module)) throw new Error(`${name} is published by ${module}, which is not mounted here`)
       let check = checks.get(name)
-      if (!check) checks.set(name, check = compileResponseCheck(catalog.schema(name)))
-      if (!check(payload)) throw new Error(`${name} payload fails its schema: ${JSON.stringify(check.errors)}`)
+      if (!check) checks.set(name, check = compileExact(catalog.schema(name)))
+      if (!check(payload)) throw new Error(`${name} payload fails its schema: ${validationDetail(check.errors)}`)
       const id = randomUUID()
       // The relay ships it on the next turn of the event loop: after the caller's transaction committed.
       const trace = context?.trace

@@ -2,7 +2,7 @@ import { Queue, UnrecoverableError, Worker, type JobsOptions } from 'bullmq'
 import { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
-import type { EventEnvelope } from './event.js'
+import { queueName, type EventEnvelope } from './event.js'
 import type { HandlerRunner } from './handler-runner.js'
 import { closeRedis } from '../redis/redis-close.js'
 import { createRedisEpoch } from './redis-epoch.js'
@@ -22,10 +22,6 @@ export interface QueueSettings {
 }
 
 export const jobStates = ['waiting', 'active', 'failed', 'delayed'] as const
-
-export function queueName (module: string): string {
-  return `events-${module}`
-}
 
 /** Thrown when the Redis that acknowledged a delivery is not (or no longer) the one it was meant for. */
 export class RedisChangedDuringDelivery extends Error {}

@@ -2,6 +2,7 @@ import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import { BadUrl, BodyTooLarge } from '../http/errors.js'
+import { isConnectionFailure, nextAttempt } from '../http/retry-policy.js'
 import { requestIdHeader } from '../http/request-id.js'
 import { serviceTokenHeader, type ServiceTokens } from '../security/service-token.js'
 import { traceHeaders, tracestateHeader } from '../observability/tracing/index.js'
@@ -19,14 +20,6 @@ export interface ProxyOptions {
 }
 
 const methods: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']
-// RFC 9110 §9.2.2: an idempotent request may be sent again after a connection failure.
-const idempotent = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PUT'])
-
-// Failures that say the instance could not be talked to at all; another instance may do better.
-const connectionFailures = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'
-])
 const timeouts = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 
 // Meaningful for one connection only (RFC 9110 §7.6.1), plus `expect`, which undici refuses to send.
@@ -108,8 +101,8 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       onError: (_reply, { error }) => {
         const code = failureCode(error)
         request.log.warn({ module, instance, code }, 'upstream failed')
-        if (code !== undefined && connectionFailures.has(code)) {
-          if (others.length > 0) return relay(reply, module, others)
+        if (isConnectionFailure({ code })) {
+          if (others.length > 0 && nextAttempt(request.method, { code }) === 'at-once') return relay(reply, module, others)
           return void reply.send(new UpstreamUnavailable(module, { cause: error }))
         }
         if (code !== undefined && timeouts.has(code)) return void reply.send(new UpstreamTimeout(module, upstreamTimeoutMs, { cause: error }))
@@ -123,9 +116,9 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       if (!decodable(request.url)) throw new BadUrl()
       const instances = await upstreams.order(module)
       if (instances.length === 0) throw new NoUpstream(module)
-      // A second instance is tried once, and only when sending the request again is safe.
-      const retry = idempotent.has(request.method) && !hasBody(request)
-      relay(reply, module, instances.slice(0, retry ? 2 : 1))
+      // A second instance is tried once, as the retry policy allows, and never for a body: the
+      // relayed stream cannot be sent twice.
+      relay(reply, module, instances.slice(0, hasBody(request) ? 1 : 2))
       return reply
     }
     app.route({ method: methods, url: prefix, schema: { hide: true }, handler })

@@ -4,6 +4,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { Problem, problemContentType, problemType, type ProblemBody } from './problem.js'
+import { issuesDetail, validationIssues } from './validation-issues.js'
 
 export { createError }
 
@@ -23,31 +24,16 @@ const frameworkRefusals: Record<string, (request: FastifyRequest) => FastifyErro
   FST_ERR_MAX_PARAM_LENGTH: (request) => new ParamTooLong(request.server.initialConfig.maxParamLength ?? 100)
 }
 
-interface ValidationIssue { instancePath: string, message?: string, keyword: string, params: Record<string, unknown> }
-
-function fieldOf (issue: ValidationIssue): string {
-  const missing = issue.params.missingProperty ?? issue.params.additionalProperty
-  return typeof missing === 'string' ? `${issue.instancePath}/${missing}` : issue.instancePath || '/'
-}
-
-/** A body of a thousand unknown keys is refused with the first few named, not a thousand lines. */
-export const maxListedIssues = 10
-
 function validationProblem (error: FastifyError, base: ProblemBody): ProblemBody {
   const where = error.validationContext ?? 'body'
-  const issues = error.validation as ValidationIssue[]
-  const errors = issues.slice(0, maxListedIssues).map((issue) => ({
-    in: where,
-    field: fieldOf(issue),
-    message: issue.message ?? issue.keyword
-  }))
-  const more = issues.length > errors.length ? `; and ${issues.length - errors.length} more` : ''
+  const all = error.validation ?? []
+  const issues = validationIssues(all)
   return {
     ...base,
     type: problemType('CLV_VALIDATION'),
     code: 'CLV_VALIDATION',
-    detail: errors.map((issue) => `${issue.in}${issue.field === '/' ? '' : issue.field} ${issue.message}`).join('; ') + more,
-    errors
+    detail: issuesDetail(issues, all.length, where),
+    errors: issues.map(({ field, message }) => ({ in: where, field, message }))
   }
 }
 

@@ -1,0 +1,106 @@
+// A call to another service, as a pipeline composed once per target, outermost first:
+// trace → unavailable → breaker → timeout → instances → read-answer → retry → sign → send.
+import type CircuitBreaker from 'opossum'
+import type { Dispatcher } from 'undici'
+import type { FastifyBaseLogger } from 'fastify'
+import { successResponse, type Contract, type OperationContext, type RouteDefinition } from '../../contracts/define-contract.js'
+import type { Resolver } from '../../discovery/discovery.js'
+import { requestIdHeader } from '../../http/request-id.js'
+import { compileExact } from '../../http/validation.js'
+import type { SpanExport } from '../../observability/tracing/index.js'
+import type { Metrics } from '../../observability/metrics.js'
+import type { ServiceTokens } from '../../security/service-token.js'
+import type { CallInput } from '../input-validator.js'
+import { createBreaker } from './breaker.js'
+import { instancesStage } from './instances.js'
+import { compose, type BreakerSettings, type RemoteOperation, type Stage } from './pipeline.js'
+import { readAnswerStage } from './read-answer.js'
+import { retryStage } from './retry.js'
+import { sendRequest } from './send.js'
+import { signStage } from './sign.js'
+import { timeoutStage } from './timeout.js'
+import { traceStage } from './trace.js'
+import { unavailableStage } from './unavailable.js'
+
+export interface RemoteTransport {
+  call (operation: string, input: CallInput, context: OperationContext): Promise<unknown>
+  /** New settings for the calls from now on; the breaker keeps its state and counts. */
+  configure (settings: BreakerSettings): void
+  breaker: CircuitBreaker
+}
+
+function pathOf (route: RouteDefinition, input: CallInput): string {
+  const path = route.url.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(String(input.params?.[name])))
+  const query = new URLSearchParams()
+  for (const [key, value] of Object.entries(input.query ?? {})) {
+    if (value !== undefined) query.set(key, String(value))
+  }
+  const search = query.toString()
+  return search ? `${path}?${search}` : path
+}
+
+function operationsOf (contract: Contract): Map<string, RemoteOperation> {
+  return new Map(Object.entries(contract.routes).map(([name, route]) => {
+    const success = successResponse(route)
+    const check = success.schema && success.mediaType.includes('json') ? compileExact(success.schema) : undefined
+    return [name, { name, route, success, check, accept: `${success.mediaType}, application/problem+json` }]
+  }))
+}
+
+// The instances stage fills it in: a call starts with none and allocates no list of its own.
+const noInstances: string[] = []
+
+export function createRemoteTransport (options: {
+  contract: Contract
+  resolver: Resolver
+  dispatcher: Dispatcher
+  settings: BreakerSettings
+  log: FastifyBaseLogger
+  metrics: Pick<Metrics, 'breakerState' | 'breakerEvents'>
+  /** Signs each request when SERVICE_SECRET is set. */
+  tokens?: ServiceTokens
+  /** A client span per call when span export is on. */
+  spans?: SpanExport
+}): RemoteTransport {
+  const { contract, resolver, dispatcher, log, metrics, tokens, spans } = options
+  const target = contract.module
+  let current = options.settings
+  const settings = () => current
+  const operations = operationsOf(contract)
+  const breaker = createBreaker({ target, settings, log, metrics })
+  const stages: Stage[] = [
+    traceStage(target, spans),
+    unavailableStage(target, settings),
+    breaker.stage,
+    timeoutStage(settings),
+    instancesStage(target, resolver),
+    readAnswerStage(contract),
+    retryStage(settings),
+    ...(tokens === undefined ? [] : [signStage(tokens)])
+  ]
+  const run = compose(stages, sendRequest(dispatcher))
+
+  return {
+    breaker: breaker.breaker,
+    configure (next) {
+      current = next
+      breaker.configure(next)
+    },
+    call (name, input, context) {
+      const operation = operations.get(name)!
+      const headers: Record<string, string> = { accept: operation.accept, [requestIdHeader]: context.id }
+      if (input.body !== undefined) headers['content-type'] = 'application/json'
+      return run({
+        operation,
+        input,
+        context,
+        path: pathOf(operation.route, input),
+        headers,
+        body: input.body === undefined ? undefined : JSON.stringify(input.body),
+        signal: undefined,
+        instances: noInstances,
+        instance: ''
+      })
+    }
+  }
+}

@@ -1,0 +1,47 @@
+// The one retry policy of a request sent to an instance, shared by the clients and the gateway:
+// which failures are about the connection, and whether a failed attempt may go to the next instance.
+import { setTimeout as sleep } from 'node:timers/promises'
+
+// RFC 9110 §9.2.2: an idempotent request may be sent again.
+const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
+// No connection was made, so nothing was sent: the address is closed, unreachable or unknown.
+const neverConnectedCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
+// A connection broke: a kept-alive socket the instance closed, the instance died under it, or
+// the socket was gone before the answer came.
+const connectionCodes = new Set([...neverConnectedCodes, 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'])
+// Answers saying to try elsewhere: the instance is alive but cannot serve this now.
+const retriableStatus = new Set([502, 503, 504])
+
+export function isIdempotent (method: string): boolean {
+  return idempotent.has(method)
+}
+
+/** The request could not be carried: no connection, or the connection broke. Not a busy instance. */
+export function isConnectionFailure (failure: { code?: string }): boolean {
+  return failure.code !== undefined && connectionCodes.has(failure.code)
+}
+
+/** The instance accepted no connection: asking it again within the same call is pointless. */
+export function neverConnected (failure: { code?: string }): boolean {
+  return failure.code !== undefined && neverConnectedCodes.has(failure.code)
+}
+
+export type NextAttempt = 'at-once' | 'after-backoff' | 'no'
+
+/**
+ * Whether an attempt that failed may go to the next instance. Only idempotent methods move on:
+ * a connection failure at once (a closed port stays closed for the next few milliseconds, and a
+ * broken kept-alive socket is replaced by a new connection), a 502/503/504 answer after a backoff
+ * (the instance is alive and busy). Anything else is the outcome.
+ */
+export function nextAttempt (method: string, failure: { code?: string } | number): NextAttempt {
+  if (!idempotent.has(method)) return 'no'
+  if (typeof failure === 'number') return retriableStatus.has(failure) ? 'after-backoff' : 'no'
+  return isConnectionFailure(failure) ? 'at-once' : 'no'
+}
+
+// Full jitter (AWS architecture blog): callers retrying together spread out instead of colliding.
+// Only for answers such as 503: waiting never helps a connection that was refused.
+export function backoff (attempt: number, signal: AbortSignal, baseMs: number): Promise<void> {
+  return sleep(Math.random() * Math.min(baseMs * 10, baseMs * 2 ** attempt), undefined, { signal })
+}
