@@ -101,12 +101,15 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       onError: (_reply, { error }) => {
         const code = failureCode(error)
         request.log.warn({ module, instance, code }, 'upstream failed')
-        if (isConnectionFailure({ code })) {
-          if (others.length > 0 && nextAttempt(request.method, { code }) === 'at-once') return relay(reply, module, others)
-          return void reply.send(new UpstreamUnavailable(module, { cause: error }))
+        if (isConnectionFailure({ code }) && others.length > 0 && nextAttempt(request.method, { code }) === 'at-once') {
+          relay(reply, module, others)
+        } else if (isConnectionFailure({ code })) {
+          reply.send(new UpstreamUnavailable(module, { cause: error }))
+        } else if (code !== undefined && timeouts.has(code)) {
+          reply.send(new UpstreamTimeout(module, upstreamTimeoutMs, { cause: error }))
+        } else {
+          reply.send(new BadUpstream(module, { cause: error }))
         }
-        if (code !== undefined && timeouts.has(code)) return void reply.send(new UpstreamTimeout(module, upstreamTimeoutMs, { cause: error }))
-        reply.send(new BadUpstream(module, { cause: error }))
       }
     })
   }

@@ -14,7 +14,7 @@ type AjvIssue = Pick<ErrorObject, 'instancePath' | 'keyword' | 'params' | 'messa
 export const maxListedIssues = 10
 
 function fieldOf (issue: AjvIssue): string {
-  const property = (issue.params as { missingProperty?: unknown, additionalProperty?: unknown })
+  const property = issue.params as { missingProperty?: unknown, additionalProperty?: unknown }
   const named = property.missingProperty ?? property.additionalProperty
   return typeof named === 'string' ? `${issue.instancePath}/${named}` : issue.instancePath || '/'
 }
