@@ -2,10 +2,9 @@
 // max 0 means off. Counters live in Redis when it is configured, so the limit is fleet-wide.
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
-import { Redis } from 'ioredis'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { createError } from '../http/errors.js'
-import { closeRedis } from '../redis/redis-close.js'
+import { closeRedis, createRedis } from '../redis/connection.js'
 import { addRouteHook } from '../http/route-hooks.js'
 
 export const RateLimited = createError('CLV_RATE_LIMITED', '%s', 429)
@@ -24,18 +23,7 @@ async function rateLimits (app: FastifyInstance) {
   const limits = () => runtimeConfig.current.rateLimit
   // Fails fast while Redis is down, and the request goes through (skipOnError): an outage of
   // the counters must not become an outage of the API.
-  const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, {
-      connectionName: 'cleave-rate-limit',
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 1000,
-      commandTimeout: 500,
-      retryStrategy: (attempt) => Math.min(attempt * 50, 1000)
-    })
-    : undefined
-  redis?.on('error', (err) => app.log.debug({ err }, 'rate limit: redis connection error'))
-
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, { role: 'rate-limit', log: app.log }) : undefined
   app.decorateRequest('rateLimitExempt', false)
   await app.register(rateLimit, {
     // Not on every route by itself: its per-route hook is async and costs two promises per request
