@@ -8,7 +8,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { buildApp, type App } from '../src/platform/app/build-app.js'
 import { loadConfig } from '../src/platform/config/config.js'
 import type { EventEnvelope } from '../src/platform/events/event.js'
-import { queueName } from '../src/platform/events/redis-transport.js'
+import { queueName } from '../src/platform/events/queue-name.js'
 import { openSqlite } from '../src/platform/storage/sqlite.js'
 import { createNotificationStore } from '../src/modules/notifications/store.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'

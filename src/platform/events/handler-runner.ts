@@ -8,15 +8,11 @@ import { compileResponseCheck } from '../clients/input-validator.js'
 import type { Db } from '../storage/sqlite.js'
 import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope, EventMeta } from './event.js'
-import { queueName } from './redis-transport.js'
+import { InvalidEventPayload } from './errors.js'
+import { queueName } from './queue-name.js'
 import { processedEvents } from './tables.js'
 
 type AnyHandler = (payload: unknown, event: EventMeta) => void | Promise<void>
-
-/** A payload that fails its schema will fail every time: it is not retried. */
-export class InvalidEventPayload extends Error {
-  readonly unrecoverable = true
-}
 
 export interface HandlerRunner {
   module: string

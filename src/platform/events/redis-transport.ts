@@ -5,6 +5,8 @@ import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
 import type { HandlerRunner } from './handler-runner.js'
 import { closeRedis, createRedis } from '../redis/connection.js'
+import { UnrecoverableEventError } from './errors.js'
+import { queueName } from './queue-name.js'
 import { createRedisEpoch } from './redis-epoch.js'
 import { parseTraceparent } from '../observability/tracing/index.js'
 
@@ -22,10 +24,6 @@ export interface QueueSettings {
 }
 
 export const jobStates = ['waiting', 'active', 'failed', 'delayed'] as const
-
-export function queueName (module: string): string {
-  return `events-${module}`
-}
 
 /** Thrown when the Redis that acknowledged a delivery is not (or no longer) the one it was meant for. */
 export class RedisChangedDuringDelivery extends Error {}
@@ -105,7 +103,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
           try {
             await runner.run(job.data, job.attemptsMade + 1)
           } catch (error) {
-            if ((error as { unrecoverable?: boolean }).unrecoverable) throw new UnrecoverableError((error as Error).message)
+            if (error instanceof UnrecoverableEventError) throw new UnrecoverableError(error.message)
             throw error
           }
         }, {
