@@ -3,11 +3,12 @@
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { createError } from '../http/errors.js'
+import { createProblemError } from '../http/errors.js'
 import { closeRedis, createRedis } from '../redis/connection.js'
 import { addRouteHook } from '../http/route-hooks.js'
 
-export const RateLimited = createError('CLV_RATE_LIMITED', '%s', 429)
+/** Says which limit was hit and when to retry, as extension members of its problem. */
+export const RateLimited = createProblemError('CLV_RATE_LIMITED', '%s', 429)
 
 const unlimitedRoutes = /^\/(health\/|metrics$)/
 
@@ -40,9 +41,9 @@ async function rateLimits (app: FastifyInstance) {
     errorResponseBuilder: (request, { max, ttl }) => {
       const retryAfterSeconds = Math.ceil(ttl / 1000)
       const { windowMs } = limits()
-      return Object.assign(
-        new RateLimited(`Rate limit of ${max} requests per ${windowMs} ms exceeded for this client; retry in ${retryAfterSeconds} s`),
-        { extensions: { limit: max, windowMs, retryAfterSeconds } }
+      return new RateLimited(
+        { extensions: { limit: max, windowMs, retryAfterSeconds } },
+        `Rate limit of ${max} requests per ${windowMs} ms exceeded for this client; retry in ${retryAfterSeconds} s`
       )
     }
   })
