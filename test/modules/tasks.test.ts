@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { TaskPayload } from '../../src/modules/tasks/contract.js'
 import { createTaskHandlers } from '../../src/modules/tasks/events.js'
 import { createTaskStore } from '../../src/modules/tasks/store.js'
+import { UnrecoverableEventError } from '../../src/platform/events/errors.js'
 import { buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis.js'
 
@@ -204,7 +205,9 @@ t.test('the handler has one effect per task, however often or concurrently the j
   await handle({ id }, meta(1))
   t.same(store.find(id), task, 'a redelivery after completion changes nothing')
 
-  await t.rejects(async () => handle({ id: randomUUID() }, meta(1)), { unrecoverable: true, message: /is not in the tasks database/ }, 'an unknown task is not retried')
+  const unknown = await Promise.resolve().then(() => handle({ id: randomUUID() }, meta(1))).then(() => undefined, (error: unknown) => error)
+  t.ok(unknown instanceof UnrecoverableEventError, 'an unknown task is not retried')
+  t.match(unknown, { message: /is not in the tasks database/ })
 })
 
 t.test('both routes are in the OpenAPI document, with the simulated-work fields described', async (t) => {

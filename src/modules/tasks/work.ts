@@ -1,13 +1,11 @@
 // The work a task does: checkable from outside, and slow or failing on request (to exercise queues and retries).
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { UnrecoverableEventError } from '../../platform/events/errors.js'
 import type { TaskPayload, TaskResult } from './contract.js'
 
-/** Work that will fail however often it is retried. */
-export class PermanentTaskFailure extends Error {
-  /** Read by the event transports: no retry (BullMQ UnrecoverableError). */
-  readonly unrecoverable = true
-}
+/** Work that will fail however often it is retried: the event transports do not retry it. */
+export class PermanentTaskFailure extends UnrecoverableEventError {}
 
 /** Checked without recursion, so a pathological payload cannot exhaust the stack here. */
 export function nestsDeeperThan (value: unknown, limit: number): boolean {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Announcer, Resolver } from './discovery.js'
-import { closeRedis } from '../redis/redis-close.js'
+import { closeRedis, createRedis } from '../redis/connection.js'
 
 // Instances registered in Redis. One sorted set per module, `${prefix}instances:${module}`;
 // a member is "<instance id> <url>" and its score the time (ms) the registration expires.
@@ -25,28 +25,18 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)`
 type Log = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn'>
 
 export interface RedisDiscoveryOptions {
-  /** A redis:// URL or ioredis options. */
-  redis: string | RedisOptions
+  /** A redis:// URL. */
+  redis: string
   prefix: string
   ttlMs: number
   log: Log
 }
 
-// Commands fail at once while Redis is unreachable (no offline queue) instead of waiting for
-// it: the resolver then serves what it last saw and the announcer tries again on its next beat.
+// Commands fail at once while Redis is unreachable (the discovery role: no offline queue) instead
+// of waiting for it: the resolver then serves what it last saw and the announcer tries again on
+// its next beat. No wait is longer than a beat.
 function connection ({ redis, ttlMs, log }: RedisDiscoveryOptions): Redis {
-  const options: RedisOptions = {
-    lazyConnect: true,
-    connectionName: 'cleave-discovery',
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: ttlMs,
-    commandTimeout: Math.min(1000, ttlMs / 3),
-    retryStrategy: (attempt) => Math.min(attempt * 50, 2000, ttlMs / 3)
-  }
-  const client = typeof redis === 'string' ? new Redis(redis, options) : new Redis({ ...redis, ...options })
-  client.on('error', (err) => log.debug({ err }, 'discovery: redis connection error'))
-  return client
+  return createRedis(redis, { role: 'discovery', log, timeouts: { connectMs: ttlMs, commandMs: Math.min(1000, ttlMs / 3), maxRetryDelayMs: ttlMs / 3 } })
 }
 
 // Logs the first failure of a run of failures, and the recovery after it.

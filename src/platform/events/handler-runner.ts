@@ -9,14 +9,10 @@ import { validationDetail } from '../http/validation-issues.js'
 import type { Db } from '../storage/sqlite.js'
 import type { EventCatalog } from './catalog.js'
 import { queueName, type EventEnvelope, type EventMeta } from './event.js'
+import { InvalidEventPayload } from './errors.js'
 import { processedEvents } from './tables.js'
 
 type AnyHandler = (payload: unknown, event: EventMeta) => void | Promise<void>
-
-/** A payload that fails its schema will fail every time: it is not retried. */
-export class InvalidEventPayload extends Error {
-  readonly unrecoverable = true
-}
 
 export interface HandlerRunner {
   module: string

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
+import { UnrecoverableEventError } from './errors.js'
 import type { HandlerRunner } from './handler-runner.js'
 import { parseTraceparent } from '../observability/tracing/index.js'
 
@@ -17,7 +18,7 @@ export function createLocalEventTransport (options: { catalog: EventCatalog, run
         await runner.run(event, attempt)
         return
       } catch (error) {
-        const final = attempt >= attempts || (error as { unrecoverable?: boolean }).unrecoverable
+        const final = attempt >= attempts || error instanceof UnrecoverableEventError
         log[final ? 'error' : 'warn']({ module: runner.module, event: event.name, eventId: event.id, trace_id: parseTraceparent(event.traceparent)?.traceId, attempt, err: (error as Error).message }, final ? 'event handler failed for good' : 'event handler failed')
         if (final) return
         await sleep(backoffMs * 2 ** (attempt - 1))

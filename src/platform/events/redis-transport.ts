@@ -1,10 +1,11 @@
 import { Queue, UnrecoverableError, Worker, type JobsOptions } from 'bullmq'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
 import { queueName, type EventEnvelope } from './event.js'
 import type { HandlerRunner } from './handler-runner.js'
-import { closeRedis } from '../redis/redis-close.js'
+import { closeRedis, createRedis } from '../redis/connection.js'
+import { UnrecoverableEventError } from './errors.js'
 import { createRedisEpoch } from './redis-epoch.js'
 import { parseTraceparent } from '../observability/tracing/index.js'
 
@@ -46,8 +47,7 @@ export interface RedisEventTransport {
 // event); workers wait for it (BullMQ's advice: maxRetriesPerRequest null). Each delivery
 // reports the epoch of the Redis holding its jobs, so a relay can tell when they were lost.
 export function createRedisEventTransport (settings: QueueSettings, catalog: EventCatalog, log: FastifyBaseLogger): RedisEventTransport {
-  const producer = new Redis(settings.redisUrl, { connectionName: 'cleave-events', enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true })
-  producer.on('error', (err) => log.debug({ err }, 'events: redis producer connection error'))
+  const producer = createRedis(settings.redisUrl, { role: 'events-producer', log })
   let connected: Promise<void> | undefined
   // Connected on first use: a process that publishes nothing opens nothing.
   const connect = () => (connected ??= producer.connect().catch(() => {}))
@@ -97,13 +97,12 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
 
     startWorkers (runners) {
       for (const runner of runners) {
-        const connection = new Redis(settings.redisUrl, { connectionName: `cleave-worker-${runner.module}`, maxRetriesPerRequest: null })
-        connection.on('error', (err) => log.debug({ err }, 'events: redis worker connection error'))
+        const connection = createRedis(settings.redisUrl, { role: 'events-worker', name: runner.module, log })
         const worker = new Worker<EventEnvelope>(queueName(runner.module), async (job) => {
           try {
             await runner.run(job.data, job.attemptsMade + 1)
           } catch (error) {
-            if ((error as { unrecoverable?: boolean }).unrecoverable) throw new UnrecoverableError((error as Error).message)
+            if (error instanceof UnrecoverableEventError) throw new UnrecoverableError(error.message)
             throw error
           }
         }, {

@@ -1,12 +1,12 @@
-import createError from '@fastify/error'
 import fp from 'fastify-plugin'
 import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
+import { createError, ProblemError, type ProblemMembers } from './coded-errors.js'
 import { Problem, problemContentType, problemType, type ProblemBody } from './problem.js'
 import { issuesDetail, validationIssues } from './validation-issues.js'
 
-export { createError }
+export { createError, createProblemError, ProblemError } from './coded-errors.js'
 
 export const RouteNotFound = createError('CLV_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
 export const BodyTooLarge = createError('CLV_BODY_TOO_LARGE', 'The request body is larger than the limit of %d bytes', 413)
@@ -57,9 +57,9 @@ export function toProblem (error: FastifyError, request: FastifyRequest): Proble
   if (error.validation) return validationProblem(error, base)
   // A library's own code (or none) is not ours to promise: the status names the kind of refusal.
   const code = error.code?.startsWith('CLV_') ? error.code : `CLV_HTTP_${status}`
-  // An error may carry RFC 9457 extension members (e.g. the limit a 429 hit).
-  const { extensions } = error as { extensions?: Record<string, unknown> }
-  return { ...extensions, ...base, type: problemType(code), code, detail: error.message }
+  // A problem error adds its members: extension members first, so that none replaces a standard one.
+  const { extensions, errors }: ProblemMembers = error instanceof ProblemError ? error.members : {}
+  return { ...extensions, ...base, type: problemType(code), code, detail: error.message, ...(errors && { errors }) }
 }
 
 // An answer sent before the body is all in (a 413, 415 or 401 to a POST) closes the connection:

@@ -2,13 +2,13 @@
 // max 0 means off. Counters live in Redis when it is configured, so the limit is fleet-wide.
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
-import { Redis } from 'ioredis'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { createError } from '../http/errors.js'
-import { closeRedis } from '../redis/redis-close.js'
+import { createProblemError } from '../http/errors.js'
+import { closeRedis, createRedis } from '../redis/connection.js'
 import { addRouteHook } from '../http/route-hooks.js'
 
-export const RateLimited = createError('CLV_RATE_LIMITED', '%s', 429)
+/** Says which limit was hit and when to retry, as extension members of its problem. */
+export const RateLimited = createProblemError('CLV_RATE_LIMITED', '%s', 429)
 
 const unlimitedRoutes = /^\/(health\/|metrics$)/
 
@@ -24,18 +24,7 @@ async function rateLimits (app: FastifyInstance) {
   const limits = () => runtimeConfig.current.rateLimit
   // Fails fast while Redis is down, and the request goes through (skipOnError): an outage of
   // the counters must not become an outage of the API.
-  const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, {
-      connectionName: 'cleave-rate-limit',
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 1000,
-      commandTimeout: 500,
-      retryStrategy: (attempt) => Math.min(attempt * 50, 1000)
-    })
-    : undefined
-  redis?.on('error', (err) => app.log.debug({ err }, 'rate limit: redis connection error'))
-
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, { role: 'rate-limit', log: app.log }) : undefined
   app.decorateRequest('rateLimitExempt', false)
   await app.register(rateLimit, {
     // Not on every route by itself: its per-route hook is async and costs two promises per request
@@ -52,9 +41,9 @@ async function rateLimits (app: FastifyInstance) {
     errorResponseBuilder: (request, { max, ttl }) => {
       const retryAfterSeconds = Math.ceil(ttl / 1000)
       const { windowMs } = limits()
-      return Object.assign(
-        new RateLimited(`Rate limit of ${max} requests per ${windowMs} ms exceeded for this client; retry in ${retryAfterSeconds} s`),
-        { extensions: { limit: max, windowMs, retryAfterSeconds } }
+      return new RateLimited(
+        { extensions: { limit: max, windowMs, retryAfterSeconds } },
+        `Rate limit of ${max} requests per ${windowMs} ms exceeded for this client; retry in ${retryAfterSeconds} s`
       )
     }
   })

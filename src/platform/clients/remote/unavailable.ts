@@ -8,7 +8,7 @@ export function unavailableStage (target: string, settings: Settings): Stage {
     try {
       return await next(call)
     } catch (error) {
-      if (isAnswer(error) || (error as { code?: string }).code === 'CLV_DEPENDENCY_UNAVAILABLE') throw error
+      if (isAnswer(error) || error instanceof DependencyUnavailable) throw error
       const { code, message } = error as { code?: string, message: string }
       const { name } = call.operation
       const reason = code === 'EOPENBREAKER'

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { moduleRegistry } from '../../contracts/module-registry.js'
 import { mergePatch } from './merge-patch.js'
 import { effectiveValues, invalidFields, overridesSchema, type RuntimeOverrides, type RuntimeValues } from './schema.js'
-import { RuntimeConfigUnavailable, refusal } from './errors.js'
+import { RuntimeConfigInvalid, RuntimeConfigUnavailable, refusal } from './errors.js'
 import { ConcurrentChanges, createMemoryStore, createRedisStore, type StoredConfig } from './store.js'
 import routes from './routes.js'
 
@@ -93,7 +93,7 @@ async function runtimeConfig (app: FastifyInstance, { routes: withRoutes = true 
       try {
         next = await store.update(change(patch))
       } catch (error) {
-        if ((error as { code?: string }).code === 'CLV_RUNTIME_CONFIG_INVALID') throw error
+        if (error instanceof RuntimeConfigInvalid) throw error
         const reason = error instanceof ConcurrentChanges ? error.message : 'Redis did not answer'
         app.log.warn({ err: error }, 'runtime config: change not stored')
         throw new RuntimeConfigUnavailable(reason)

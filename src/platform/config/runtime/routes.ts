@@ -1,10 +1,8 @@
 // GET/PATCH /admin/config, behind the admin token.
 import type { FastifyInstance } from 'fastify'
 import { requireAdminToken } from '../../security/admin-auth.js'
-import { sendProblem, toProblem } from '../../http/errors.js'
 import { parseJsonBody } from '../../http/json-body.js'
 import { isPlainObject } from './merge-patch.js'
-import type { InvalidField } from './schema.js'
 import { refusal } from './errors.js'
 
 export const runtimeConfigPath = '/admin/config'
@@ -18,15 +16,9 @@ export default async function routes (app: FastifyInstance, { token }: { token: 
 
   app.get(runtimeConfigPath, { schema: { hide: true } }, async () => view())
 
-  app.patch(runtimeConfigPath, { schema: { hide: true } }, async (request, reply) => {
-    try {
-      if (!isPlainObject(request.body)) throw refusal([{ field: '/', message: 'Expected a JSON object (a JSON merge patch)' }])
-      return await app.runtimeConfig.update(request.body)
-    } catch (error) {
-      const fields = (error as { fields?: InvalidField[] }).fields
-      if (!fields) throw error
-      const problem = toProblem(error as Parameters<typeof toProblem>[0], request)
-      return sendProblem(reply, { ...problem, errors: fields.map((field) => ({ in: 'body', ...field })) })
-    }
+  // A refusal lists the bad fields in its problem's errors[] (RuntimeConfigInvalid carries them).
+  app.patch(runtimeConfigPath, { schema: { hide: true } }, async (request) => {
+    if (!isPlainObject(request.body)) throw refusal([{ field: '/', message: 'Expected a JSON object (a JSON merge patch)' }])
+    return app.runtimeConfig.update(request.body)
   })
 }

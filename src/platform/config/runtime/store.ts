@@ -1,9 +1,8 @@
 // Where the fleet's runtime config lives: one Redis key plus a pub/sub channel, or (without
 // Redis) this process's memory.
-import { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RuntimeOverrides } from './schema.js'
-import { closeRedis } from '../../redis/redis-close.js'
+import { closeRedis, createRedis } from '../../redis/connection.js'
 
 export interface StoredConfig {
   /** Grows by one with every accepted change; 0 means nothing was ever set. */
@@ -61,24 +60,9 @@ export function createRedisStore ({ url, prefix, log }: { url: string, prefix: s
   const key = `${prefix}runtime-config`
   // Commands wait for a connection only briefly: a start-up without Redis goes on with the
   // environment's values, and a change while Redis is down is refused rather than left hanging.
-  const commands = new Redis(url, {
-    connectionName: 'cleave-runtime-config',
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 1000,
-    commandTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(attempt * 50, 1000)
-  })
-  // A subscriber connection cannot run other commands; ioredis subscribes again after a reconnect.
-  const subscriber = new Redis(url, {
-    connectionName: 'cleave-runtime-config-sub',
-    lazyConnect: true,
-    // The SUBSCRIBE sent while Redis is down waits for it, however long that takes.
-    maxRetriesPerRequest: null,
-    retryStrategy: (attempt) => Math.min(attempt * 50, 1000)
-  })
-  commands.on('error', (err) => log.debug({ err }, 'runtime config: redis connection error'))
-  subscriber.on('error', (err) => log.debug({ err }, 'runtime config: redis subscriber error'))
+  const commands = createRedis(url, { role: 'runtime-config', log })
+  // A subscriber connection cannot run other commands; its SUBSCRIBE waits for Redis however long.
+  const subscriber = createRedis(url, { role: 'runtime-config-subscriber', log })
   let closed = false
   let retry: NodeJS.Timeout | undefined
 
