@@ -7,16 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { tempDir } from '../helpers/app.js'
 import { runToEnd, startProcess, type RunningProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
+import { until } from '../helpers/until.js'
 
 type Task = { id: string, state: string, attempts: number, result?: { checksum: string, words: number, bytes: number }, error?: string }
 
-async function taskWhen (server: RunningProcess, id: string, done: (task: Task) => boolean, timeoutMs = 20_000): Promise<Task> {
-  let task: Task | undefined
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
-    task = await (await fetch(`${server.url}/tasks/${id}`)).json() as Task
-    if (done(task)) return task
-  }
-  throw new Error(`task ${id} did not get there within ${timeoutMs} ms: ${JSON.stringify(task)}`)
+function taskWhen (server: RunningProcess, id: string, done: (task: Task) => boolean): Promise<Task> {
+  return until(async () => {
+    const task = await (await fetch(`${server.url}/tasks/${id}`)).json() as Task
+    return done(task) && task
+  }, { timeoutMs: 20_000, what: `task ${id} in the state awaited` })
 }
 
 async function queue (server: RunningProcess, payload: object): Promise<string> {

@@ -7,10 +7,10 @@ import { once } from 'node:events'
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs'
 import { basename, dirname, join, posix, relative, sep } from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { tempDir } from '../helpers/app.js'
 import { freePort, projectRoot } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
+import { until } from '../helpers/until.js'
 import { args, copies, env, execForm, parseDockerfile, stage, type Copy } from './dockerfile.js'
 
 const stages = parseDockerfile(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'))
@@ -133,13 +133,13 @@ async function start (t: Test, appDir: string, command: string[], extra: Record<
   const port = String(await freePort())
   const url = `http://127.0.0.1:${port}`
   const { child, exited, output } = run(t, appDir, command, { ...extra, PORT: port })
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(50)) {
-    if (child.exitCode !== null) throw new Error(`${command.join(' ')} exited with ${child.exitCode}:\n${output()}`)
-    if (await statusOf(`${url}/health/live`).catch(() => 0) === 200) {
-      return { url, exited, output, stop: () => { child.kill('SIGTERM'); return exited } }
-    }
-  }
-  throw new Error(`${command.join(' ')} did not answer on ${url}:\n${output()}`)
+  await until(async () => {
+    if (child.exitCode !== null) throw new Error(`${command.join(' ')} exited with ${child.exitCode}`)
+    return await statusOf(`${url}/health/live`).catch(() => 0) === 200
+  }, { timeoutMs: 30_000, what: `${command.join(' ')} answering on ${url}` }).catch((error: Error) => {
+    throw new Error(`${error.message}:\n${output()}`)
+  })
+  return { url, exited, output, stop: () => { child.kill('SIGTERM'); return exited } }
 }
 
 // Reads the body too: an unread response keeps its connection busy, and a busy connection holds up a graceful close.
@@ -210,11 +210,11 @@ t.test('the image path: built dist/ with production dependencies only, every rol
     const queued = await fetch(`${tasks.url}/async_task`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"from the image"}' })
     t.equal(queued.status, 202)
     const { id } = await queued.json() as { id: string }
-    let state = ''
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline && state !== 'completed'; await sleep(50)) {
-      state = (await (await fetch(`${tasks.url}/tasks/${id}`)).json() as { state: string }).state
-    }
-    t.equal(state, 'completed', 'the worker did the task')
+    const task = await until(async () => {
+      const read = await (await fetch(`${tasks.url}/tasks/${id}`)).json() as { state: string }
+      return read.state === 'completed' && read
+    }, { what: `task ${id} completed` })
+    t.equal(task.state, 'completed', 'the worker did the task')
     t.equal(await statusOf(`${worker.url}/health/ready`), 200)
     t.equal(await worker.stop(), 0)
     t.equal(await tasks.stop(), 0)

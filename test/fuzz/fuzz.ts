@@ -2,10 +2,10 @@
 // hold every answer to the error contract, and keep a model of what the accepted ones stored.
 import fc from 'fast-check'
 import { createHash } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { isDeepStrictEqual } from 'node:util'
 import type { Test } from 'tap'
 import { canonicalJson } from '../../src/modules/tasks/work.js'
+import { until } from '../helpers/until.js'
 import { operationsOf, type Operation } from './operations.js'
 import { badUtf8, columnNames, columnValues, recipeArb, type Column, type MalformedRecipe, type Recipe, type ValidRecipe } from './requests.js'
 import { closeAgent, send, type FuzzRequest, type FuzzResponse } from './send.js'
@@ -241,15 +241,18 @@ async function verifyStore (t: Test, base: URL, model: Model): Promise<void> {
   }
   const checked: string[] = []
   for (const [id, checksum] of model.tasks) {
-    let task = await getJson(base, `/tasks/${id}`)
     if (checksum !== null) {
-      for (let tries = 0; task.body.state !== 'completed' && tries < 200; tries++) {
-        await sleep(100)
-        task = await getJson(base, `/tasks/${id}`)
-      }
-      if (task.body.result?.checksum !== checksum) t.fail(`task ${id}: ${JSON.stringify(task.body)} should be completed with checksum ${checksum}`)
+      const task = await until(async () => {
+        const read = await getJson(base, `/tasks/${id}`)
+        return read.body.state === 'completed' && read
+      }, { everyMs: 100, timeoutMs: 20_000, what: `task ${id} completed` }).catch((error: Error) => error)
+      if (task instanceof Error) t.fail(`${task.message}; it should be completed with checksum ${checksum}`)
+      else if (task.body.result?.checksum !== checksum) t.fail(`task ${id}: ${JSON.stringify(task.body)} should be completed with checksum ${checksum}`)
       else checked.push(id)
-    } else if (task.status !== 200) t.fail(`task ${id} was accepted but reads ${task.status}`)
+    } else {
+      const task = await getJson(base, `/tasks/${id}`)
+      if (task.status !== 200) t.fail(`task ${id} was accepted but reads ${task.status}`)
+    }
   }
   if (model.tasks.size > 0) t.pass(`${model.tasks.size} accepted tasks exist; ${checked.length} valid ones completed with the checksum of what was sent`)
 }

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Test } from 'tap'
@@ -48,13 +47,13 @@ export async function startProcess (t: Test, bin: string, env: Record<string, st
   let stderr = ''
   child.stderr.on('data', (chunk) => { stderr += chunk })
   createInterface({ input: child.stdout }).on('line', (line) => { logs.push(JSON.parse(line)) })
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-    if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode} before listening:\n${stderr}`)
-    const live = await fetch(`${url}/health/live`).then((res) => res.ok, () => false)
-    if (live) return { url, child, logs, exited }
-    await sleep(50)
-  }
-  throw new Error(`${bin} did not answer on ${url} within 60 s:\n${stderr}`)
+  await until(async () => {
+    if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode} before listening`)
+    return fetch(`${url}/health/live`).then((res) => res.ok, () => false)
+  }, { timeoutMs: 60_000, what: `${bin} answering on ${url}` }).catch((error: Error) => {
+    throw new Error(`${error.message}:\n${stderr}`)
+  })
+  return { url, child, logs, exited }
 }
 
 export async function runToEnd (bin: string, env: Record<string, string>) {

@@ -1,7 +1,7 @@
 // Starting a private redis-server, shared by the tests' helper and the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { until } from './until.js'
 
 function answersPing (port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -17,11 +17,14 @@ function answersPing (port: number): Promise<boolean> {
 /** An empty redis-server on 127.0.0.1:port that keeps nothing on disk; resolves once it answers PING. */
 export async function spawnRedisServer (port: number, dir: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' })
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
-    if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`)
-    if (await answersPing(port)) return child
-    await sleep(20)
+  try {
+    await until(() => {
+      if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`)
+      return answersPing(port)
+    }, { timeoutMs: 10_000, everyMs: 20, what: `redis-server answering PING on port ${port}` })
+  } catch (error) {
+    child.kill('SIGKILL')
+    throw error
   }
-  child.kill('SIGKILL')
-  throw new Error(`redis-server did not answer on port ${port} within 10 s`)
+  return child
 }

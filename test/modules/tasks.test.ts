@@ -1,13 +1,13 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { createHash, randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { TaskPayload } from '../../src/modules/tasks/contract.js'
 import { createTaskHandlers } from '../../src/modules/tasks/events.js'
 import { createTaskStore } from '../../src/modules/tasks/store.js'
 import { UnrecoverableEventError } from '../../src/platform/events/errors.js'
 import { buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis.js'
+import { until } from '../helpers/until.js'
 
 type App = Awaited<ReturnType<typeof buildTestApp>>
 type Task = { id: string, state: string, attempts: number, result?: { checksum: string, words: number, bytes: number }, error?: string, createdAt: string, updatedAt: string }
@@ -35,13 +35,11 @@ async function queued (t: Test, app: App, body: unknown): Promise<string> {
   return res.json().id
 }
 
-async function taskWhen (app: App, id: string, done: (task: Task) => boolean, timeoutMs = 10_000): Promise<Task> {
-  let task: Task | undefined
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(20)) {
-    task = (await app.inject(`/tasks/${id}`)).json()
-    if (task && done(task)) return task
-  }
-  throw new Error(`task ${id} did not get there within ${timeoutMs} ms: ${JSON.stringify(task)}`)
+function taskWhen (app: App, id: string, done: (task: Task) => boolean): Promise<Task> {
+  return until(async () => {
+    const task: Task = (await app.inject(`/tasks/${id}`)).json()
+    return done(task) && task
+  }, { everyMs: 20, what: `task ${id} in the state awaited` })
 }
 
 const finished = (task: Task) => task.state === 'completed' || task.state === 'failed'

@@ -6,6 +6,7 @@ import { createRedisDiscovery } from '../../src/platform/discovery/redis.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { startProcess } from '../helpers/process.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
+import { until } from '../helpers/until.js'
 
 const TTL = 600
 const CACHE_MS = TTL / 5
@@ -33,13 +34,10 @@ function client (t: Test, redis: TestRedis): Redis {
   return connection
 }
 
-// Polls until the value satisfies ok (or time runs out) and returns the last value read.
-async function eventually<T> (read: () => Promise<T>, ok: (value: T) => boolean, ms = 5000): Promise<T> {
-  for (const deadline = Date.now() + ms; ;) {
-    const value = await read()
-    if (ok(value) || Date.now() > deadline) return value
-    await sleep(20)
-  }
+/** The first value read that satisfies ok, polled with until(). */
+async function eventually<T> (what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const { value } = await until(async () => { const value = await read(); return ok(value) && { value } }, { timeoutMs, everyMs: 20, what })
+  return value
 }
 
 const prefix = () => `cleave-test-${randomUUID()}:`
@@ -58,7 +56,7 @@ t.test('an announced instance resolves for each of its modules until it withdraw
   await a.announcer.withdraw()
   t.same(await discovery(t, redis, namespace).resolver.instances('users'), [], 'gone at once, not after the TTL')
   t.same(await client(t, redis).keys(`${namespace}*`), [], 'no key left behind')
-  t.same(await eventually(() => reader.instances('hello'), (urls) => urls.length === 0), [], 'a cached list follows within the cache time')
+  t.same(await eventually('hello gone from the cached list', () => reader.instances('hello'), (urls) => urls.length === 0), [], 'a cached list follows within the cache time')
 })
 
 t.test('every live instance of a module is returned', async (t) => {
@@ -101,7 +99,7 @@ t.test('while Redis is down the last list is served; both sides recover when it 
 
   // The restarted Redis is empty: both announcers must register again on their own.
   await redis.start()
-  const urls = await eventually(() => reader.instances('users'), (found) => found.length === 2)
+  const urls = await eventually('both users instances registered again', () => reader.instances('users'), (found) => found.length === 2)
   t.same(urls, ['http://a:3000', 'http://b:3000'])
   t.ok(readerLog.lines.some((line) => line.level === 'info' && /works again/.test(line.msg)), 'the recovery is logged')
   t.ok(announcerLog.lines.some((line) => line.level === 'warn'), 'the announcer logged the outage')
@@ -115,7 +113,7 @@ t.test('a server process registers for its modules and withdraws on SIGTERM', as
   })
   const redisClient = client(t, redis)
   const members = () => redisClient.zrange(`${namespace}instances:users`, '0', '-1')
-  const registered = await eventually(members, (found) => found.length > 0)
+  const registered = await eventually('the server registered', members, (found) => found.length > 0)
   t.equal(registered.length, 1)
   t.match(registered[0], new RegExp(` ${server.url}$`), 'member is "<id> <url>"')
   t.same(await discovery(t, redis, namespace).resolver.instances('users'), [server.url])
@@ -133,11 +131,11 @@ t.test('a server that stops heartbeating (SIGKILL) is dropped after its TTL', as
   })
   const { resolver } = discovery(t, redis, namespace)
   const users = () => resolver.instances('users')
-  t.same(await eventually(users, (urls) => urls.length > 0), [server.url])
+  t.same(await eventually('the server registered', users, (urls) => urls.length > 0), [server.url])
   await sleep(TTL * 2)
   t.same(await users(), [server.url], 'heartbeats keep it registered past its TTL')
 
   server.child.kill('SIGKILL')
   await server.exited
-  t.same(await eventually(users, (urls) => urls.length === 0, TTL * 5), [] as string[])
+  t.same(await eventually('the server dropped after its TTL', users, (urls) => urls.length === 0, TTL * 5), [] as string[])
 })

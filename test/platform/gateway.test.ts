@@ -2,12 +2,12 @@ import t, { type Test } from 'tap'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { loadConfig } from '../../src/platform/config/config.js'
 import { buildGateway, type GatewayOptions } from '../../src/platform/gateway/gateway.js'
 import { tempDir } from '../helpers/app.js'
 import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
+import { until } from '../helpers/until.js'
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -36,17 +36,13 @@ async function deadUrl (): Promise<string> {
 // give each service's lines for those ids.
 async function accessLines (services: RunningProcess[], reqIds: string[]): Promise<Array<Array<Record<string, unknown>>>> {
   const linesOf = (service: RunningProcess) => service.logs.filter((line) => line.msg === 'request' && reqIds.includes(line.reqId as string))
-  for (const deadline = Date.now() + 3000; Date.now() < deadline; await sleep(25)) {
+  await until(() => {
     const seen = new Set(services.flatMap(linesOf).map((line) => line.reqId))
-    if (reqIds.every((id) => seen.has(id))) break
-  }
+    return reqIds.every((id) => seen.has(id))
+  }, { everyMs: 25, what: `access lines of ${reqIds.join(', ')}` })
   return services.map(linesOf)
 }
 
-async function eventually (check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) if (await check()) return true
-  return false
-}
 
 async function problemOf (res: Response) {
   return { status: res.status, type: res.headers.get('content-type'), body: await res.json() as Record<string, unknown> }
@@ -192,11 +188,11 @@ t.test('with Redis discovery, instances that come and go are followed at run tim
   t.equal((await problemOf(await fetch(`${gateway}/service`))).body.code, 'CLV_GATEWAY_NO_UPSTREAM', 'nothing registered yet')
 
   const instance = await startProcess(t, 'server', { MODULES: 'hello', DATA_DIR: tempDir(t), ...discovery })
-  t.ok(await eventually(async () => (await fetch(`${gateway}/service`)).status === 200), 'routed once the instance registered')
+  t.ok(await until(async () => (await fetch(`${gateway}/service`)).status === 200, { what: 'the instance routed' }), 'routed once the instance registered')
 
   instance.child.kill('SIGTERM')
   t.equal(await instance.exited, 0)
-  t.ok(await eventually(async () => (await problemOf(await fetch(`${gateway}/service`))).body.code === 'CLV_GATEWAY_NO_UPSTREAM'), 'dropped once it withdrew')
+  t.ok(await until(async () => (await problemOf(await fetch(`${gateway}/service`))).body.code === 'CLV_GATEWAY_NO_UPSTREAM', { what: 'the instance dropped' }), 'dropped once it withdrew')
 })
 
 t.test('/docs/json merges the services\' documents; /docs shows it', async (t) => {

@@ -2,11 +2,11 @@ import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { browserMissing, launchBrowser } from '../helpers/browser.js'
 import { startProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
+import { until } from '../helpers/until.js'
 
 interface BoardJob { id: string, name: string, data: { name: string, payload: { email: string } } }
 interface BoardQueue { name: string, counts: Record<string, number>, jobs: BoardJob[] }
@@ -21,14 +21,6 @@ async function redisEnv (t: Test) {
   return { REDIS_URL: redis.url, REDIS_PREFIX: `cleave-test-${randomUUID()}:`, ADMIN_TOKEN: token }
 }
 
-async function poll<T> (what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(50)) {
-    const value = await probe()
-    if (value !== undefined) return value
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
 function notificationsQueue (body: { queues: BoardQueue[] }): BoardQueue | undefined {
   return body.queues.find((queue) => queue.name === 'events-notifications')
 }
@@ -37,10 +29,10 @@ t.test('with Redis: Bull Board lists the event queues and their jobs at /admin/q
   const app = await buildTestApp(t, { env: await redisEnv(t) })
   t.equal((await app.inject({ method: 'POST', url: '/users', payload: ada })).statusCode, 201)
 
-  const queue = await poll('the welcome job to complete', async () => {
+  const queue = await until(async () => {
     const found = notificationsQueue((await app.inject({ url: completedNotifications, headers: admin })).json())
     return found?.jobs.length ? found : undefined
-  })
+  }, { what: 'the welcome job completed' })
   t.equal(queue.counts.completed, 1)
   const listed = ((await app.inject({ url: '/admin/queues/api/queues', headers: admin })).json() as { queues: BoardQueue[] }).queues.map(({ name }) => name)
   t.same(listed.sort(), app.events.queues().map(({ name }) => name).sort(), 'every Cleave queue is on the board')
@@ -103,10 +95,10 @@ t.test('in a browser: the dashboard shows the queues and the completed welcome j
   const browser = await launchBrowser(t)
   const server = await startProcess(t, 'server', { ...await redisEnv(t), DATA_DIR: tempDir(t), LOG_LEVEL: 'warn' })
   await fetch(`${server.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ada) })
-  const { queues } = await poll('the welcome job to complete', async () => {
+  const { queues } = await until(async () => {
     const body = await (await fetch(`${server.url}${completedNotifications}`, { headers: admin })).json() as { queues: BoardQueue[] }
     return notificationsQueue(body)?.jobs.length ? body : undefined
-  })
+  }, { what: 'the welcome job completed' })
   const [job] = notificationsQueue({ queues })!.jobs
 
   const anonymous = await fetch(`${server.url}/admin/queues`)

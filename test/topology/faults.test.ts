@@ -5,6 +5,7 @@ import { Agent, request } from 'undici'
 import { tempDir } from '../helpers/app.js'
 import { logLine, startProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
+import { until } from '../helpers/until.js'
 import { startSplit } from './topologies.js'
 
 const callTimeoutMs = 400
@@ -51,24 +52,21 @@ t.test('users frozen: calls time out, the breaker opens and fails fast, then clo
   t.match(first.body, { user: null, degraded: true })
   t.ok(first.ms >= callTimeoutMs - 20, `the first call waited for the timeout (${first.ms.toFixed(0)} ms)`)
 
-  let fast
-  for (let i = 0; i < 10 && !fast; i++) {
+  const fast = await until(async () => {
     const read = await timed(`${orders.url}/orders/${order.id}`)
     t.match(read.body, { degraded: true })
-    if (read.ms < 50) fast = read
-  }
+    return read.ms < 50 && read
+  }, { everyMs: 0, timeoutMs: 10 * (callTimeoutMs + 100), what: 'a call that failed fast' })
   t.ok(fast, 'once the breaker opened, calls failed fast')
   // The log is written asynchronously (pino's async destination): wait for the line, do not race it.
   t.ok(await logLine(orders, 'the breaker opening', (line) => line.target === 'users' && line.breaker === 'open'), 'the breaker opening was logged')
 
   users.child.kill('SIGCONT')
-  let recovered
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline && !recovered;) {
+  const recovered = await until(async () => {
     const read = await timed(`${orders.url}/orders/${order.id}`)
-    if (read.body.degraded === false) recovered = read
-    else await sleep(100)
-  }
-  t.match(recovered?.body, { user: { name: 'Ada' }, degraded: false }, 'reads are whole again after SIGCONT')
+    return read.body.degraded === false && read
+  }, { everyMs: 100, timeoutMs: 10_000, what: 'a whole read after SIGCONT' })
+  t.match(recovered.body, { user: { name: 'Ada' }, degraded: false }, 'reads are whole again after SIGCONT')
   t.ok(await logLine(orders, 'the breaker closing', (line) => line.target === 'users' && line.breaker === 'closed'), 'the breaker closing was logged')
 })
 

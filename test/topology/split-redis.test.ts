@@ -2,11 +2,11 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { startRedis } from '../helpers/redis.js'
 import { apiSuite } from './api-suite.js'
-import { startSplit } from './topologies.js'
+import { startSplit, suiteModules } from './topologies.js'
 
 t.test('one process per module behind the gateway, Redis discovery, two users instances', async (t) => {
   const redis = await startRedis(t)
-  const { gateway, services } = await startSplit(t, { redis: { url: redis.url, prefix: `cleave-test-${randomUUID()}:` }, instances: { users: 2 } })
+  const { gateway, services } = await startSplit(t, { redis: { url: redis.url, prefix: `cleave-test-${randomUUID()}:` }, instances: { users: 2 }, modules: suiteModules })
   await apiSuite(t, gateway.url)
   for (let i = 0; i < 10; i++) await fetch(`${gateway.url}/users?limit=1`)
   for (const [n, instance] of services.users.entries()) {

@@ -7,6 +7,9 @@ import { until } from '../helpers/until.js'
 
 export const serviceModules = ['hello', 'orders', 'proxy', 'users']
 
+/** What the API suite covers: the services, plus the modules that live on events. */
+export const suiteModules = [...serviceModules, 'notifications', 'tasks']
+
 /** Every split signs its internal calls, as deployments do; the one process runs without. */
 export const splitSecret = 'topology-test-secret-0123456789abcdef'
 
@@ -21,21 +24,24 @@ export interface Split {
 
 // One process per module plus the gateway, on loopback ports. Static discovery gives every
 // process every module's URL(s); Redis discovery gives them the Redis and nothing else.
-export async function startSplit (t: Test, options: { redis?: { url: string, prefix: string }, instances?: Record<string, number>, env?: Record<string, string> } = {}): Promise<Split> {
+export async function startSplit (t: Test, options: { redis?: { url: string, prefix: string }, instances?: Record<string, number>, env?: Record<string, string>, modules?: string[] } = {}): Promise<Split> {
+  const { modules = serviceModules } = options
   const dataDir = tempDir(t)
   const ports: Record<string, string[]> = {}
-  for (const module of serviceModules) {
+  for (const module of modules) {
     ports[module] = await Promise.all(Array.from({ length: options.instances?.[module] ?? 1 }, async () => String(await freePort())))
   }
   const discovery: Record<string, string> = options.redis
     ? { DISCOVERY: 'redis', REDIS_URL: options.redis.url, REDIS_PREFIX: options.redis.prefix, DISCOVERY_TTL_MS: '1500' }
-    : Object.fromEntries(serviceModules.map((module) => [serviceUrlKey(module), ports[module].map((port) => `http://127.0.0.1:${port}`).join(',')]))
+    : Object.fromEntries(modules.map((module) => [serviceUrlKey(module), ports[module].map((port) => `http://127.0.0.1:${port}`).join(',')]))
   const common = { DATA_DIR: dataDir, LOG_LEVEL: 'info', SERVICE_SECRET: splitSecret, ...discovery, ...options.env }
 
+  // One after another: on a busy machine, seven processes starting at once can each miss their start-up budget.
   const services: Record<string, RunningProcess[]> = {}
-  await Promise.all(serviceModules.map(async (module) => {
-    services[module] = await Promise.all(ports[module].map((port) => startProcess(t, 'server', { ...common, MODULES: module, PORT: port })))
-  }))
+  for (const module of modules) {
+    services[module] = []
+    for (const port of ports[module]) services[module].push(await startProcess(t, 'server', { ...common, MODULES: module, PORT: port }))
+  }
   const gateway = await startProcess(t, 'gateway', { ...common, MODULES: 'all' })
   return { gateway, services }
 }
