@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { notificationsContract } from '../../src/modules/notifications/contract.js'
-import { loadContracts } from '../../src/platform/contracts/load-contracts.js'
+import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { buildEventCatalog } from '../../src/platform/events/catalog.js'
 import type { EventEnvelope, EventMeta } from '../../src/platform/events/event.js'
 import { createHandlerRunner } from '../../src/platform/events/handler-runner.js'
@@ -33,12 +33,8 @@ function welcome (id = randomUUID()): EventEnvelope {
 }
 
 async function runnerOn (app: App, handler: ReturnType<typeof countingHandler>['handler']) {
-  const catalog = buildEventCatalog((await loadContracts()).values())
+  const catalog = buildEventCatalog(moduleRegistry.contracts.values())
   return createHandlerRunner({ module: 'notifications', db: app.databases.open('notifications'), catalog, handlers: { 'user.created': handler }, log: app.log, jobDuration: app.metrics.jobDuration, tracing: false })
-}
-
-function occurrences (effects: string[], id: string) {
-  return effects.filter((effect) => effect === id).length
 }
 
 t.test('the handler runner, on a real SQLite database', async (t) => {
@@ -85,12 +81,12 @@ t.test('the handler runner, on a real SQLite database', async (t) => {
 })
 
 // Through the platform's delivery: users publishes user.created, and the notifications queue is
-// handled by a counting handler registered with app.events.handle (notifications itself is not
+// handled by a counting handler given to app.registry.implement (notifications itself is not
 // mounted, so the runner on its database is ours).
 async function appWithCountingSubscriber (t: Test, env: Record<string, string>) {
   const app = await buildTestApp(t, { modules: ['users'], env: { ...fast, ...env } })
   const { effects, handler } = countingHandler()
-  app.events.handle(notificationsContract, { 'user.created': handler, 'order.placed': handler })
+  app.registry.implement(notificationsContract, { operations: { listNotifications: async () => [] }, handlers: { 'user.created': handler, 'order.placed': handler } })
   const created = await app.inject({ method: 'POST', url: '/users', payload: { name: 'Ada', email: 'ada@example.com' } })
   t.equal(created.statusCode, 201)
   const outbox = app.databases.open('users').$client

@@ -43,7 +43,6 @@ async function accessLines (services: RunningProcess[], reqIds: string[]): Promi
   return services.map(linesOf)
 }
 
-
 async function problemOf (res: Response) {
   return { status: res.status, type: res.headers.get('content-type'), body: await res.json() as Record<string, unknown> }
 }
