@@ -5,10 +5,11 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from '../../config/config.js'
 import { continueTrace, maxTracestate, parseTraceparent, type TraceContext } from './trace-context.js'
-import type { OpenSpan, SpanExport, SpanParent } from './span-export.js'
+import type { OpenSpan, SpanExport, SpanParent } from './span.js'
 
 export { continueTrace, newSpanId, newTraceId, parseTraceparent, traceHeaders, traceparentHeader, traceparentOf, tracestateHeader, type TraceContext } from './trace-context.js'
-export { loadSpanExport, spanExportEnabled, type OpenSpan, type SpanExport, type SpanParent } from './span-export.js'
+export { loadSpanExport, spanExportEnabled } from './span-export.js'
+export type { OpenSpan, SpanExport, SpanParent } from './span.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,30 +1,7 @@
 // Spans sent to an OpenTelemetry collector, when the standard OTEL_* variables ask for it. Off,
 // nothing of the SDK is loaded: tracing stays Cleave's own ids in headers and logs.
 import type { Config } from '../../config/config.js'
-import type { TraceContext } from './trace-context.js'
-
-export type SpanKind = 'server' | 'client' | 'consumer'
-export type SpanAttributes = Record<string, string | number | boolean>
-
-/** The span a new one continues: its trace, its own span id, its flags. */
-export interface SpanParent {
-  traceId: string
-  spanId: string
-  flags: string
-  tracestate?: string
-}
-
-export interface OpenSpan {
-  /** The span's ids as Cleave passes them on and logs them: the exported span's own. */
-  trace: TraceContext
-  end (outcome?: { name?: string, attributes?: SpanAttributes, failed?: boolean }): void
-}
-
-export interface SpanExport {
-  start (kind: SpanKind, name: string, parent: SpanParent | undefined, attributes?: SpanAttributes): OpenSpan
-  /** Sends what is still batched and stops. */
-  shutdown (): Promise<void>
-}
+import type { SpanExport } from './span.js'
 
 // The specification's default exporter is otlp, but Cleave's export is opt-in: an exporter or an
 // endpoint must be named. OTEL_SDK_DISABLED and TRACING=false win over both.
