@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { tempDir } from '../helpers/app.js'
-import { runToEnd, startProcess, type RunningProcess } from '../helpers/process.js'
+import { logLine, runToEnd, startProcess, type RunningProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
 
@@ -26,6 +26,11 @@ async function queue (server: RunningProcess, payload: object): Promise<string> 
 
 function logged (process: RunningProcess, msg: string, taskId: string) {
   return process.logs.filter((line) => line.msg === msg && line.taskId === taskId)
+}
+
+// The row changes before the line is written (pino writes asynchronously): wait for the line.
+function loggedOnce (process: RunningProcess, msg: string, taskId: string) {
+  return logLine(process, `${msg} of ${taskId}`, (line) => line.msg === msg && line.taskId === taskId)
 }
 
 // One server (HTTP only) and the workers share Redis and the tasks module's DATA_DIR.
@@ -53,8 +58,8 @@ t.test('a task queued by a server with WORKERS=false is done by the worker proce
   const task = await taskWhen(server, id, (task) => task.state === 'completed')
   const canonical = '{"text":"done elsewhere"}'
   t.same(task.result, { checksum: createHash('sha256').update(canonical).digest('hex'), words: 2, bytes: canonical.length })
-  t.equal(logged(worker, 'task completed', id).length, 1, 'the worker logged the completion')
-  t.match(logged(worker, 'task completed', id)[0], { service: 'cleave:tasks:worker' })
+  t.match(await loggedOnce(worker, 'task completed', id), { service: 'cleave:tasks:worker' }, 'the worker logged the completion')
+  t.equal(logged(worker, 'task completed', id).length, 1, 'once')
   t.same(server.logs.filter((line) => line.taskId === id), [], 'the server logged nothing about the work')
 
   t.equal((await fetch(`${worker.url}/tasks/${id}`)).status, 404, 'the worker serves no module routes')
@@ -74,6 +79,7 @@ t.test('a job whose worker is killed mid-task is picked up by another worker and
   const workerA = await startWorker()
   const id = await queue(server, { delayMs: 3000, text: 'survives a crash' })
   await taskWhen(server, id, (task) => task.state === 'active')
+  await loggedOnce(workerA, 'task started', id)
   t.equal(logged(workerA, 'task started', id).length, 1, 'worker A started it')
 
   workerA.child.kill('SIGKILL')
@@ -84,13 +90,14 @@ t.test('a job whose worker is killed mid-task is picked up by another worker and
   const workerB = await startWorker()
   const upAt = Date.now()
   const task = await taskWhen(server, id, (task) => task.state === 'completed' || task.state === 'failed')
-  const restartedAt = Date.parse(logged(workerB, 'task started', id)[0]?.time as string)
+  const restartedAt = Date.parse((await loggedOnce(workerB, 'task started', id)).time as string)
   t.comment(`worker B restarted the job ${restartedAt - upAt} ms after it was up; completed ${Date.now() - killedAt} ms after worker A was killed`)
   const canonical = '{"delayMs":3000,"text":"survives a crash"}'
   t.same(task.result, { checksum: createHash('sha256').update(canonical).digest('hex'), words: 3, bytes: canonical.length })
   t.match(task, { state: 'completed', attempts: 2 })
   t.same(logged(workerA, 'task completed', id), [], 'worker A never finished it')
   t.match(logged(workerB, 'task started', id), [{ attempt: 2 }])
+  await loggedOnce(workerB, 'task completed', id)
   t.equal(logged(workerB, 'task completed', id).length, 1, 'worker B completed it, once')
 
   // Stopped cleanly, so the database can be read as it was left.
