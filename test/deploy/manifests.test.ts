@@ -74,6 +74,32 @@ t.test('compose.yaml', async (t) => {
   t.ok(services.redis.healthcheck, 'redis has a healthcheck')
 })
 
+// Compose interpolation (${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}) of one
+// value, enough to see what a variable becomes when it is unset: no docker compose here to ask.
+function interpolate (value: string, env: Record<string, string | undefined>): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g, (_, name: string, operator: string | undefined, word: string) => {
+    const set = operator?.startsWith(':') ? Boolean(env[name]) : env[name] !== undefined
+    if (set || operator === undefined) return env[name] ?? ''
+    if (operator.endsWith('?')) throw new Error(`required variable ${name} is missing a value: ${word}`)
+    return word
+  })
+}
+
+t.test('compose.yaml: SERVICE_SECRET must be set, it has no published default', async (t) => {
+  const text = read('deploy/compose.yaml')
+  const compose: Yaml = parse(text, { merge: true })
+  const uses = [...text.matchAll(/\$\{SERVICE_SECRET([^}]*)\}/g)].map((match) => match[1])
+  t.ok(uses.length > 0, 'compose.yaml passes SERVICE_SECRET on')
+  for (const use of uses) t.match(use, /^:\?\S/, `\${SERVICE_SECRET${use}} is required, with a message, and has no default`)
+  for (const name of ['gateway', ...modules]) {
+    const value = compose.services[name].environment.SERVICE_SECRET
+    t.throws(() => interpolate(value, {}), /required variable SERVICE_SECRET/, `${name}: Compose stops when SERVICE_SECRET is unset`)
+    t.throws(() => interpolate(value, { SERVICE_SECRET: '' }), /required variable SERVICE_SECRET/, `${name}: or empty`)
+    const secret = 'a-secret-of-at-least-thirty-two-characters'
+    t.equal(interpolate(value, { SERVICE_SECRET: secret }), secret, `${name} gets the one set`)
+  }
+})
+
 t.test('k8s kustomize base', async (t) => {
   const dir = 'deploy/k8s'
   const kustomization: Yaml = parse(read(`${dir}/kustomization.yaml`))
