@@ -1,6 +1,7 @@
 // The deployment manifests know every module: a module added to src/modules without its Compose
 // service and Kubernetes Deployment fails here. Modules, storage and subscriptions come from the code.
 import t from 'tap'
+import { spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
@@ -176,6 +177,41 @@ t.test('k8s kustomize base', async (t) => {
   if (gateway) checkService('gateway', gateway.deployment.spec.template.metadata.labels)
   t.match(config.data.REDIS_URL, /^redis:\/\//)
   t.ok(find('Service', new URL(config.data.REDIS_URL).hostname), 'REDIS_URL names a Service in the base')
+
+  // Redis keeps the queues (jobs, failures) and the runtime-config overrides across a restart.
+  const redis = find('Deployment', 'redis')
+  if (t.ok(redis, 'a Deployment redis')) {
+    const pod = redis.spec.template.spec
+    const container = pod.containers.find((candidate: Yaml) => candidate.name === 'redis')
+    const args: string[] = container.args ?? []
+    const option = (name: string) => args[args.indexOf(`--${name}`) + 1]
+    t.equal(option('appendonly'), 'yes', 'redis writes an append-only file')
+    const dir = option('dir') ?? '/data'
+    const mount = container.volumeMounts?.find((candidate: Yaml) => candidate.mountPath === dir)
+    const claim = pod.volumes?.find((candidate: Yaml) => candidate.name === mount?.name)?.persistentVolumeClaim?.claimName
+    t.ok(claim, `redis's data dir ${dir} is on a PersistentVolumeClaim`)
+    const pvc = find('PersistentVolumeClaim', claim)
+    t.ok(pvc, `the PVC ${claim} exists`)
+    if (pvc?.spec.accessModes.includes('ReadWriteOnce')) {
+      t.equal(redis.spec.replicas, 1, 'redis: one replica on its ReadWriteOnce volume')
+      t.equal(redis.spec.strategy?.type, 'Recreate', 'redis: the old pod lets go of the volume first')
+    }
+    t.equal(pod.securityContext?.runAsNonRoot, true, 'redis runs as its own user')
+    t.ok(pod.securityContext?.fsGroup, 'and can write its volume')
+  }
+})
+
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0
+t.test('kubectl kustomize renders the base, Redis with its AOF on its volume', { skip: kubectl ? false : 'no kubectl: the file checks above still ran' }, async (t) => {
+  const rendered = spawnSync('kubectl', ['kustomize', join(projectRoot, 'deploy/k8s')], { encoding: 'utf8' })
+  t.equal(rendered.status, 0, rendered.stderr)
+  const objects: Yaml[] = parseAllDocuments(rendered.stdout).map((document) => document.toJS())
+  const redis = objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'redis')
+  const pod = redis?.spec.template.spec
+  t.match(pod?.containers[0].args.join(' '), /--appendonly yes/)
+  t.match(pod?.containers[0].volumeMounts, [{ mountPath: '/data' }])
+  t.ok(objects.some((object) => object.kind === 'PersistentVolumeClaim' && object.metadata.name === pod?.volumes[0].persistentVolumeClaim?.claimName), 'its PVC is rendered too')
+  t.equal(redis?.spec.strategy?.type, 'Recreate')
 })
 
 t.test('the CI workflow runs what .ci/run runs', async (t) => {
