@@ -223,10 +223,13 @@ t.test('the CI workflow runs what .ci/run runs', async (t) => {
     t.ok(ci.includes(command), `.ci/run: ${command}`)
     t.ok(runs.includes(command), `ci.yml: ${command}`)
   }
-  t.match(runs, /apt-get install .*redis-server.*chromium/)
+  t.match(runs, /apt-get install .*redis-server.*chromium.*prometheus/, 'ci.yml installs redis-server, chromium and promtool')
+  for (const tool of ['redis-server', 'chromium', 'promtool']) t.ok(ci.includes(`command -v ${tool}`), `.ci/run installs ${tool} when it is missing`)
+  t.match(ci, /missing\+=\(prometheus\)/, '.ci/run: promtool comes with Debian\'s prometheus package')
   t.ok(ci.includes('CLEAVE_REQUIRE_BROWSER=1'))
   t.equal(job.env.CLEAVE_REQUIRE_BROWSER, '1')
-  t.match(job.container, /^node:20-/, 'Node 20')
+  t.same(job.strategy?.matrix?.node, [20, 22, 24], 'tests on Node 20 (the oldest supported) and the LTS lines 22 and 24')
+  t.match(job.container, /^node:\$\{\{ matrix\.node \}\}-bookworm$/, 'each in the Debian image of that Node')
   t.ok(job.services.redis, 'a Redis service')
 })
 
