@@ -7,7 +7,9 @@
 #   node dist/bin/migrate.js    apply MODULES' migrations, then exit
 # test/deploy/production-path.test.ts follows these steps without Docker and checks they match.
 
-FROM node:20-bookworm-slim AS base
+# A supported LTS, pinned (a rebuild gets the same Node; bump it on purpose). The code also runs on
+# Node 20, which CI still tests.
+FROM node:24.21.0-bookworm-slim AS base
 WORKDIR /app
 
 # Production dependencies only. better-sqlite3 and msgpackr-extract compile from source

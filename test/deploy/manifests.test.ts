@@ -1,6 +1,7 @@
 // The deployment manifests know every module: a module added to src/modules without its Compose
 // service and Kubernetes Deployment fails here. Modules, storage and subscriptions come from the code.
 import t from 'tap'
+import { spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
@@ -72,6 +73,32 @@ t.test('compose.yaml', async (t) => {
     t.ok(parseInt(service.stop_grace_period) >= drain + shutdown + marginSeconds, `${name}: stop_grace_period ${service.stop_grace_period} covers the drain (${drain} s) and the close (${shutdown} s) with a margin`)
   }
   t.ok(services.redis.healthcheck, 'redis has a healthcheck')
+})
+
+// Compose interpolation (${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}) of one
+// value, enough to see what a variable becomes when it is unset: no docker compose here to ask.
+function interpolate (value: string, env: Record<string, string | undefined>): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g, (_, name: string, operator: string | undefined, word: string) => {
+    const set = operator?.startsWith(':') ? Boolean(env[name]) : env[name] !== undefined
+    if (set || operator === undefined) return env[name] ?? ''
+    if (operator.endsWith('?')) throw new Error(`required variable ${name} is missing a value: ${word}`)
+    return word
+  })
+}
+
+t.test('compose.yaml: SERVICE_SECRET must be set, it has no published default', async (t) => {
+  const text = read('deploy/compose.yaml')
+  const compose: Yaml = parse(text, { merge: true })
+  const uses = [...text.matchAll(/\$\{SERVICE_SECRET([^}]*)\}/g)].map((match) => match[1])
+  t.ok(uses.length > 0, 'compose.yaml passes SERVICE_SECRET on')
+  for (const use of uses) t.match(use, /^:\?\S/, `\${SERVICE_SECRET${use}} is required, with a message, and has no default`)
+  for (const name of ['gateway', ...modules]) {
+    const value = compose.services[name].environment.SERVICE_SECRET
+    t.throws(() => interpolate(value, {}), /required variable SERVICE_SECRET/, `${name}: Compose stops when SERVICE_SECRET is unset`)
+    t.throws(() => interpolate(value, { SERVICE_SECRET: '' }), /required variable SERVICE_SECRET/, `${name}: or empty`)
+    const secret = 'a-secret-of-at-least-thirty-two-characters'
+    t.equal(interpolate(value, { SERVICE_SECRET: secret }), secret, `${name} gets the one set`)
+  }
 })
 
 t.test('k8s kustomize base', async (t) => {
@@ -150,6 +177,41 @@ t.test('k8s kustomize base', async (t) => {
   if (gateway) checkService('gateway', gateway.deployment.spec.template.metadata.labels)
   t.match(config.data.REDIS_URL, /^redis:\/\//)
   t.ok(find('Service', new URL(config.data.REDIS_URL).hostname), 'REDIS_URL names a Service in the base')
+
+  // Redis keeps the queues (jobs, failures) and the runtime-config overrides across a restart.
+  const redis = find('Deployment', 'redis')
+  if (t.ok(redis, 'a Deployment redis')) {
+    const pod = redis.spec.template.spec
+    const container = pod.containers.find((candidate: Yaml) => candidate.name === 'redis')
+    const args: string[] = container.args ?? []
+    const option = (name: string) => args[args.indexOf(`--${name}`) + 1]
+    t.equal(option('appendonly'), 'yes', 'redis writes an append-only file')
+    const dir = option('dir') ?? '/data'
+    const mount = container.volumeMounts?.find((candidate: Yaml) => candidate.mountPath === dir)
+    const claim = pod.volumes?.find((candidate: Yaml) => candidate.name === mount?.name)?.persistentVolumeClaim?.claimName
+    t.ok(claim, `redis's data dir ${dir} is on a PersistentVolumeClaim`)
+    const pvc = find('PersistentVolumeClaim', claim)
+    t.ok(pvc, `the PVC ${claim} exists`)
+    if (pvc?.spec.accessModes.includes('ReadWriteOnce')) {
+      t.equal(redis.spec.replicas, 1, 'redis: one replica on its ReadWriteOnce volume')
+      t.equal(redis.spec.strategy?.type, 'Recreate', 'redis: the old pod lets go of the volume first')
+    }
+    t.equal(pod.securityContext?.runAsNonRoot, true, 'redis runs as its own user')
+    t.ok(pod.securityContext?.fsGroup, 'and can write its volume')
+  }
+})
+
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0
+t.test('kubectl kustomize renders the base, Redis with its AOF on its volume', { skip: kubectl ? false : 'no kubectl: the file checks above still ran' }, async (t) => {
+  const rendered = spawnSync('kubectl', ['kustomize', join(projectRoot, 'deploy/k8s')], { encoding: 'utf8' })
+  t.equal(rendered.status, 0, rendered.stderr)
+  const objects: Yaml[] = parseAllDocuments(rendered.stdout).map((document) => document.toJS())
+  const redis = objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'redis')
+  const pod = redis?.spec.template.spec
+  t.match(pod?.containers[0].args.join(' '), /--appendonly yes/)
+  t.match(pod?.containers[0].volumeMounts, [{ mountPath: '/data' }])
+  t.ok(objects.some((object) => object.kind === 'PersistentVolumeClaim' && object.metadata.name === pod?.volumes[0].persistentVolumeClaim?.claimName), 'its PVC is rendered too')
+  t.equal(redis?.spec.strategy?.type, 'Recreate')
 })
 
 t.test('the CI workflow runs what .ci/run runs', async (t) => {
@@ -161,10 +223,13 @@ t.test('the CI workflow runs what .ci/run runs', async (t) => {
     t.ok(ci.includes(command), `.ci/run: ${command}`)
     t.ok(runs.includes(command), `ci.yml: ${command}`)
   }
-  t.match(runs, /apt-get install .*redis-server.*chromium/)
+  t.match(runs, /apt-get install .*redis-server.*chromium.*prometheus/, 'ci.yml installs redis-server, chromium and promtool')
+  for (const tool of ['redis-server', 'chromium', 'promtool']) t.ok(ci.includes(`command -v ${tool}`), `.ci/run installs ${tool} when it is missing`)
+  t.match(ci, /missing\+=\(prometheus\)/, '.ci/run: promtool comes with Debian\'s prometheus package')
   t.ok(ci.includes('CLEAVE_REQUIRE_BROWSER=1'))
   t.equal(job.env.CLEAVE_REQUIRE_BROWSER, '1')
-  t.match(job.container, /^node:20-/, 'Node 20')
+  t.same(job.strategy?.matrix?.node, [20, 22, 24], 'tests on Node 20 (the oldest supported) and the LTS lines 22 and 24')
+  t.match(job.container, /^node:\$\{\{ matrix\.node \}\}-bookworm$/, 'each in the Debian image of that Node')
   t.ok(job.services.redis, 'a Redis service')
 })
 

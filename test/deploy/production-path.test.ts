@@ -7,12 +7,15 @@ import { once } from 'node:events'
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs'
 import { basename, dirname, join, posix, relative, sep } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { parse } from 'yaml'
 import { tempDir } from '../helpers/app.js'
 import { freePort, projectRoot } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
 import { args, copies, env, execForm, parseDockerfile, stage, type Copy } from './dockerfile.js'
 
+// The LTS lines the image may use: 22 (supported to April 2027) and 24 (to April 2028).
+const supportedLts = [22, 24]
 const stages = parseDockerfile(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'))
 const runtime = stages.at(-1)!
 const imageCommand = execForm(runtime, 'CMD')!
@@ -20,7 +23,13 @@ const imageEnv = env(runtime)
 
 t.test('the Dockerfile', async (t) => {
   t.same(stages.map((s) => s.name), ['base', 'prod-deps', 'build', 'runtime'])
-  t.equal(stage(stages, 'base').from, 'node:20-bookworm-slim', 'one base image, Debian with glibc')
+  const base = stage(stages, 'base').from
+  const pinned = /^node:(\d+)\.\d+\.\d+-bookworm-slim$/.exec(base)
+  t.ok(pinned, `one base image, Debian with glibc, pinned to a Node version: ${base}`)
+  const major = Number(pinned?.[1])
+  t.ok(supportedLts.includes(major), `Node ${major} is a supported LTS line (${supportedLts.join(', ')}), not 20 (end of life)`)
+  const workflow = parse(readFileSync(join(projectRoot, '.github/workflows/ci.yml'), 'utf8'))
+  t.ok(workflow.jobs.test.strategy.matrix.node.includes(major), `CI tests on the image's Node ${major}`)
   for (const s of stages.slice(1)) t.ok(stages.some((other) => other.name === s.from), `${s.name} builds on another stage`)
 
   const prodDeps = args(stage(stages, 'prod-deps'), 'RUN')

@@ -42,6 +42,10 @@ t.test('with Redis: Bull Board lists the event queues and their jobs at /admin/q
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /^text\/html/)
   t.match(page.body, '<base href="/admin/queues/" />', 'assets and API resolve under the base path')
+  t.notMatch(page.body, /(?:href|src)="(?:https?:)?\/\//, 'the page references no other host (no web-font link)')
+  const policy = String(page.headers['content-security-policy'])
+  t.notMatch(policy, /https:|\*/, `its Content-Security-Policy allows no other host: ${policy}`)
+  t.match(policy, /font-src 'self'/)
   const script = /src="(static\/js\/[^"]+\.js)"/.exec(page.body)?.[1]
   t.ok(script, 'the page loads its bundle')
   const asset = await app.inject({ url: `/admin/queues/${script}`, headers: admin })
@@ -110,8 +114,13 @@ t.test('in a browser: the dashboard shows the queues and the completed welcome j
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'admin', password: token } })
   const failures: string[] = []
-  // The page also asks fonts.googleapis.com for its fonts; only this server's answers count.
-  page.on('response', (res) => { if (res.url().startsWith(server.url) && res.status() >= 400) failures.push(`${res.status()} ${res.url()}`) })
+  const elsewhere: string[] = []
+  const refused: string[] = []
+  // An admin page calls no other host: every request it makes, fonts included, is to this server.
+  page.on('request', (req) => { if (new URL(req.url()).origin !== server.url && !req.url().startsWith('data:')) elsewhere.push(`${req.resourceType()} ${req.url()}`) })
+  page.on('response', (res) => { if (res.status() >= 400) failures.push(`${res.status()} ${res.url()}`) })
+  page.on('requestfailed', (req) => failures.push(`${req.failure()?.errorText} ${req.url()}`))
+  page.on('console', (message) => { if (/Content Security Policy|Refused to/.test(message.text())) refused.push(message.text()) })
   await page.goto(`${server.url}/admin/queues`)
   const link = page.getByRole('link', { name: 'events-notifications' }).first()
   await link.waitFor({ timeout: 15_000 })
@@ -130,4 +139,6 @@ t.test('in a browser: the dashboard shows the queues and the completed welcome j
   t.match(text, 'ada@example.com')
   await page.screenshot({ path: join(tempDir(t), 'bull-board-completed.png') })
   t.same(failures, [], 'every asset and API call under /admin/queues answered')
+  t.same(elsewhere, [], 'no request left for another host')
+  t.same(refused, [], 'nothing the page needs is refused by its Content-Security-Policy')
 })

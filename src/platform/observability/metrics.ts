@@ -31,9 +31,14 @@ function processRegistry (): Registry {
   if (!processMetrics) {
     processMetrics = new Registry()
     collectDefaultMetrics({ register: processMetrics })
+    for (const name of droppedDefaultMetrics) processMetrics.removeSingleMetric(name)
   }
   return processMetrics
 }
+
+// Gauges that prom-client names like counters (promtool: "non-counter metrics should not have _total
+// suffix"); each is the sum of the by-type gauge of the same name without _total, which stays.
+export const droppedDefaultMetrics = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
 
 function registered<M> (registry: Registry, metric: M): M {
   registry.registerMetric(metric as unknown as Metric)
