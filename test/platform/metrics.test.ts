@@ -157,3 +157,20 @@ t.test('with Redis: queue job counts on scrape', async (t) => {
   t.equal(value(text, 'cleave_outbox_pending', { module: 'users' }), 0)
   t.equal(value(text, 'cleave_relay_lag_seconds_count', { module: 'users' }), 1)
 })
+
+t.test('the gateway counts the instances it knows per routed module: 0 for one with none', async (t) => {
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }), { modules: ['hello', 'users'] })
+  t.teardown(() => gateway.close())
+  const text = await scrape(gateway)
+  t.equal(value(text, 'cleave_target_instances', { target: 'hello' }), 1)
+  t.equal(value(text, 'cleave_target_instances', { target: 'users' }), 0, 'users has no instance')
+})
+
+t.test('a process counts the instances of the targets it calls remotely, and only those', async (t) => {
+  const app = await buildTestApp(t, { modules: ['orders'], env: { CALL_RETRIES: '0' } })
+  t.notMatch(await scrape(app), /^cleave_target_instances\{/m, 'nothing called yet')
+  await t.rejects(app.clients.users.getUser({ params: { id: 1 } }))
+  const text = await scrape(app)
+  t.equal(value(text, 'cleave_target_instances', { target: 'users' }), 0, 'users has no instance')
+  t.equal(samples(text, 'cleave_target_instances').length, 1)
+})

@@ -10,6 +10,7 @@ import { isAnswer } from './call-errors.js'
 import { compileInputCheck, type CallInput } from './input-validator.js'
 import type { BreakerSettings } from './remote/pipeline.js'
 import { createRemoteTransport, type RemoteTransport } from './remote/transport.js'
+import { addInstancesGauge } from '../discovery/instances-gauge.js'
 
 /** Each module's contract.ts adds itself here, which types app.clients.<module>. */
 export interface ModuleContracts {}
@@ -115,6 +116,8 @@ async function clients (app: FastifyInstance) {
   for (const contract of app.registry.contracts.values()) all[contract.module] = clientFor(contract)
 
   app.decorate('clients', all as Clients)
+  // The targets this process has called remotely: one it never calls is not its concern.
+  addInstancesGauge(metrics.registry, app.discovery.resolver, () => remotes.keys())
   app.health.addSection('dependencies', () => Object.fromEntries([...remotes].map(([module, transport]) => [module, breakerReport(transport)])))
   app.addHook('onClose', async () => {
     for (const transport of remotes.values()) transport.breaker.shutdown()

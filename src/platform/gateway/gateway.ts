@@ -5,6 +5,7 @@ import docs from './docs.js'
 import proxy from './proxy.js'
 import { modulePrefixes, prefixesByModule } from './module-prefixes.js'
 import { createUpstreams } from './upstreams.js'
+import { addInstancesGauge } from '../discovery/instances-gauge.js'
 
 export interface GatewayOptions {
   /** Modules to route; defaults to the ones the config selects (all, unless MODULES says otherwise). */
@@ -38,6 +39,7 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   app.health.addCheck('discovery', async () => {
     await Promise.all([...new Set(prefixes.values())].map((module) => app.discovery.resolver.instances(module)))
   })
+  addInstancesGauge(app.metrics.registry, app.discovery.resolver, () => new Set(prefixes.values()))
   app.health.addSection('upstreams', async () => Object.fromEntries(await Promise.all(
     [...new Set(prefixes.values())].map(async (module) => [module, await app.discovery.resolver.instances(module)])
   )))
