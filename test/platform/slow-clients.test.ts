@@ -145,7 +145,7 @@ t.test('MAX_CONNECTIONS defaults to half the open-file limit, or 1000 where it c
   t.throws(() => loadConfig({ MAX_CONNECTIONS: '0' }), /MAX_CONNECTIONS: expected an integer from 1/)
 
   // A real process under a real limit: Node raises its soft limit to the hard one, read from /proc.
-  const script = 'const { maxConnectionsFor } = await import(\'./src/platform/connections/connection-cap.ts\'); const { openFileLimit } = await import(\'./src/platform/connections/open-file-limit.ts\'); console.log(maxConnectionsFor({}, openFileLimit()))'
+  const script = 'const { maxConnectionsFor } = await import(\'./src/platform/http/connections/connection-cap.ts\'); const { openFileLimit } = await import(\'./src/platform/http/connections/open-file-limit.ts\'); console.log(maxConnectionsFor({}, openFileLimit()))'
   const child = spawn('sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" --import tsx --input-type=module -e "${script}"`], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] })
   let output = ''
   child.stdout.on('data', (chunk) => { output += chunk })
