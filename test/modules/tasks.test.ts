@@ -213,7 +213,7 @@ t.test('both routes are in the OpenAPI document, with the simulated-work fields 
   const doc = (await app.inject('/docs/json')).json()
   t.ok(doc.paths['/async_task'].post, 'POST /async_task')
   t.ok(doc.paths['/tasks/{id}'].get, 'GET /tasks/{id}')
-  t.same(Object.keys(doc.paths['/async_task'].post.responses).sort(), ['202', '400', '413', '500'])
+  t.same(Object.keys(doc.paths['/async_task'].post.responses).sort(), ['202', '400', '413', '415', '429', '500'])
   const body = doc.paths['/async_task'].post.requestBody.content['application/json'].schema
   t.match(body.properties.delayMs, { minimum: 0, maximum: 30000, description: /simulated slow work/ })
   t.match(body.properties.fail, { description: /simulated permanent failure/ })

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/platform/config/config.js'
 import { buildGateway, type GatewayOptions } from '../../src/platform/gateway/gateway.js'
 import { tempDir } from '../helpers/app.js'
 import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'
+import { lintErrors, redoclyLint } from '../helpers/redocly.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
 
@@ -213,6 +214,28 @@ t.test('/docs/json merges the services\' documents; /docs shows it', async (t) =
   t.equal(page.status, 200)
   t.match(page.headers.get('content-type'), /^text\/html/)
   t.match(await page.text(), /swagger-ui/i)
+})
+
+t.test('the merged document shows module operations as the gateway serves them, and Redocly finds no error in it', async (t) => {
+  // The services run with a secret, the gateway signs for its clients: at the edge no token is asked.
+  const secret = { SERVICE_SECRET: 'a-secret-of-enough-length-for-tests' }
+  const [signedUsers, signedHello] = await Promise.all([
+    startProcess(t, 'server', { MODULES: 'users', DATA_DIR: tempDir(t), ...secret }),
+    startProcess(t, 'server', { MODULES: 'hello', DATA_DIR: tempDir(t), ...secret })
+  ])
+  const gateway = await startGateway(t, { SERVICE_USERS_URL: signedUsers.url, SERVICE_HELLO_URL: signedHello.url, ...secret })
+  const doc = await (await fetch(`${gateway}/docs/json`)).json() as { paths: Record<string, Record<string, { security?: unknown[], responses: Record<string, { headers?: Record<string, unknown> }> }>> }
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      t.same(operation.security, [], `${method} ${path}: no token at the edge`)
+      if (path.startsWith('/health')) continue
+      t.notOk(operation.responses['401'], `${method} ${path}: the service's 401 is not the client's`)
+      t.ok(['429', '502', '503', '504'].every((status) => operation.responses[status]), `${method} ${path}: the gateway's own refusals`)
+    }
+  }
+  t.ok(doc.paths['/users'].post.responses['201'].headers?.Location, 'Location survives the merge')
+  const result = await redoclyLint(t, doc)
+  t.same(lintErrors(result), [], `no errors (${result.totals.warnings} warnings)`)
 })
 
 t.test('/docs/json still lists the modules that answer when one is down', async (t) => {

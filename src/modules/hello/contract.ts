@@ -3,6 +3,7 @@ import { defineContract } from '../../platform/contracts/define-contract.js'
 
 export const helloContract = defineContract({
   module: 'hello',
+  description: 'The first service\'s greeting, as plain text',
   routes: {
     getService: {
       method: 'GET',

@@ -13,6 +13,7 @@ export type Notification = Static<typeof Notification>
 
 export const notificationsContract = defineContract({
   module: 'notifications',
+  description: 'Messages sent to users (welcome, order confirmation), written when users and orders publish their events',
   routes: {
     listNotifications: {
       method: 'GET',

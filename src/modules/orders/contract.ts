@@ -35,6 +35,7 @@ export const ListOrdersQuery = Type.Object({
 
 export const ordersContract = defineContract({
   module: 'orders',
+  description: 'Orders of existing users; each placed order publishes order.placed',
   routes: {
     placeOrder: {
       method: 'POST',

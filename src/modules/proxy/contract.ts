@@ -4,6 +4,7 @@ import { problemResponse } from '../../platform/http/problem.js'
 
 export const proxyContract = defineContract({
   module: 'proxy',
+  description: 'Calls hello through its client, in-process or over HTTP, to show a call between modules',
   routes: {
     getProxy: {
       method: 'GET',

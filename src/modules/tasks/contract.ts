@@ -55,6 +55,7 @@ export const TaskQueued = Type.Object({ id: TaskId })
 
 export const tasksContract = defineContract({
   module: 'tasks',
+  description: 'Work queued on a JSON object and done by a worker; poll the task for its state and result',
   routes: {
     queueTask: {
       method: 'POST',

@@ -38,6 +38,7 @@ const emailTaken = problemResponse('Another user has this email')
 
 export const usersContract = defineContract({
   module: 'users',
+  description: 'Registered users: create, read, change and remove them; changes publish user.created and user.deleted',
   routes: {
     listUsers: {
       method: 'GET',

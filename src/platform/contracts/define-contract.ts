@@ -35,6 +35,8 @@ export interface EventDeclarations {
 
 export interface Contract<Routes extends Record<string, RouteDefinition> = Record<string, RouteDefinition>, Events extends EventDeclarations = EventDeclarations> {
   module: string
+  /** What the module is for, in a sentence: its tag's description in the OpenAPI document. */
+  description?: string
   routes: Routes
   errors: Record<string, ErrorConstructor>
   /** Declared here, not at run time, so a publisher knows its subscribers in every topology. */

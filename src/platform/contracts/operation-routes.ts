@@ -1,17 +1,13 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { successStatus } from './define-contract.js'
-import { problemResponse } from '../http/problem.js'
-
-const commonProblems = {
-  400: problemResponse('The request is malformed or fails validation'),
-  500: problemResponse('Unexpected failure; details are in the server log')
-}
+import { operationResponses, operationSecurity } from './operation-docs.js'
 
 // Routes are thin adapters: the contract gives the route, the operation does the work. A
 // process that serves HTTP registers this after the modules; a worker does not, and keeps
 // the operations for local calls only.
 async function operationRoutes (app: FastifyInstance) {
+  const docs = { serviceAuth: app.serviceTokens !== undefined, bodyLimit: app.config.BODY_LIMIT_BYTES }
   for (const { contract, operations } of app.registry.implemented.values()) {
     for (const [name, route] of Object.entries(contract.routes)) {
       const operation = operations[name]
@@ -26,7 +22,8 @@ async function operationRoutes (app: FastifyInstance) {
           ...route.schema,
           operationId: `${contract.module}.${name}`,
           tags: [contract.module],
-          response: { ...commonProblems, ...route.schema.response }
+          security: operationSecurity(docs),
+          response: operationResponses(route, docs)
         },
         handler: async (request, reply) => {
           const result = await operation({ params: request.params, query: request.query, body: request.body }, request)
@@ -39,4 +36,4 @@ async function operationRoutes (app: FastifyInstance) {
   }
 }
 
-export default fp(operationRoutes, { name: 'operation-routes', dependencies: ['registry'] })
+export default fp(operationRoutes, { name: 'operation-routes', dependencies: ['registry', 'service-auth'] })

@@ -43,6 +43,11 @@ const HealthReport = Type.Composite([Type.Object({
   checks: Checks
 }), Sections])
 
+// Probes and dashboards need no credentials (service auth and rate limits skip /health).
+function open (operationId: string) {
+  return { tags: ['platform'], operationId, security: [] }
+}
+
 export interface Health {
   addCheck (name: string, check: ReadinessCheck): void
   /** Adds a section to the GET /health report, computed when it is asked for. */
@@ -77,14 +82,18 @@ async function health (app: FastifyInstance) {
   }
 
   app.get('/health/live', {
-    schema: { tags: ['platform'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
+    schema: {
+      ...open('platform.live'),
+      summary: 'The process is up',
+      response: { 200: Type.Object({ status: Type.Literal('ok') }, { 'x-response-description': 'The process runs and answers' }) }
+    }
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/health/ready', {
     schema: {
-      tags: ['platform'],
+      ...open('platform.ready'),
       summary: 'Every dependency this process needs answers, and it is not shutting down',
-      response: { 200: Type.Object({ status: Type.Literal('ok'), checks: Checks }), 503: problemResponse('A dependency is not ready, or the process is draining') }
+      response: { 200: Type.Object({ status: Type.Literal('ok'), checks: Checks }, { 'x-response-description': 'Ready: every check passed' }), 503: problemResponse('A dependency is not ready, or the process is draining') }
     }
   }, async (request, reply) => {
     const { ready, results } = await runChecks()
@@ -108,9 +117,9 @@ async function health (app: FastifyInstance) {
   // requests that do not need that dependency); the breaker and the call sites' fallbacks deal with it.
   app.get('/health', {
     schema: {
-      tags: ['platform'],
+      ...open('platform.health'),
       summary: 'Readiness checks, drain state, circuit breakers and process facts in one report',
-      response: { 200: HealthReport }
+      response: { 200: { ...HealthReport, 'x-response-description': 'The report, ready or not' } }
     }
   }, async () => {
     const { ready, results } = await runChecks()
