@@ -17,7 +17,9 @@ export class BulkheadFull extends Error {
 }
 
 /** refused: counted on each call refused (cleave_breaker_events_total{event="bulkhead"}). */
-export function bulkheadStage (settings: Settings, refused: { inc (): void }): Stage {
+export function bulkheadStage (settings: Settings, refused: { inc (by?: number): void }): Stage {
+  // Served at 0 from the start, so a rate() sees the first refusal as a rise.
+  refused.inc(0)
   let inFlight = 0
   return (next) => async (call) => {
     // Read on each call: a runtime change applies to the next one; calls already in flight go on.
