@@ -51,6 +51,9 @@ async function bulkheadEvents (app: Awaited<ReturnType<typeof buildTestApp>>): P
 t.test('over CALL_CONCURRENCY calls in flight, the next call fails at once; a run-time change applies to the live transport', async (t) => {
   const users = await freezableUsers(t)
   const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: users.url, CALL_CONCURRENCY: '2', CALL_TIMEOUT_MS: String(callTimeoutMs) } })
+  // Registered after the app so it runs first: a failed assertion must not leave calls that keep
+  // app.close() waiting for the 60 s timeout.
+  t.teardown(users.thaw)
   const getUser = (fallback?: () => string) => app.clients.users.getUser({ params: { id: 1 } }, { fallback })
   t.same(await getUser(), ada, 'the target answers until frozen')
   t.equal(await bulkheadEvents(app), 0, 'the bulkhead event is served from the first remote call, at 0')
@@ -86,6 +89,9 @@ t.test('over CALL_CONCURRENCY calls in flight, the next call fails at once; a ru
 t.test('through a route: callers of a frozen target stay fast once its calls fill the bulkhead', async (t) => {
   const users = await freezableUsers(t)
   const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: users.url, CALL_CONCURRENCY: '2', CALL_TIMEOUT_MS: String(callTimeoutMs) } })
+  // Registered after the app so it runs first: a failed assertion must not leave calls that keep
+  // app.close() waiting for the 60 s timeout.
+  t.teardown(users.thaw)
   const placed = await app.inject({ method: 'POST', url: '/orders', payload: { userId: 1, items: [{ sku: 'A', qty: 1 }] } })
   t.equal(placed.statusCode, 201)
   const orderUrl = `/orders/${placed.json().id}`
