@@ -61,6 +61,7 @@ async function clients (app: FastifyInstance) {
     resetTimeoutMs: config.BREAKER_RESET_MS,
     windowMs: config.BREAKER_WINDOW_MS,
     connectionFailures: config.BREAKER_CONNECTION_FAILURES,
+    concurrency: config.CALL_CONCURRENCY,
     ...app.runtimeConfig.current.breakers[target]
   })
   app.runtimeConfig.onChange(() => {

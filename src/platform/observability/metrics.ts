@@ -55,7 +55,7 @@ export function createMetrics (): Metrics {
     breakerState: new Gauge({ name: 'cleave_breaker_state', help: 'Circuit breaker per target module: 0 closed, 1 half-open, 2 open', labelNames: ['target'], registers }),
     breakerEvents: new Counter({
       name: 'cleave_breaker_events_total',
-      help: 'Circuit breaker events per target module (success, failure, timeout, reject, fallback, open, close, halfOpen)',
+      help: 'Circuit breaker events per target module (success, failure, timeout, reject, fallback, open, close, halfOpen; bulkhead: refused because CALL_CONCURRENCY calls were in flight)',
       labelNames: ['target', 'event'],
       registers
     }),

@@ -18,6 +18,8 @@ export interface BreakerSettings {
   windowMs: number
   /** Calls in a row that reached no instance before the breaker opens; 0: never for that alone. */
   connectionFailures: number
+  /** Calls to the target in flight at once; over it, a call is refused (bulkhead.ts). */
+  concurrency: number
 }
 
 /** The settings in force: read on each use, so a runtime change applies to the next call. */

@@ -1,5 +1,5 @@
 // A call to another service, as a pipeline composed once per target, outermost first:
-// trace → unavailable → breaker → timeout → instances → read-answer → retry → sign → send.
+// trace → unavailable → bulkhead → breaker → timeout → instances → read-answer → retry → sign → send.
 import type CircuitBreaker from 'opossum'
 import type { Dispatcher } from 'undici'
 import type { FastifyBaseLogger } from 'fastify'
@@ -12,6 +12,7 @@ import type { Metrics } from '../../observability/metrics.js'
 import type { ServiceTokens } from '../../security/service-token.js'
 import type { CallInput } from '../input-validator.js'
 import { createBreaker } from './breaker.js'
+import { bulkheadStage } from './bulkhead.js'
 import { instancesStage } from './instances.js'
 import { compose, type BreakerSettings, type RemoteOperation, type Stage } from './pipeline.js'
 import { readAnswerStage } from './read-answer.js'
@@ -71,6 +72,7 @@ export function createRemoteTransport (options: {
   const stages: Stage[] = [
     traceStage(target, spans),
     unavailableStage(target, settings),
+    bulkheadStage(settings, metrics.breakerEvents.labels(target, 'bulkhead')),
     breaker.stage,
     timeoutStage(settings),
     instancesStage(target, resolver),
