@@ -1,13 +1,14 @@
-// Redocly CLI's lint (its recommended ruleset) over a served OpenAPI document, through npx (it is
-// not a dependency: npx caches it outside the project). Telemetry and the update check are off.
+// Redocly CLI's lint (its recommended ruleset) over a served OpenAPI document. A pinned dev
+// dependency, so CI's npm ci installs it and no test downloads anything. Telemetry and the update check are off.
 import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Test } from 'tap'
 import { tempDir } from './app.js'
+import { projectRoot } from './process.js'
 
-export const redoclyVersion = '2.77.0'
+const redocly = join(projectRoot, 'node_modules', '.bin', 'redocly')
 
 export interface LintProblem { ruleId: string, severity: 'error' | 'warn', message: string, location: Array<{ pointer: string }> }
 export interface LintResult { totals: { errors: number, warnings: number }, problems: LintProblem[] }
@@ -15,7 +16,7 @@ export interface LintResult { totals: { errors: number, warnings: number }, prob
 export async function redoclyLint (t: Test, document: unknown): Promise<LintResult> {
   const file = join(tempDir(t, 'cleave-redocly-'), 'openapi.json')
   writeFileSync(file, JSON.stringify(document))
-  const run = promisify(execFile)('npx', ['--yes', `@redocly/cli@${redoclyVersion}`, 'lint', '--format=json', file], {
+  const run = promisify(execFile)(redocly, ['lint', '--format=json', file], {
     env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
     maxBuffer: 16 * 1024 * 1024
   })
