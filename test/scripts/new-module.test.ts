@@ -7,6 +7,9 @@ import { nameProblem } from '../../scripts/new-module.js'
 import { tempDir } from '../helpers/app.js'
 import { projectRoot } from '../helpers/process.js'
 
+// Generating (drizzle-kit, the contract) and the checks take 2–3 minutes on two busy cores.
+t.setTimeout(360_000)
+
 const copied = ['src', 'drizzle', 'deploy', 'contracts', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'drizzle.config.ts',
   'test/helpers', 'test/architecture.test.ts', 'test/contracts.test.ts', 'test/deploy/manifests.test.ts', '.github/workflows/ci.yml', '.ci/run']
 
