@@ -12,7 +12,7 @@ function logLines (t: Test, env: Record<string, string>) {
 }
 
 t.test('LOG_FORMAT=json (the default): one JSON object a line, secrets redacted', async (t) => {
-  for (const env of [{}, { LOG_FORMAT: 'json' }]) {
+  for (const env of [{}, { LOG_FORMAT: 'json' }] as Array<Record<string, string>>) {
     const [first, second] = logLines(t, env).map((line) => JSON.parse(line))
     t.match(first, { level: 30, msg: 'a line for a person', service: 'cleave:hello' })
     t.match(second, { level: 40, msg: 'with a secret', headers: { authorization: '[redacted]' } })
