@@ -17,6 +17,7 @@ export const ConfigSchema = Type.Object({
   }),
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module' }),
   LOG_LEVEL: LogLevel,
+  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json', description: 'json: one JSON object a line; pretty: coloured lines for a person (pino-pretty; npm run dev picks it on a terminal)' }),
   SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'name in every log line (default: the module list)' })),
   DRAIN_DELAY_MS: Type.Integer({ minimum: 0, default: 5000, description: 'on SIGTERM, how long the process keeps serving while not ready and withdrawn from discovery, so load balancers and other processes stop sending to it before it stops accepting' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000, description: 'after the drain delay, longest wait for in-flight requests and running jobs before exiting anyway' }),

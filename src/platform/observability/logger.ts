@@ -1,4 +1,6 @@
-import pino, { type Logger } from 'pino'
+import { createRequire } from 'node:module'
+import pino, { type DestinationStream, type Logger } from 'pino'
+import type pinoPretty from 'pino-pretty'
 import { secretConfigKeys, type Config } from '../config/config.js'
 import { serviceTokenHeader } from '../security/service-token.js'
 
@@ -16,6 +18,13 @@ export const redactedPaths = [
   ...secretConfigKeys.flatMap((key) => [key, `config.${key}`])
 ]
 
+// pino-pretty is required only when LOG_FORMAT=pretty (npm run dev on a terminal), so a JSON
+// process never loads it. It formats in this thread, after redaction, and writes to stdout.
+function prettyDestination (): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty
+  return pretty({ destination: 1, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' })
+}
+
 // Asynchronous writes keep logging off the request path; pino flushes them on exit.
 export function createLogger (config: Config): Logger {
   return pino({
@@ -23,5 +32,5 @@ export function createLogger (config: Config): Logger {
     redact: { paths: redactedPaths, censor: '[redacted]' },
     base: { service: serviceName(config) },
     timestamp: pino.stdTimeFunctions.isoTime
-  }, pino.destination({ dest: 1, sync: false }))
+  }, config.LOG_FORMAT === 'pretty' ? prettyDestination() : pino.destination({ dest: 1, sync: false }))
 }

@@ -1,0 +1,42 @@
+// npm run new:module in a copy of the tree, then the checks every module must pass, run in that copy.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdirSync, symlinkSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { nameProblem } from '../../scripts/new-module.js'
+import { tempDir } from '../helpers/app.js'
+import { projectRoot } from '../helpers/process.js'
+
+// Generating (drizzle-kit, the contract) and the checks take 2–3 minutes on two busy cores.
+t.setTimeout(360_000)
+
+const copied = ['src', 'drizzle', 'deploy', 'contracts', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'drizzle.config.ts',
+  'test/helpers', 'test/architecture.test.ts', 'test/contracts.test.ts', 'test/deploy/manifests.test.ts', '.github/workflows/ci.yml', '.ci/run']
+
+t.test('names: kebab-case, new, not reserved', async (t) => {
+  t.equal(nameProblem('widgets'), undefined)
+  t.equal(nameProblem('stock-levels'), undefined)
+  t.match(nameProblem(undefined), /usage/)
+  for (const bad of ['Widgets', 'stock_levels', '-x', 'x-', 'a--b', '1st']) t.match(nameProblem(bad), /kebab-case/, bad)
+  for (const taken of ['health', 'docs', 'admin-tools', 'metrics', 'all']) t.match(nameProblem(taken), /reserved/, taken)
+  t.match(nameProblem('users'), /already exists/)
+})
+
+t.test('a generated module passes the architecture, manifests and contracts checks and its own test', { timeout: 340_000 }, async (t) => {
+  const copy = tempDir(t, 'cleave-new-module-')
+  for (const path of copied) {
+    mkdirSync(dirname(join(copy, path)), { recursive: true })
+    cpSync(join(projectRoot, path), join(copy, path), { recursive: true })
+  }
+  symlinkSync(join(projectRoot, 'node_modules'), join(copy, 'node_modules'))
+  const run = (command: string, args: string[]) => spawnSync(command, args, { cwd: copy, encoding: 'utf8', env: { ...process.env, TAP_RCFILE: '' } })
+
+  const generated = run('npm', ['run', '--silent', 'new:module', '--', 'widgets'])
+  t.equal(generated.status, 0, generated.stderr)
+  t.match(generated.stdout, /contracts\/widgets\.json/)
+  t.equal(run('npm', ['run', '--silent', 'new:module', '--', 'widgets']).status, 1, 'a second time: it exists')
+
+  const checks = run(join(copy, 'node_modules/.bin/tap'), ['--disable-coverage', 'test/architecture.test.ts', 'test/deploy/manifests.test.ts', 'test/contracts.test.ts', 'test/modules/widgets.test.ts'])
+  t.equal(checks.status, 0, 'the checks pass in the copy', { output: checks.stdout.split('\n').filter((line) => /not ok|fail/.test(line)).join('\n') })
+  for (const file of ['architecture', 'deploy/manifests', 'contracts', 'modules/widgets']) t.match(checks.stdout, new RegExp(`^ok \\d+ - test/${file}\\.test\\.ts`, 'm'), `${file} ran and passed`)
+})
