@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { logFormatFor } from '../../scripts/dev/log-format.js'
@@ -17,20 +17,38 @@ t.test('logFormatFor: pretty on a terminal, JSON otherwise, an explicit LOG_FORM
   t.equal(logFormatFor({ LOG_FORMAT: 'pretty' }, false), 'pretty')
 })
 
-// npm run dev for real, until its first request's access-log line, then stopped (its whole process group).
+// Every process started with this DATA_DIR. script(1) runs its command in a session of its own,
+// out of reach of a kill of the test's process group: the server under it would outlive the test.
+function processesWith (dataDir: string): number[] {
+  const mine = `DATA_DIR=${dataDir}\0`
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(mine)
+    } catch {
+      return false
+    }
+  })
+}
+
+// npm run dev for real, until its first request's access-log line, then stopped: its process
+// group, and every process that carries its DATA_DIR.
 async function devOutput (t: Test, command: string[], env: Record<string, string> = {}): Promise<string> {
   const port = await freePort()
   const { NO_COLOR: _noColor, FORCE_COLOR: _forceColor, ...inherited } = process.env
+  const dataDir = mkdtempSync(join(tmpdir(), 'cleave-dev-'))
   const child = spawn(command[0], command.slice(1), {
     cwd: projectRoot,
     detached: true,
-    env: { ...inherited, LOG_FORMAT: '', PORT: String(port), MODULES: 'hello', DATA_DIR: mkdtempSync(join(tmpdir(), 'cleave-dev-')), ...env },
+    env: { ...inherited, LOG_FORMAT: '', PORT: String(port), MODULES: 'hello', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const closed = once(child, 'close')
   t.teardown(async () => {
     process.kill(-child.pid!, 'SIGKILL')
+    for (const pid of processesWith(dataDir)) process.kill(pid, 'SIGKILL')
     await closed
+    await until(() => processesWith(dataDir).length === 0, { what: 'every npm run dev process gone' })
+    rmSync(dataDir, { recursive: true, force: true })
   })
   let output = ''
   child.stdout.on('data', (chunk) => { output += chunk })
