@@ -25,7 +25,7 @@ declare module 'fastify' {
     serviceCaller: string | undefined
   }
   interface FastifyContextConfig {
-    /** Set by mountOperations on the routes it creates: `<module>.<operation>`. */
+    /** Set by operation-routes.ts on the routes it creates: `<module>.<operation>`. */
     operation?: string
   }
 }
