@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
 import { ConfigError, ConfigSchema, loadConfig, serviceUrlKey } from '../../src/platform/config/config.js'
 import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
-import { hasMigrations } from '../../src/platform/storage/sqlite.js'
+import { hasMigrations } from '../../src/platform/storage/migrations.js'
 import { projectRoot } from '../helpers/process.js'
 
 type Yaml = any

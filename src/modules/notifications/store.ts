@@ -1,30 +1,18 @@
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm'
-import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { Db } from '../../platform/storage/sqlite.js'
+import type { Db, ModuleDatabase } from '../../platform/storage/database.js'
 import type { Notification } from './contract.js'
+import type { notificationTables } from './tables.js'
 
-export { processedEvents } from '../../platform/events/tables.js'
-
-export const notifications = sqliteTable('notifications', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  userId: integer('user_id').notNull(),
-  kind: text('kind', { enum: ['welcome', 'order-confirmation'] }).notNull(),
-  message: text('message').notNull(),
-  // One notification per event, whatever the delivery count.
-  eventId: text('event_id').notNull().unique(),
-  createdAt: text('created_at').notNull()
-})
-
-export function createNotificationStore (db: Db) {
+export function createNotificationStore ({ db, tables: { notifications } }: ModuleDatabase<typeof notificationTables.postgres>) {
   return {
-    record ({ userId, kind, message, eventId }: Omit<Notification, 'id' | 'createdAt'>): void {
-      db.insert(notifications).values({ userId, kind, message, eventId, createdAt: new Date().toISOString() }).onConflictDoNothing().run()
+    async record (tx: Db, { userId, kind, message, eventId }: Omit<Notification, 'id' | 'createdAt'>): Promise<void> {
+      await tx.insert(notifications).values({ userId, kind, message, eventId, createdAt: new Date().toISOString() }).onConflictDoNothing()
     },
 
-    list (filter: { userId?: number, after: number, limit: number }): Notification[] {
+    list (filter: { userId?: number, after: number, limit: number }): Promise<Notification[]> {
       const conditions: SQL[] = [gt(notifications.id, filter.after)]
       if (filter.userId !== undefined) conditions.push(eq(notifications.userId, filter.userId))
-      return db.select().from(notifications).where(and(...conditions)).orderBy(asc(notifications.id)).limit(filter.limit).all()
+      return db.select().from(notifications).where(and(...conditions)).orderBy(asc(notifications.id)).limit(filter.limit)
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { moduleRegistry } from '../contracts/module-registry.js'
+import { isPostgresUrl } from '../storage/database-url.js'
 
 export const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
@@ -15,7 +16,10 @@ export const ConfigSchema = Type.Object({
     pattern: '^(all|[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*)$',
     description: '"all" or a comma list of module names'
   }),
-  DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module (those without a PostgreSQL URL)' }),
+  DATABASE_URL: Type.Optional(Type.String({ secret: true, description: 'a postgres:// URL: every module keeps its tables there, in a schema named after it; <MODULE>_DATABASE_URL (e.g. USERS_DATABASE_URL) sets one module\'s and wins; unset, a module uses its SQLite file in DATA_DIR' })),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections one process opens per module at most; keep replicas × modules × this under the server\'s max_connections' }),
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30000, description: 'how long start-up keeps trying to reach PostgreSQL (with backoff) before exiting 1' }),
   LOG_LEVEL: LogLevel,
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json', description: 'json: one JSON object a line; pretty: coloured lines for a person (pino-pretty; npm run dev picks it on a terminal)' }),
   SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'name in every log line (default: the module list)' })),
@@ -73,6 +77,8 @@ export type Config = StaticDecode<typeof ConfigSchema> & {
   modules: string[]
   /** SERVICE_<MODULE>_URL, split on commas, for each module that has one. */
   services: Record<string, string[]>
+  /** The PostgreSQL URL of each module that has one (<MODULE>_DATABASE_URL, else DATABASE_URL); the others use SQLite. */
+  databaseUrls: Record<string, string>
 }
 
 export class ConfigError extends Error {
@@ -105,6 +111,30 @@ function readServices (env: NodeJS.ProcessEnv, available: string[], problems: st
   return services
 }
 
+export function databaseUrlKey (module: string): string {
+  return `${module.toUpperCase().replaceAll('-', '_')}_DATABASE_URL`
+}
+
+// A URL may hold a password: a bad one is described, never echoed.
+function describeBadUrl (value: string): string {
+  if (!URL.canParse(value)) return `a value of ${value.length} characters that is not a URL (not shown)`
+  const { protocol, hostname } = new URL(value)
+  return hostname === '' ? `a ${protocol} URL with no host (not shown)` : `a ${protocol} URL (not shown)`
+}
+
+function readDatabaseUrls (env: NodeJS.ProcessEnv, available: string[], problems: string[]): Record<string, string> {
+  const urls: Record<string, string> = {}
+  const fallback = env.DATABASE_URL || undefined
+  for (const [key, value] of [['DATABASE_URL', fallback], ...available.map((module) => [databaseUrlKey(module), env[databaseUrlKey(module)] || undefined])]) {
+    if (value !== undefined && !isPostgresUrl(value)) problems.push(`${key}: expected a postgres:// or postgresql:// URL with a host, got ${describeBadUrl(value)}`)
+  }
+  for (const module of available) {
+    const url = env[databaseUrlKey(module)] || fallback
+    if (url !== undefined && isPostgresUrl(url)) urls[module] = url
+  }
+  return urls
+}
+
 export function resolveModules (list: string, available: string[]): { modules: string[], unknown: string[] } {
   if (list === 'all') return { modules: available, unknown: [] }
   const wanted = [...new Set(list.split(','))]
@@ -132,9 +162,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = mo
     problems.push(`MODULES: unknown module ${unknown.map((name) => `"${name}"`).join(', ')} (available: ${available.join(', ')})`)
   }
   const services = readServices(env, available, problems)
+  const databaseUrls = readDatabaseUrls(env, available, problems)
   if ((candidate as { DISCOVERY?: unknown }).DISCOVERY === 'redis' && !raw.REDIS_URL) {
     problems.push('REDIS_URL: expected a redis:// URL, required when DISCOVERY=redis')
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { ...Value.Decode(ConfigSchema, candidate), modules, services }
+  return { ...Value.Decode(ConfigSchema, candidate), modules, services, databaseUrls }
 }

@@ -1,0 +1,38 @@
+// npm run db:generate: drizzle-kit migrations for every module with a tables.ts, in both dialects.
+// drizzle-kit finds tables among a file's top-level exports, so for each module and dialect this
+// writes a one-line schema file that exports that dialect's set, then runs drizzle-kit on it.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { paths } from '../src/platform/app/paths.js'
+import type { Dialect, Tables } from '../src/platform/storage/table-kit.js'
+
+const root = join(paths.modules, '..', '..')
+const schemas = join(root, '.drizzle-schema')
+mkdirSync(schemas, { recursive: true })
+const dialects: Dialect[] = ['sqlite', 'postgres']
+const only = process.argv[2]
+
+for (const module of readdirSync(paths.modules).filter((name) => !only || name === only)) {
+  const file = join(paths.modules, module, 'tables.ts')
+  if (!existsSync(file)) continue
+  const exported = Object.entries(await import(file) as Record<string, Tables<Record<string, unknown>>>)
+  if (exported.length !== 1) throw new Error(`${file} must export exactly one defineTables() set`)
+  const [[name, tables]] = exported as [[string, Tables<Record<string, unknown>>]]
+  for (const dialect of dialects) {
+    writeFileSync(join(schemas, `${module}.${dialect}.ts`),
+      `import { ${name} } from '../src/modules/${module}/tables.js'\n\nexport const { ${Object.keys(tables[dialect]).join(', ')} } = ${name}.${dialect}\n`)
+    execFileSync(join(root, 'node_modules', '.bin', 'drizzle-kit'), ['generate'], { cwd: root, stdio: 'inherit', env: { ...process.env, MODULE: module, DIALECT: dialect } })
+    if (dialect === 'postgres') unqualify(join(root, 'drizzle', module, dialect))
+  }
+}
+
+// drizzle-kit names the public schema in foreign keys; a module's tables live in its own schema,
+// reached through the connection's search_path, so the SQL names none.
+function unqualify (folder: string) {
+  for (const sqlFile of readdirSync(folder).filter((entry) => entry.endsWith('.sql'))) {
+    const path = join(folder, sqlFile)
+    const text = readFileSync(path, 'utf8')
+    if (text.includes('"public".')) writeFileSync(path, text.replaceAll('"public".', ''))
+  }
+}
