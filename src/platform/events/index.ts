@@ -99,7 +99,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
       relay = createRelay({ database: databaseOf<OutboxTables>(module), deliver, intervalMs: config.RELAY_INTERVAL_MS, retentionMs: config.OUTBOX_RETENTION_MS, log: app.log, relayLag: metrics.relayLag })
       relays.set(module, relay)
       const epoch = redis?.epoch()
-      if (epoch) void relay.redeliverOutside(epoch).catch((err) => app.log.warn({ module, err }, 'outbox relay: could not check for events a lost Redis held'))
+      if (epoch) void relay.redeliverOutside(epoch)
     }
     return relay
   }
@@ -134,9 +134,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
     // earlier Redis lost: it is noticed on connecting, even with nothing pending.
     const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
     for (const module of publishers) relayOf(module)
-    if (redis && publishers.length > 0) redis.watchEpoch((epoch) => {
-      for (const [module, relay] of relays) void relay.redeliverOutside(epoch).catch((err) => app.log.warn({ module, err }, 'outbox relay: could not check for events a lost Redis held'))
-    })
+    if (redis && publishers.length > 0) redis.watchEpoch((epoch) => { for (const relay of relays.values()) void relay.redeliverOutside(epoch) })
     if (redis && config.WORKERS) redis.startWorkers([...runners.values()])
   })
 

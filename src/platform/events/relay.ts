@@ -28,7 +28,7 @@ export interface Relay {
   wake (): void
   /**
    * The Redis connected now has this epoch: rows sent into any other (within the retention
-   * window) were lost with it and are made pending again.
+   * window) were lost with it and are made pending again. Never rejects: a failure is logged.
    */
   redeliverOutside (epoch: string): Promise<void>
   /** Stops relaying and waits for deliveries under way. */
@@ -49,7 +49,7 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
   let epoch: string | undefined
   let wakeScheduled = false
   // One read of the pending rows at a time; a wake asked for meanwhile reads again after it.
-  let reading = false
+  let reading: Promise<void> | undefined
   let readAgain = false
   const underWay = new Set<string>()
   const deliveries = new Set<Promise<void>>()
@@ -91,18 +91,12 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
   }
 
   async function readAndShip () {
-    reading = true
     try {
-      do {
-        readAgain = false
-        const rows = (await pending()).filter((row) => !underWay.has(row.id))
-        if (rows.length > 0 && !stopped) ship(rows)
-      } while (readAgain && !stopped)
+      const rows = (await pending()).filter((row) => !underWay.has(row.id))
+      if (rows.length > 0 && !stopped) ship(rows)
     } catch (err) {
       // The database is unreachable: the interval tries again.
       log.warn({ module, err }, 'outbox relay: could not read pending events')
-    } finally {
-      reading = false
     }
   }
 
@@ -113,7 +107,12 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
       readAgain = true
       return
     }
-    void readAndShip()
+    reading = readAndShip().finally(() => {
+      reading = undefined
+      if (!readAgain) return
+      readAgain = false
+      wake()
+    })
   }
 
   async function redeliverOutside (current: string) {
@@ -121,6 +120,10 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
     const lost = await atomically((tx) => tx.update(outbox).set({ sentAt: null, sentEpoch: null })
       .where(and(isNotNull(outbox.sentEpoch), ne(outbox.sentEpoch, current), gte(outbox.sentAt, Date.now() - retentionMs)))
       .returning({ id: outbox.id }))
+      .catch((err) => {
+        log.warn({ module, err }, 'outbox relay: could not check for events a lost Redis held')
+        return []
+      })
     if (lost.length === 0) return
     log.warn({ module, events: lost.length, epoch: current }, 'outbox relay: events sent into a Redis that lost its data are delivered again')
     wake()
@@ -159,8 +162,7 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
       stopped = true
       clearInterval(timer)
       clearTimeout(pruneTimer)
-      while (reading) await new Promise((resolve) => setImmediate(resolve))
-      await Promise.all([...deliveries, pruning])
+      await Promise.all([reading, ...deliveries, pruning])
     }
   }
 }
