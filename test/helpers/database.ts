@@ -20,8 +20,9 @@ export function postgresServerUrl (database = 'postgres'): string {
   return `postgres://${user}@${host}:${port}/${database}`
 }
 
-export async function adminQuery (text: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: postgresServerUrl() })
+/** One query on a database of the machine's PostgreSQL (its maintenance database by default). */
+export async function adminQuery (text: string, url = postgresServerUrl()): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
     return await client.query(text)

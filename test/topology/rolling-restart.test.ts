@@ -30,9 +30,8 @@ t.test('rolling restart of both users instances under load: zero failed requests
     LOG_LEVEL: 'info'
   }
   const startUsers = () => startProcess(t, 'server', { ...env, MODULES: 'users' })
-  // Migrations run on start: the second instance starts after the first has made the tables.
-  const a = await startUsers()
-  const b = await startUsers()
+  // Started together: migrations run under a lock, so both come up on the same new database.
+  const [a, b] = await Promise.all([startUsers(), startUsers()])
   const gateway = await startProcess(t, 'gateway', { ...env, MODULES: 'users', LOG_LEVEL: 'warn' })
   const redisClient = new Redis(redis.url)
   t.teardown(async () => { await redisClient.quit() })

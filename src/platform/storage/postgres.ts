@@ -70,9 +70,13 @@ export async function openPostgres<T> (module: string, tables: T, options: Postg
     application_name: `cleave:${module}`,
     types
   })
-  // An idle connection the server closed (restart, pg_terminate_backend): the pool drops it and
-  // opens another when next needed. Without a listener the process would crash.
-  pool.on('error', (error) => options.log.warn({ module, database: location, reason: error.message }, 'database: an idle connection was lost'))
+  // A connection the server closed (restart, failover, pg_terminate_backend): the pool drops it
+  // and opens another when next needed. The pool listens on idle connections only; one checked
+  // out (a transaction between two queries) emits its error on itself, and with no listener
+  // there the process would crash. The query under way fails, and the request answers 503.
+  const lost = (error: Error) => options.log.warn({ module, database: location, reason: error.message }, 'database: a connection was lost')
+  pool.on('error', lost)
+  pool.on('connect', (client) => client.on('error', lost))
   try {
     await firstConnection(pool, module, location, options)
     await migrateLocked(pool, module, schema)

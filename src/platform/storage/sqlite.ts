@@ -11,9 +11,32 @@ export function databaseFile (dataDir: string, module: string): string {
   return join(dataDir, `${module}.sqlite`)
 }
 
+/** Compiled statements kept per connection; past this, the least recently used is dropped. */
+const statementCacheSize = 256
+
+// Drizzle compiles an awaited query's SQL again on every run (better-sqlite3's prepare, tens of
+// µs); the same text always compiles to the same statement, so each connection keeps them.
+// Safe because drizzle runs a statement to completion at once (all, get, run; never iterate).
+function cacheStatements (client: Database.Database): void {
+  const prepare = client.prepare.bind(client)
+  const cache = new Map<string, Database.Statement>()
+  client.prepare = ((source: string) => {
+    let statement = cache.get(source)
+    if (statement) {
+      cache.delete(source)
+    } else {
+      statement = prepare(source)
+      if (cache.size >= statementCacheSize) cache.delete(cache.keys().next().value!)
+    }
+    cache.set(source, statement)
+    return statement
+  }) as typeof client.prepare
+}
+
 // WAL lets readers run beside the writer; the busy timeout covers a second process on the same file.
 function connect (file: string): Database.Database {
   const client = new Database(file)
+  cacheStatements(client)
   client.pragma('journal_mode = WAL')
   client.pragma('synchronous = NORMAL')
   client.pragma('foreign_keys = ON')
