@@ -1,9 +1,13 @@
 // npm run db:generate: drizzle-kit migrations for every module with a tables.ts, in both dialects.
+// `npm run db:generate -- <module>` does one module; `--name <name>` names the migrations it
+// writes (drizzle-kit's --name: 0000_init.sql rather than a random name; npm run new:module
+// passes `--name init`).
 // drizzle-kit finds tables among a file's top-level exports, so for each module and dialect this
 // writes a one-line schema file that exports that dialect's set, then runs drizzle-kit on it.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { paths } from '../src/platform/app/paths.js'
 import type { Dialect, Tables } from '../src/platform/storage/table-kit.js'
 
@@ -11,7 +15,10 @@ const root = join(paths.modules, '..', '..')
 const schemas = join(root, '.drizzle-schema')
 mkdirSync(schemas, { recursive: true })
 const dialects: Dialect[] = ['sqlite', 'postgres']
-const only = process.argv[2]
+const { values: { name: migrationName }, positionals: [only, ...extra] } = parseArgs({ options: { name: { type: 'string' } }, allowPositionals: true })
+if (extra.length > 0) throw new Error(`one module at most, got ${[only, ...extra].join(', ')}`)
+if (only && !existsSync(join(paths.modules, only, 'tables.ts'))) throw new Error(`src/modules/${only}/tables.ts does not exist`)
+const nameArgs = migrationName ? ['--name', migrationName] : []
 
 for (const module of readdirSync(paths.modules).filter((name) => !only || name === only)) {
   const file = join(paths.modules, module, 'tables.ts')
@@ -22,7 +29,7 @@ for (const module of readdirSync(paths.modules).filter((name) => !only || name =
   for (const dialect of dialects) {
     writeFileSync(join(schemas, `${module}.${dialect}.ts`),
       `import { ${name} } from '../src/modules/${module}/tables.js'\n\nexport const { ${Object.keys(tables[dialect]).join(', ')} } = ${name}.${dialect}\n`)
-    execFileSync(join(root, 'node_modules', '.bin', 'drizzle-kit'), ['generate'], { cwd: root, stdio: 'inherit', env: { ...process.env, MODULE: module, DIALECT: dialect } })
+    execFileSync(join(root, 'node_modules', '.bin', 'drizzle-kit'), ['generate', ...nameArgs], { cwd: root, stdio: 'inherit', env: { ...process.env, MODULE: module, DIALECT: dialect } })
     if (dialect === 'postgres') unqualify(join(root, 'drizzle', module, dialect))
   }
 }

@@ -1,5 +1,6 @@
 // npm run new:module -- <name> — a new module with everything the checks ask of one: its source and
-// test, its Compose service and Kubernetes manifest, its first migration and its published contract.
+// test, its Compose service and Kubernetes manifest, its first migrations (drizzle/<name>/sqlite/ and
+// drizzle/<name>/postgres/, 0000_init.sql each, from its tables.ts) and its published contract.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -51,8 +52,8 @@ function addKubernetes (module: string) {
   edit('deploy/k8s/config.yaml', (text) => afterLast(text, /^ {2}SERVICE_[A-Z0-9_]+_URL: http:\/\/.*$/, `  ${serviceUrlKey(module)}: http://${module}:3000\n`, 'deploy/k8s/config.yaml'))
 }
 
-function run (command: string, args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' })
+function run (command: string, args: string[]) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' })
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal})`)
 }
 
@@ -70,7 +71,10 @@ function main (name: string | undefined) {
   addCompose(name)
   addKubernetes(name)
   console.log(`written   deploy/compose.yaml, deploy/k8s/${name}.yaml (+ kustomization.yaml, config.yaml)`)
-  run(join(root, 'node_modules/.bin/drizzle-kit'), ['generate', '--name', 'init'], { MODULE: name })
+  run(process.execPath, ['--import', 'tsx', 'scripts/generate-migrations.ts', name, '--name', 'init'])
+  for (const dialect of ['sqlite', 'postgres']) {
+    if (!existsSync(join(root, 'drizzle', name, dialect, '0000_init.sql'))) throw new Error(`drizzle/${name}/${dialect}/0000_init.sql was not generated`)
+  }
   run(process.execPath, ['--import', 'tsx', 'scripts/update-contracts.ts', name])
   console.log(`\n${name} is ready: MODULES=${name} npm start, then curl localhost:3000/${name}`)
 }

@@ -1,5 +1,6 @@
 // The files npm run new:module writes for a module: a small stored resource (list, create, get by id),
-// shaped like src/modules/users, and its Kubernetes manifest, shaped like deploy/k8s/users.yaml.
+// shaped like src/modules/users (tables.ts, a store on its ModuleDatabase, async operations), and
+// its Kubernetes manifest, shaped like deploy/k8s/users.yaml.
 export interface Names {
   /** kebab-case: folder, URL, database, Compose service, Kubernetes names */
   module: string
@@ -20,6 +21,8 @@ export function namesOf (module: string): Names {
 }
 
 export function moduleFiles ({ module, camel, pascal, table, upper }: Names): Record<string, string> {
+  // Quoted only where it must be (stock-levels), as the linter wants it.
+  const key = module.includes('-') ? `'${module}'` : module
   return {
     [`src/modules/${module}/contract.ts`]: `import { Type, type Static } from '@sinclair/typebox'
 import { defineContract } from '../../platform/contracts/define-contract.js'
@@ -72,36 +75,42 @@ export const ${camel}Contract = defineContract({
 })
 
 declare module '../../platform/clients/index.js' {
-  interface ModuleContracts { '${module}': typeof ${camel}Contract }
+  interface ModuleContracts { ${key}: typeof ${camel}Contract }
 }
 `,
-    [`src/modules/${module}/store.ts`]: `import { eq, gt, sql } from 'drizzle-orm'
-import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { Db } from '../../platform/storage/sqlite.js'
+    [`src/modules/${module}/tables.ts`]: `import { defineTables } from '../../platform/storage/table-kit.js'
+
+// Declared once for SQLite and PostgreSQL. After a change: npm run db:generate -- ${module}
+export const ${camel}Tables = defineTables((kit) => ({
+  ${camel}Items: kit.table('${table}_items', {
+    id: kit.id('id'),
+    name: kit.text('name').notNull(),
+    createdAt: kit.text('created_at').notNull()
+  })
+}))
+`,
+    [`src/modules/${module}/store.ts`]: `import { eq, gt } from 'drizzle-orm'
+import type { Db, ModuleDatabase } from '../../platform/storage/database.js'
 import type { New${pascal}Item, ${pascal}Item } from './contract.js'
+import type { ${camel}Tables } from './tables.js'
 
-export const ${camel}Items = sqliteTable('${table}_items', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  name: text('name').notNull(),
-  createdAt: text('created_at').notNull()
-})
-
-export function create${pascal}Store (db: Db) {
-  const byId = db.select().from(${camel}Items).where(eq(${camel}Items.id, sql.placeholder('id'))).prepare()
-  const page = db.select().from(${camel}Items).where(gt(${camel}Items.id, sql.placeholder('after')))
-    .orderBy(${camel}Items.id).limit(sql.placeholder('limit')).prepare()
-
+export function create${pascal}Store ({ db, tables: { ${camel}Items }, atomically }: ModuleDatabase<typeof ${camel}Tables.postgres>) {
   return {
-    findById (id: number): ${pascal}Item | undefined {
-      return byId.get({ id })
+    /** Runs writes (and the events they publish, once the module has some) in one transaction. */
+    atomically,
+
+    async findById (id: number): Promise<${pascal}Item | undefined> {
+      const [item] = await db.select().from(${camel}Items).where(eq(${camel}Items.id, id))
+      return item
     },
 
-    list (after: number, limit: number): ${pascal}Item[] {
-      return page.all({ after, limit })
+    list (after: number, limit: number): Promise<${pascal}Item[]> {
+      return db.select().from(${camel}Items).where(gt(${camel}Items.id, after)).orderBy(${camel}Items.id).limit(limit)
     },
 
-    insert (item: New${pascal}Item): ${pascal}Item {
-      return db.insert(${camel}Items).values({ name: item.name, createdAt: new Date().toISOString() }).returning().get()
+    async insert (tx: Db, item: New${pascal}Item): Promise<${pascal}Item> {
+      const [row] = await tx.insert(${camel}Items).values({ name: item.name, createdAt: new Date().toISOString() }).returning()
+      return row!
     }
   }
 }
@@ -114,13 +123,13 @@ import type { ${pascal}Store } from './store.js'
 
 export function create${pascal}Operations (store: ${pascal}Store): Operations<typeof ${camel}Contract> {
   return {
-    list${pascal}: async ({ query }) => store.list(query.cursor, query.limit),
+    list${pascal}: ({ query }) => store.list(query.cursor, query.limit),
     get${pascal}Item: async ({ params }) => {
-      const item = store.findById(params.id)
+      const item = await store.findById(params.id)
       if (item === undefined) throw new ${pascal}ItemNotFound(params.id)
       return item
     },
-    create${pascal}Item: async ({ body }) => store.insert(body)
+    create${pascal}Item: ({ body }) => store.atomically((tx) => store.insert(tx, body))
   }
 }
 `,
@@ -128,9 +137,10 @@ export function create${pascal}Operations (store: ${pascal}Store): Operations<ty
 import { ${camel}Contract } from './contract.js'
 import { create${pascal}Operations } from './operations.js'
 import { create${pascal}Store } from './store.js'
+import { ${camel}Tables } from './tables.js'
 
 export default async function ${camel} (app: FastifyInstance) {
-  const store = create${pascal}Store(app.databases.open(${camel}Contract.module))
+  const store = create${pascal}Store(await app.databases.open(${camel}Contract.module, ${camel}Tables))
   app.registry.implement(${camel}Contract, { operations: create${pascal}Operations(store) })
 }
 `,
