@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
@@ -57,13 +58,21 @@ async function migrateLocked (pool: pg.Pool, module: string, schema: string): Pr
   }
 }
 
+// A URL without a user means the operating system's user, as psql and libpq take it;
+// node-postgres reads $USER instead, which a service's environment often lacks.
+function withUser (value: string): string {
+  const url = new URL(value)
+  if (!url.username) url.username = process.env.PGUSER ?? userInfo().username
+  return url.toString()
+}
+
 // Every connection of the pool has the module's schema as its search path: its queries name
 // tables without a schema and cannot reach another module's.
 export async function openPostgres<T> (module: string, tables: T, options: PostgresOptions): Promise<ModuleDatabase<T>> {
   const schema = schemaOf(module)
   const location = describePostgres(options.url, schema)
   const pool = new pg.Pool({
-    connectionString: options.url,
+    connectionString: withUser(options.url),
     max: options.poolMax,
     connectionTimeoutMillis: Math.min(connectionTimeoutMs, options.connectTimeoutMs),
     options: `-c search_path=${schema}`,
