@@ -1,6 +1,7 @@
 // The files npm run new:module writes for a module: a small stored resource (list, create, get by id),
 // shaped like src/modules/users (tables.ts, a store on its ModuleDatabase, async operations), and
-// its Kubernetes manifest, shaped like deploy/k8s/users.yaml.
+// its Kubernetes manifest, shaped like deploy/k8s/base/users.yaml, and its patch in the postgres overlay,
+// shaped like deploy/k8s/overlays/postgres/users.yaml.
 export interface Names {
   /** kebab-case: folder, URL, database, Compose service, Kubernetes names */
   module: string
@@ -193,6 +194,7 @@ metadata:
 ${labels}
 spec:
   # SQLite: one writer per file on one machine, so one replica; Recreate lets the old pod release the file first.
+  # ../overlays/postgres moves it to PostgreSQL: two replicas, RollingUpdate.
   replicas: 1
   strategy:
     type: Recreate
@@ -266,5 +268,66 @@ ${labels}
     - name: http
       port: 3000
       targetPort: http
+`
+}
+
+/** Its patch in deploy/k8s/overlays/postgres: on PostgreSQL, no volume, migrations in an init container. */
+export function postgresPatch (module: string): string {
+  return `# ${module} on PostgreSQL: DATABASE_URL from the cleave-database Secret, no volume (its PVC and the
+# /data mount are deleted), migrations in an init container, rolled one pod at a time.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${module}
+spec:
+  # A new pod is ready before an old one stops: no pause in service (replicas: in kustomization.yaml).
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: { maxSurge: 1, maxUnavailable: 0 }
+  template:
+    spec:
+      # Migrations before the cleave container starts (why: kustomization.yaml): this module's, under its lock.
+      initContainers:
+        - name: migrate
+          image: cleave:latest
+          command: ["node", "dist/bin/migrate.js"]
+          env:
+            - name: MODULES
+              value: "${module}"
+            - name: SERVICE_NAME
+              value: "cleave:${module}:migrate"
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef: { name: cleave-database, key: DATABASE_URL }
+          envFrom:
+            - configMapRef:
+                name: cleave
+            - secretRef:
+                name: cleave
+          resources:
+            requests: { cpu: 100m, memory: 128Mi }
+            limits: { memory: 512Mi }
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: ["ALL"] }
+          volumeMounts:
+            - { name: tmp, mountPath: /tmp }
+      containers:
+        - name: cleave
+          env:
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef: { name: cleave-database, key: DATABASE_URL }
+          volumeMounts:
+            - { mountPath: /data, $patch: delete }
+      volumes:
+        - { name: data, $patch: delete }
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: ${module}-data
+$patch: delete
 `
 }
