@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { paths } from '../src/platform/app/paths.js'
-import type { Dialect, Tables } from '../src/platform/storage/table-kit.js'
+import { loadModuleTables } from '../src/platform/storage/module-tables.js'
+import type { Dialect } from '../src/platform/storage/table-kit.js'
 
 const root = join(paths.modules, '..', '..')
 const schemas = join(root, '.drizzle-schema')
@@ -21,11 +22,9 @@ if (only && !existsSync(join(paths.modules, only, 'tables.ts'))) throw new Error
 const nameArgs = migrationName ? ['--name', migrationName] : []
 
 for (const module of readdirSync(paths.modules).filter((name) => !only || name === only)) {
-  const file = join(paths.modules, module, 'tables.ts')
-  if (!existsSync(file)) continue
-  const exported = Object.entries(await import(file) as Record<string, Tables<Record<string, unknown>>>)
-  if (exported.length !== 1) throw new Error(`${file} must export exactly one defineTables() set`)
-  const [[name, tables]] = exported as [[string, Tables<Record<string, unknown>>]]
+  const found = await loadModuleTables(module)
+  if (!found) continue
+  const { name, tables } = found
   for (const dialect of dialects) {
     writeFileSync(join(schemas, `${module}.${dialect}.ts`),
       `import { ${name} } from '../src/modules/${module}/tables.js'\n\nexport const { ${Object.keys(tables[dialect]).join(', ')} } = ${name}.${dialect}\n`)
