@@ -2,12 +2,12 @@ import { eq, gt } from 'drizzle-orm'
 import type { Db, ModuleDatabase } from '../../platform/storage/database.js'
 import { isUniqueViolation } from '../../platform/storage/errors.js'
 import type { NewUser, User, UserChanges } from './contract.js'
-import type { userTables } from './tables.js'
+import { emailIndex, type userTables } from './tables.js'
 
 export class DuplicateEmail extends Error {}
 
 function rethrowDuplicate (error: unknown): never {
-  throw isUniqueViolation(error) ? new DuplicateEmail() : error
+  throw isUniqueViolation(error, emailIndex) ? new DuplicateEmail() : error
 }
 
 export function createUserStore ({ db, tables: { users }, atomically }: ModuleDatabase<typeof userTables.postgres>) {

@@ -2,6 +2,9 @@ import { sql } from 'drizzle-orm'
 import { outboxTable } from '../../platform/events/tables.js'
 import { defineTables } from '../../platform/storage/table-kit.js'
 
+/** The index that keeps emails unique whatever their case: a violation of it is a taken email. */
+export const emailIndex = 'users_email_lower_unique'
+
 export const userTables = defineTables((kit) => ({
   users: kit.table('users', {
     id: kit.id('id'),
@@ -10,7 +13,7 @@ export const userTables = defineTables((kit) => ({
     createdAt: kit.text('created_at').notNull()
   }, (table) => [
     // Emails are ASCII (the contract's format), so lower() makes uniqueness case-insensitive on both dialects.
-    kit.uniqueIndex('users_email_lower_unique').on(sql`lower(${table.email})`)
+    kit.uniqueIndex(emailIndex).on(sql`lower(${table.email})`)
   ]),
   ...outboxTable(kit)
 }))

@@ -10,7 +10,7 @@ export class DatabaseConnectError extends Error {
   }
 }
 
-type Cause = { code?: unknown, message?: unknown, cause?: unknown } | undefined
+type Cause = { code?: unknown, message?: unknown, constraint?: unknown, cause?: unknown } | undefined
 
 function * causes (error: unknown): Generator<NonNullable<Cause>> {
   // Drizzle wraps a driver's error as the cause of its own; a cycle is not followed.
@@ -21,9 +21,11 @@ function * causes (error: unknown): Generator<NonNullable<Cause>> {
   }
 }
 
-export function isUniqueViolation (error: unknown): boolean {
-  for (const { code } of causes(error)) {
-    if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return true
+/** A unique constraint refused the write; with `index`, that one (PostgreSQL names it, SQLite's message does). */
+export function isUniqueViolation (error: unknown, index?: string): boolean {
+  for (const { code, message, constraint } of causes(error)) {
+    if (code === '23505') return index === undefined || constraint === index
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return index === undefined || String(message).includes(`'${index}'`)
   }
   return false
 }
