@@ -11,13 +11,18 @@ export interface ModuleTables {
   tables: Tables<Record<string, PgTable>>
 }
 
-// Found by path, as the registry finds contracts, so the platform names no module. The file's
-// one export is its defineTables() set: two would leave it unclear which tables are the module's.
+// Found by path, as the registry finds contracts, so the platform names no module. The file
+// exports one defineTables() set (two would leave it unclear which tables are the module's);
+// other exports, such as an index's name the store refers to, are not tables.
+function isTables (value: unknown): value is Tables<Record<string, PgTable>> {
+  return typeof value === 'object' && value !== null && 'sqlite' in value && 'postgres' in value
+}
+
 /** What `src/modules/<module>/tables.ts` declares; undefined when the module stores nothing. */
 export async function loadModuleTables (module: string, dir = paths.modules): Promise<ModuleTables | undefined> {
   const file = fileOf(join(dir, module), 'tables')
   if (!file) return undefined
-  const exported = Object.entries(await import(pathToFileURL(file).href) as Record<string, Tables<Record<string, PgTable>>>)
+  const exported = Object.entries(await import(pathToFileURL(file).href) as Record<string, unknown>).filter(([, value]) => isTables(value))
   if (exported.length !== 1) throw new Error(`${file} must export exactly one defineTables() set`)
   const [[name, tables]] = exported as [[string, Tables<Record<string, PgTable>>]]
   return { name, tables }
