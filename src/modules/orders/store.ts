@@ -1,9 +1,13 @@
-import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm'
 import type { Db, ModuleDatabase } from '../../platform/storage/database.js'
 import type { NewOrder, Order } from './contract.js'
 import type { orderTables } from './tables.js'
 
 export function createOrderStore ({ db, tables: { orders, orderItems }, atomically }: ModuleDatabase<typeof orderTables.postgres>) {
+  // Compiled once: reading an order is the hot path.
+  const byId = db.select().from(orders).where(eq(orders.id, sql.placeholder('id'))).prepare('orders_by_id')
+  const itemsOf = db.select().from(orderItems).where(eq(orderItems.orderId, sql.placeholder('orderId'))).orderBy(asc(orderItems.position)).prepare('order_items_of')
+
   async function withItems (rows: Array<typeof orders.$inferSelect>): Promise<Order[]> {
     if (rows.length === 0) return []
     const items = await db.select().from(orderItems)
@@ -26,8 +30,10 @@ export function createOrderStore ({ db, tables: { orders, orderItems }, atomical
     },
 
     async findById (id: number): Promise<Order | undefined> {
-      const [order] = await withItems(await db.select().from(orders).where(eq(orders.id, id)))
-      return order
+      const [row] = await byId.execute({ id })
+      if (!row) return undefined
+      const items = await itemsOf.execute({ orderId: id })
+      return { ...row, items: items.map(({ sku, qty }) => ({ sku, qty })) }
     },
 
     async list (filter: { userId?: number, after: number, limit: number }): Promise<Order[]> {

@@ -14,6 +14,8 @@ export function createTaskStore ({ db, tables: { tasks }, atomically }: ModuleDa
   const now = () => new Date().toISOString()
   /** A task the work may run on: queued, retrying, or left active by a worker that died. */
   const unfinished = inArray(tasks.state, ['waiting', 'active'])
+  // Compiled once: a task is read on every poll of GET /tasks/:id.
+  const byId = db.select().from(tasks).where(eq(tasks.id, sql.placeholder('id'))).prepare('tasks_by_id')
 
   return {
     /** Runs writes (and the events they publish) in one transaction. */
@@ -25,7 +27,7 @@ export function createTaskStore ({ db, tables: { tasks }, atomically }: ModuleDa
     },
 
     async find (id: string): Promise<Task | undefined> {
-      const [row] = await db.select().from(tasks).where(eq(tasks.id, id))
+      const [row] = await byId.execute({ id })
       return row && toTask(row)
     },
 

@@ -1,4 +1,4 @@
-import { eq, gt } from 'drizzle-orm'
+import { eq, gt, sql } from 'drizzle-orm'
 import type { Db, ModuleDatabase } from '../../platform/storage/database.js'
 import { isUniqueViolation } from '../../platform/storage/errors.js'
 import type { NewUser, User, UserChanges } from './contract.js'
@@ -10,22 +10,27 @@ function rethrowDuplicate (error: unknown): never {
   throw isUniqueViolation(error, emailIndex) ? new DuplicateEmail() : error
 }
 
-export function createUserStore ({ db, tables: { users }, atomically }: ModuleDatabase<typeof userTables.postgres>) {
+export function createUserStore ({ db, tables: { users }, atomically, prepareWrite }: ModuleDatabase<typeof userTables.postgres>) {
+  // Compiled once: these run on every request that reads or creates a user.
+  const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare('users_by_id')
+  const page = db.select().from(users).where(gt(users.id, sql.placeholder('after'))).orderBy(users.id).limit(sql.placeholder('limit')).prepare('users_page')
+  const insert = prepareWrite('users_insert', (tx) => tx.insert(users).values({ name: sql.placeholder('name'), email: sql.placeholder('email'), createdAt: sql.placeholder('createdAt') }).returning())
+
   return {
     /** Runs writes (and the events they publish) in one transaction. */
     atomically,
 
     async findById (id: number): Promise<User | undefined> {
-      const [user] = await db.select().from(users).where(eq(users.id, id))
+      const [user] = await byId.execute({ id })
       return user
     },
 
     list (after: number, limit: number): Promise<User[]> {
-      return db.select().from(users).where(gt(users.id, after)).orderBy(users.id).limit(limit)
+      return page.execute({ after, limit })
     },
 
     async insert (tx: Db, user: NewUser): Promise<User> {
-      const [row] = await tx.insert(users).values({ name: user.name, email: user.email, createdAt: new Date().toISOString() }).returning().catch(rethrowDuplicate)
+      const [row] = await insert(tx, { name: user.name, email: user.email, createdAt: new Date().toISOString() }).catch(rethrowDuplicate)
       return row!
     },
 

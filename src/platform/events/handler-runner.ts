@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { OperationContext } from '../contracts/define-contract.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -29,19 +29,23 @@ class AlreadyHandled extends Error {}
 // instead of starting the work a second time.
 export function createHandlerRunner (options: { module: string, database: ModuleDatabase<ProcessedEventsTables>, catalog: EventCatalog, handlers: Record<string, AnyHandler>, log: FastifyBaseLogger, jobDuration: Metrics['jobDuration'], tracing: boolean, spans?: SpanExport }): HandlerRunner {
   const { module, database, catalog, handlers, log, jobDuration, tracing, spans } = options
-  const { db, tables: { processedEvents } } = database
+  const { db, tables: { processedEvents }, prepareWrite } = database
   const checks = new Map(Object.keys(handlers).map((name) => [name, compileExact(catalog.schema(name))]))
   const queue = queueName(module)
+  // Compiled once: these run for every event.
+  const processed = db.select({ id: processedEvents.id }).from(processedEvents).where(eq(processedEvents.id, sql.placeholder('id'))).prepare('processed_events_by_id')
+  const insertProcessed = prepareWrite('processed_events_record', (tx) => tx.insert(processedEvents)
+    .values({ id: sql.placeholder('id'), name: sql.placeholder('name'), processedAt: sql.placeholder('processedAt') })
+    .onConflictDoNothing().returning({ id: processedEvents.id }))
 
   async function wasProcessed (id: string): Promise<boolean> {
-    const [row] = await db.select({ id: processedEvents.id }).from(processedEvents).where(eq(processedEvents.id, id))
+    const [row] = await processed.execute({ id })
     return row !== undefined
   }
 
   /** False when the id was already recorded. On PostgreSQL a second recording waits for the first's transaction. */
   async function record (tx: Db, event: EventEnvelope): Promise<boolean> {
-    const inserted = await tx.insert(processedEvents).values({ id: event.id, name: event.name, processedAt: Date.now() })
-      .onConflictDoNothing().returning({ id: processedEvents.id })
+    const inserted = await insertProcessed(tx, { id: event.id, name: event.name, processedAt: Date.now() })
     return inserted.length > 0
   }
 

@@ -1,4 +1,4 @@
-import { and, asc, gte, inArray, isNotNull, isNull, ne } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from '../observability/metrics.js'
 import type { Db, ModuleDatabase } from '../storage/database.js'
@@ -43,7 +43,7 @@ export interface Relay {
 // back empty gets them again (job id = event id, and handlers skip processed ids).
 export function createRelay (options: { database: ModuleDatabase<OutboxTables>, deliver: Deliver, intervalMs: number, retentionMs: number, batch?: number, log: FastifyBaseLogger, relayLag: Metrics['relayLag'] }): Relay {
   const { database, deliver, intervalMs, retentionMs, batch = 200, log } = options
-  const { module, db, tables: { outbox }, atomically } = database
+  const { module, db, tables: { outbox }, atomically, prepareWrite } = database
   const lag = options.relayLag.labels(module)
   const pruner = createOutboxPruner(database, { retentionMs })
   let epoch: string | undefined
@@ -56,12 +56,29 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
   let failing = false
   let stopped = false
 
+  // Compiled once: these run for every event.
+  const pendingRows = db.select().from(outbox).where(isNull(outbox.sentAt)).orderBy(asc(outbox.createdAt)).limit(sql.placeholder('batch')).prepare('outbox_pending')
+  const insert = prepareWrite('outbox_append', (tx) => tx.insert(outbox).values({
+    id: sql.placeholder('id'),
+    name: sql.placeholder('name'),
+    payload: sql.placeholder('payload'),
+    createdAt: sql.placeholder('createdAt'),
+    traceparent: sql.placeholder('traceparent'),
+    tracestate: sql.placeholder('tracestate')
+  }))
+  // A batch is most often the one event a request published: that update is compiled once too.
+  const markOneSent = prepareWrite('outbox_mark_sent', (tx) => tx.update(outbox)
+    .set({ sentAt: sql`${sql.placeholder('sentAt')}`, sentEpoch: sql`${sql.placeholder('sentEpoch')}` })
+    .where(eq(outbox.id, sql.placeholder('id'))))
+
   function pending (): Promise<OutboxRow[]> {
-    return db.select().from(outbox).where(isNull(outbox.sentAt)).orderBy(asc(outbox.createdAt)).limit(batch)
+    return pendingRows.execute({ batch })
   }
 
-  function markSent (ids: string[], sentAt: number, deliveredInto: string | null) {
-    return atomically((tx) => tx.update(outbox).set({ sentAt, sentEpoch: deliveredInto }).where(inArray(outbox.id, ids)))
+  function markSent (ids: string[], sentAt: number, sentEpoch: string | null) {
+    return atomically((tx) => ids.length === 1
+      ? markOneSent(tx, { id: ids[0], sentAt, sentEpoch })
+      : tx.update(outbox).set({ sentAt, sentEpoch }).where(inArray(outbox.id, ids)))
   }
 
   function ship (rows: OutboxRow[]) {
@@ -148,7 +165,7 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
 
   return {
     async append (tx, event) {
-      await tx.insert(outbox).values({ ...event, createdAt: Date.now() })
+      await insert(tx, { ...event, createdAt: Date.now() })
       // One wake per committed burst: what it published leaves as one batch.
       database.afterCommit(tx, () => {
         if (wakeScheduled) return

@@ -107,6 +107,14 @@ export async function openPostgres<T> (module: string, tables: T, options: Postg
       runAll(callbacks)
       return result
     },
+    // A transaction has a connection of its own, so the statement is built on it each time; its
+    // name lets each connection parse it once (node-postgres keeps the names it has prepared).
+    prepareWrite (name, build) {
+      return async (tx, values) => {
+        if (tx === db) throw new Error(`${name} is a write: run it with the tx of an atomically() transaction`)
+        return build(tx).prepare(name).execute(values)
+      }
+    },
     afterCommit: commitCallbacks.add,
     async ping () {
       await pool.query('select 1')

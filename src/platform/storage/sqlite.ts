@@ -14,9 +14,11 @@ export function databaseFile (dataDir: string, module: string): string {
 /** Compiled statements kept per connection; past this, the least recently used is dropped. */
 const statementCacheSize = 256
 
-// Drizzle compiles an awaited query's SQL again on every run (better-sqlite3's prepare, tens of
-// µs); the same text always compiles to the same statement, so each connection keeps them.
-// Safe because drizzle runs a statement to completion at once (all, get, run; never iterate).
+// An awaited drizzle builder has SQLite compile its SQL again on every run (better-sqlite3's
+// prepare, about 6 µs); the same text always compiles to the same statement, so each connection
+// keeps them. Safe because drizzle runs a statement to completion at once (all, get, run; never
+// iterate). Drizzle switches a statement to raw (array) rows for its own mapping and never back:
+// one handed out again starts in the default mode, as a fresh one would.
 function cacheStatements (client: Database.Database): void {
   const prepare = client.prepare.bind(client)
   const cache = new Map<string, Database.Statement>()
@@ -24,6 +26,7 @@ function cacheStatements (client: Database.Database): void {
     let statement = cache.get(source)
     if (statement) {
       cache.delete(source)
+      if (statement.reader) statement.raw(false)
     } else {
       statement = prepare(source)
       if (cache.size >= statementCacheSize) cache.delete(cache.keys().next().value!)
@@ -105,6 +108,14 @@ export function openSqlite<T> (dataDir: string, module: string, tables: T): Modu
       })
       queue = run.catch(() => {})
       return run
+    },
+    // Every transaction runs on the writer's connection, so the statement is compiled there once.
+    prepareWrite (name, build) {
+      const statement = build(writes).prepare(name)
+      return async (tx, values) => {
+        if (tx !== writes) throw new Error(`${name} is a write: run it with the tx of an atomically() transaction`)
+        return statement.execute(values)
+      }
     },
     afterCommit: commitCallbacks.add,
     async ping () {
