@@ -57,7 +57,7 @@ t.test('users written on SQLite are served from PostgreSQL after db:move, with t
   // made pending again, as a relay stopped before Redis acknowledged it would leave it.
   const file = new Database(join(dataDir, 'users.sqlite'))
   t.same(file.prepare('select count(*) as n from outbox where sent_at is null').get(), { n: 0 })
-  const pending = file.prepare("update outbox set sent_at = null, sent_epoch = null where name = 'user.created' and json_extract(payload, '$.id') = 3").run()
+  const pending = file.prepare("update outbox set sent_at = null, sent_epoch = null, claimed_until = null where name = 'user.created' and json_extract(payload, '$.id') = 3").run()
   file.close()
   t.equal(pending.changes, 1, 'the user.created of user 3 is pending')
 

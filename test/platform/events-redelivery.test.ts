@@ -102,7 +102,7 @@ t.test('in-process delivery: the relay sends the event again (crash before it wa
   const { effects, eventId, outbox } = await appWithCountingSubscriber(t, {})
   const unsent = async () => Number((await queryRows<{ n: number }>(outbox, 'select count(*) as n from outbox where sent_at is null'))[0]!.n)
   await until(async () => await unsent() === 0, { what: 'the first delivery marked sent' })
-  await execute(outbox, `update outbox set sent_at = null where id = '${eventId}'`)
+  await execute(outbox, `update outbox set sent_at = null, claimed_until = null where id = '${eventId}'`)
   t.equal(await unsent(), 1, 'made pending again')
   // In-process, a row is marked sent only after the handler's run ended: then the redelivery is over.
   await until(async () => await unsent() === 0, { what: 'the redelivery marked sent' })

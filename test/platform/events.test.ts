@@ -49,8 +49,8 @@ for (const [mode, envFor] of Object.entries(modes)) {
     t.equal(settled.filter((n) => n.kind === 'order-confirmation').length, 10)
 
     // A relay that crashed after delivering but before marking sent delivers again: no second effect.
-    await execute(app.databases.get('users')!, 'update outbox set sent_at = null')
-    await execute(app.databases.get('orders')!, 'update outbox set sent_at = null')
+    await execute(app.databases.get('users')!, 'update outbox set sent_at = null, claimed_until = null')
+    await execute(app.databases.get('orders')!, 'update outbox set sent_at = null, claimed_until = null')
     await until(async () => await pendingIn(app, 'users') === 0, { what: 'outbox drained again' })
     await new Promise((resolve) => setTimeout(resolve, 300))
     const after = await notifications(app)

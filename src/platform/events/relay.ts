@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from '../observability/metrics.js'
 import type { Db, ModuleDatabase } from '../storage/database.js'
@@ -37,18 +37,22 @@ export interface Relay {
 
 // Moves a module's outbox rows to the subscribers, marking them sent only once delivery was
 // acknowledged. A failure leaves them pending for the next try: delayed, never lost.
+// Every replica of a module relays its outbox: a row belongs to the process that wrote it
+// (claimed on insert, shipped right after commit), and the polls of all replicas claim rows
+// whose owner did not send them before its claim lapsed (it died, or its delivery failed).
 // Batches are not awaited one after another, so a slow handler (in-process delivery) does
 // not hold back the events behind it; rows under way are not picked up twice.
 // Sent rows keep the epoch they went into and are kept for retentionMs: a Redis that comes
 // back empty gets them again (job id = event id, and handlers skip processed ids).
-export function createRelay (options: { database: ModuleDatabase<OutboxTables>, deliver: Deliver, intervalMs: number, retentionMs: number, batch?: number, log: FastifyBaseLogger, relayLag: Metrics['relayLag'] }): Relay {
-  const { database, deliver, intervalMs, retentionMs, batch = 200, log } = options
-  const { module, db, tables: { outbox }, atomically, prepareWrite } = database
+export function createRelay (options: { database: ModuleDatabase<OutboxTables>, deliver: Deliver, intervalMs: number, claimMs: number, retentionMs: number, batch?: number, log: FastifyBaseLogger, relayLag: Metrics['relayLag'] }): Relay {
+  const { database, deliver, intervalMs, claimMs, retentionMs, batch = 200, log } = options
+  const { module, tables: { outbox }, atomically, prepareWrite } = database
   const lag = options.relayLag.labels(module)
   const pruner = createOutboxPruner(database, { retentionMs })
   let epoch: string | undefined
-  let wakeScheduled = false
-  // One read of the pending rows at a time; a wake asked for meanwhile reads again after it.
+  // Rows this process wrote and committed, shipped as they are: no read needed to find them.
+  let fresh: OutboxRow[] = []
+  // One claim at a time; a wake asked for meanwhile claims again after it.
   let reading: Promise<void> | undefined
   let readAgain = false
   const underWay = new Set<string>()
@@ -57,12 +61,12 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
   let stopped = false
 
   // Compiled once: these run for every event.
-  const pendingRows = db.select().from(outbox).where(isNull(outbox.sentAt)).orderBy(asc(outbox.createdAt)).limit(sql.placeholder('batch')).prepare('outbox_pending')
   const insert = prepareWrite('outbox_append', (tx) => tx.insert(outbox).values({
     id: sql.placeholder('id'),
     name: sql.placeholder('name'),
     payload: sql.placeholder('payload'),
     createdAt: sql.placeholder('createdAt'),
+    claimedUntil: sql.placeholder('claimedUntil'),
     traceparent: sql.placeholder('traceparent'),
     tracestate: sql.placeholder('tracestate')
   }))
@@ -71,14 +75,31 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
     .set({ sentAt: sql`${sql.placeholder('sentAt')}`, sentEpoch: sql`${sql.placeholder('sentEpoch')}` })
     .where(eq(outbox.id, sql.placeholder('id'))))
 
-  function pending (): Promise<OutboxRow[]> {
-    return pendingRows.execute({ batch })
+  // Unsent rows nobody owns (never claimed, or their owner's claim lapsed) become this process's
+  // until the claim deadline. On PostgreSQL, replicas polling at once skip each other's locked
+  // rows instead of waiting for them (FOR UPDATE SKIP LOCKED), so each row goes to one of them;
+  // on SQLite the write lock already serialises the polls.
+  function claim (): Promise<OutboxRow[]> {
+    const now = Date.now()
+    return atomically((tx) => {
+      const unowned = tx.select({ id: outbox.id }).from(outbox)
+        .where(and(isNull(outbox.sentAt), or(isNull(outbox.claimedUntil), lt(outbox.claimedUntil, now))))
+        .orderBy(asc(outbox.createdAt)).limit(batch)
+      const claimable = database.dialect === 'postgres' ? unowned.for('update', { skipLocked: true }) : unowned
+      return tx.update(outbox).set({ claimedUntil: now + claimMs }).where(inArray(outbox.id, claimable)).returning()
+    })
   }
 
   function markSent (ids: string[], sentAt: number, sentEpoch: string | null) {
     return atomically((tx) => ids.length === 1
       ? markOneSent(tx, { id: ids[0], sentAt, sentEpoch })
       : tx.update(outbox).set({ sentAt, sentEpoch }).where(inArray(outbox.id, ids)))
+  }
+
+  /** After a failed delivery: anyone's next poll may take them (best effort; else the claim lapses). */
+  function release (ids: string[]) {
+    return atomically((tx) => tx.update(outbox).set({ claimedUntil: null }).where(and(inArray(outbox.id, ids), isNull(outbox.sentAt))))
+      .catch(() => {})
   }
 
   function ship (rows: OutboxRow[]) {
@@ -93,11 +114,12 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
         for (const row of rows) lag.observe((sentAt - row.createdAt) / 1000)
         if (failing) log.info({ module }, 'outbox relay: delivering again')
         failing = false
-        // More may be waiting behind this batch (after an outage, or a burst).
-        setImmediate(wake)
-      }, (err) => {
+        // A full batch from a poll: more may be waiting behind it (after an outage, or a burst).
+        if (rows.length >= batch) setImmediate(wake)
+      }, async (err) => {
         if (!failing) log.warn({ module, err }, 'outbox relay: delivery failed; events stay pending and are retried')
         failing = true
+        await release(ids)
       })
       .catch((err) => log.warn({ module, err }, 'outbox relay: could not mark delivered events as sent; they will be delivered again'))
       .finally(() => {
@@ -107,13 +129,13 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
     deliveries.add(delivery)
   }
 
-  async function readAndShip () {
+  async function claimAndShip () {
     try {
-      const rows = (await pending()).filter((row) => !underWay.has(row.id))
+      const rows = (await claim()).filter((row) => !underWay.has(row.id))
       if (rows.length > 0 && !stopped) ship(rows)
     } catch (err) {
       // The database is unreachable: the interval tries again.
-      log.warn({ module, err }, 'outbox relay: could not read pending events')
+      log.warn({ module, err }, 'outbox relay: could not claim pending events')
     }
   }
 
@@ -124,7 +146,7 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
       readAgain = true
       return
     }
-    reading = readAndShip().finally(() => {
+    reading = claimAndShip().finally(() => {
       reading = undefined
       if (!readAgain) return
       readAgain = false
@@ -134,7 +156,7 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
 
   async function redeliverOutside (current: string) {
     epoch = current
-    const lost = await atomically((tx) => tx.update(outbox).set({ sentAt: null, sentEpoch: null })
+    const lost = await atomically((tx) => tx.update(outbox).set({ sentAt: null, sentEpoch: null, claimedUntil: null })
       .where(and(isNotNull(outbox.sentEpoch), ne(outbox.sentEpoch, current), gte(outbox.sentAt, Date.now() - retentionMs)))
       .returning({ id: outbox.id }))
       .catch((err) => {
@@ -165,12 +187,22 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
 
   return {
     async append (tx, event) {
-      await insert(tx, { ...event, createdAt: Date.now() })
-      // One wake per committed burst: what it published leaves as one batch.
+      const createdAt = Date.now()
+      const row = { ...event, createdAt, claimedUntil: createdAt + claimMs, sentAt: null, sentEpoch: null }
+      await insert(tx, row)
+      // Shipped by this process once committed, one batch per turn of the event loop for what a
+      // burst published; if it dies first, another replica claims the row when the claim lapses.
       database.afterCommit(tx, () => {
-        if (wakeScheduled) return
-        wakeScheduled = true
-        setImmediate(() => { wakeScheduled = false; wake() })
+        fresh.push(row)
+        if (fresh.length > 1) return
+        setImmediate(() => {
+          const rows = fresh
+          fresh = []
+          // While deliveries fail, one try at a time: the polls take these once it succeeds.
+          if (stopped) return
+          if (failing && deliveries.size > 0) void release(rows.map((one) => one.id))
+          else ship(rows)
+        })
       })
     },
     wake,

@@ -13,6 +13,11 @@ export function outboxTable (kit: TableKit) {
     createdAt: kit.integer('created_at').notNull(),
     sentAt: kit.integer('sent_at'),
     /**
+     * Until when the relay of one process owns the row (ms): its writer claims it on insert, and
+     * a replica's poll claims unsent rows whose claim lapsed (their relay died with them).
+     */
+    claimedUntil: kit.integer('claimed_until'),
+    /**
      * The epoch of the Redis that acknowledged it (null: delivered in-process, or before epochs
      * existed). Sent into an epoch that is gone, it is delivered again.
      */
