@@ -26,7 +26,7 @@ function pendingRow (id: string, createdAt: number, claimedUntil: number | null)
 
 for (const dialect of ['postgres', 'sqlite'] as const) {
   t.test(`${dialect}: two relays on one outbox deliver each unowned row once, and a dead owner's row after its claim lapses`, async (t) => {
-    const env = dialect === 'postgres' ? { DATABASE_URL: await createTestDatabase(t) } : { DATA_DIR: tempDir(t) }
+    const env: Record<string, string> = dialect === 'postgres' ? { DATABASE_URL: await createTestDatabase(t) } : { DATA_DIR: tempDir(t) }
     const a = await replica(t, env)
     const b = await replica(t, env)
     const outbox = a.app.databases.get('users')!
