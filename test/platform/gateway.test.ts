@@ -53,11 +53,15 @@ async function healthOf (gateway: string) {
   return await (await fetch(`${gateway}/health`)).json() as { ejected: Record<string, { forMs: number, ejections: number }> }
 }
 
-async function connectFailures (gateway: string, module: string): Promise<number> {
+async function metric (gateway: string, name: string, module: string): Promise<number> {
   const text = await (await fetch(`${gateway}/metrics`)).text()
-  const sample = text.match(new RegExp(`^cleave_target_connect_failures_total\\{target="${module}"\\} (\\d+)$`, 'm'))
-  if (!sample) throw new Error(`no connect failure count for ${module}`)
+  const sample = text.match(new RegExp(`^${name}\\{target="${module}"\\} (\\d+)$`, 'm'))
+  if (!sample) throw new Error(`no ${name} for ${module}`)
   return Number(sample[1])
+}
+
+function connectFailures (gateway: string, module: string): Promise<number> {
+  return metric(gateway, 'cleave_target_connect_failures_total', module)
 }
 
 /** Answers GET /service with `text` on `port`, where a test's instance was refusing connections. */
@@ -193,6 +197,7 @@ t.test('any request, POST included, moves to the next instance when no connectio
   }
   t.same(statuses, [201, 201], 'both POSTs created, the one whose turn fell on the dead instance too, its body whole')
   t.equal(await connectFailures(gateway, 'users'), 1, 'one of them met the dead instance')
+  t.equal(await metric(gateway, 'cleave_target_instances_ejected', 'users'), 1, 'which is ejected')
   const stored = await (await fetch(`${gateway}/users?limit=100`)).json() as Array<{ email: string }>
   t.same(stored.filter((user) => emails.includes(user.email)).map((user) => user.email).sort(), emails, 'each stored once')
 

@@ -67,7 +67,7 @@ t.test('one of two users replicas SIGKILLed under a POST loop through the gatewa
   const after = outcomes.filter((outcome) => outcome.started >= deadFrom)
   const failed = outcomes.filter((outcome) => outcome.status !== 201)
   t.ok(after.length >= 100, `${after.length} POSTs after the kill, ${outcomes.length} in all`)
-  t.ok(failed.length <= concurrency, `${failed.length} failed, at most the ${concurrency} in flight: ${JSON.stringify(failed.map((outcome) => outcome.detail))}`)
+  t.ok(failed.length <= concurrency, `${failed.length} failed, at most the loop's ${concurrency} in flight: ${JSON.stringify(failed.map((outcome) => outcome.detail))}`)
   t.same(failed.filter((outcome) => outcome.started >= deadFrom).map((outcome) => outcome.detail), [], 'not one POST sent after the replica died failed')
   // The gateway logs each failed attempt with its cause. A dying process still holds its sockets
   // until the kernel has torn it down: requests sent to it meanwhile were taken (connected, sent)

@@ -7,6 +7,10 @@
 // a registration outlives a killed process by up to its TTL.
 import type { FastifyBaseLogger } from 'fastify'
 
+// Short first, since repeating a refused connection costs a millisecond and a restarted instance
+// should soon have its share again; doubling then keeps a dead one to one refusal per period,
+// while one that comes back waits at most about as long as it was gone.
+// Constants rather than settings until a deployment needs another trade-off.
 /** First ejection; then twice as long each time, up to maxEjectionMs. */
 export const baseEjectionMs = 1000
 export const maxEjectionMs = 30_000

@@ -104,6 +104,7 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
     if (source) request.body = deferredBody(source)
     reply.from(`${instance}${request.url}`, {
       timeout: upstreamTimeoutMs,
+      // reply-from's own retries are off: relay() decides, by the one retry policy.
       retryDelay: () => null,
       rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, headers as IncomingHttpHeaders, app.serviceTokens),
       rewriteHeaders: (headers) => {
