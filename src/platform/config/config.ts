@@ -31,7 +31,7 @@ export const ConfigSchema = Type.Object({
   ADVERTISE_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'URL other processes reach this one at (default http://HOST:PORT)' })),
   DISCOVERY_TTL_MS: Type.Integer({ minimum: 500, default: 5000, description: 'a registered instance not heard from for this long is dropped' }),
   CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 1000, description: 'longest wait for a call to another service, retries included' }),
-  CALL_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2, description: 'extra attempts for idempotent calls on connection errors (at once, on the next instance) or 502/503/504 (after a backoff)' }),
+  CALL_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2, description: 'extra attempts for idempotent calls on broken connections (at once, on the next instance) or 502/503/504 (after a backoff); a refused connection costs none: any call goes on to the next instance' }),
   CALL_BACKOFF_MS: Type.Integer({ minimum: 1, default: 20, description: 'longest wait before the first retry after a 502/503/504 answer (full jitter); doubles each attempt, up to ten times this' }),
   CALL_CONCURRENCY: Type.Integer({ minimum: 1, default: 100, description: 'calls to one target module a process has in flight at once; over it, a call fails at once like an open breaker (its fallback answers, or 503) without counting against the target; changeable at run time per target' }),
   BREAKER_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'percentage of failed calls that opens a breaker' }),
