@@ -6,6 +6,9 @@ import { tempDir } from '../helpers/app.js'
 import { adminQuery, createTestDatabase } from '../helpers/database.js'
 import { startProcess } from '../helpers/process.js'
 
+// Thirty processes start, three at a time, on a machine that may be busy: past tap's two minutes.
+t.setTimeout(480_000)
+
 const rounds = 5
 const replicas = 3
 // Every module with tables: each has its own migrations to race on.
