@@ -3,7 +3,7 @@ import autocannon from 'autocannon'
 import type { EventEmitter } from 'node:events'
 import { createHistogram } from 'node:perf_hooks'
 import type { Measurement } from './report.js'
-import type { Server } from './servers.js'
+import { cpuMicros, type Server } from './servers.js'
 
 export interface LoadOptions {
   connections: number
@@ -55,4 +55,17 @@ export async function load (server: Server, { connections, duration, path, body,
     p50: latencies.percentile(50) / 1000,
     p99: latencies.percentile(99) / 1000
   }
+}
+
+/**
+ * A load with the CPU the servers used per response (summed over all of them: a topology's
+ * processes), counted from its start until `settle` resolves, so work the requests left behind
+ * (an outbox to drain) is counted too.
+ */
+export async function measured (servers: Server[], work: () => Promise<LoadResult>, settle?: () => Promise<void>): Promise<LoadResult & { cpuUs: number }> {
+  const cpu = () => servers.reduce((sum, server) => sum + cpuMicros(server), 0)
+  const before = cpu()
+  const result = await work()
+  await settle?.()
+  return { ...result, cpuUs: (cpu() - before) / result.requests }
 }

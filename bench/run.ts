@@ -1,14 +1,12 @@
 // GET /users/:id on the full app (access log on, then off) against a bare Fastify + better-sqlite3
 // floor; then GET /users/:id and POST /users on the full app storing in PostgreSQL, against a bare
 // Fastify + drizzle node-postgres floor, on a database of the run's own.
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { isDeepStrictEqual } from 'node:util'
-import { adminQuery, postgresServerUrl } from '../test/helpers/database.js'
-import { load, type LoadOptions } from './load.js'
+import { load, measured, type LoadOptions } from './load.js'
+import { benchDatabase, outboxDrained } from './postgres.js'
 import { machine, markdownTable, summarize, writeResults, type Run } from './report.js'
-import { cpuMicros, startServer, stopServers, workspace, type Server } from './servers.js'
+import { startServer, workspace, type Server } from './servers.js'
 import { positiveInteger } from './settings.js'
 import { seedUsers } from './seed.js'
 
@@ -73,26 +71,6 @@ async function assertSameCreated (servers: Server[]): Promise<void> {
   }
 }
 
-// The app ships each new user's user.created from its outbox after the request (in this process,
-// to notifications): a backlog left by a POST run is worked off before the next run starts.
-async function outboxDrained (databaseUrl: string): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    const { rows } = await adminQuery('select count(*)::int as pending from users.outbox where sent_at is null', databaseUrl)
-    if ((rows[0] as { pending: number }).pending === 0) return
-    await sleep(50)
-  }
-  throw new Error('users.outbox: rows still pending after 60 s')
-}
-
-// The server's CPU per response, counted once the work the requests left behind is done.
-async function measured (server: Server, work: () => ReturnType<typeof load>, settle?: () => Promise<void>) {
-  const before = cpuMicros(server)
-  const result = await work()
-  await settle?.()
-  return { ...result, cpuUs: (cpuMicros(server) - before) / result.requests }
-}
-
 const { dir: workDir, closers, cleanUp } = workspace('users-get')
 const dataDir = join(workDir, 'data')
 
@@ -107,17 +85,8 @@ try {
   const bare = await startServer(BASELINE, 'bench/bare-server.ts', { DATA_DIR: dataDir }, join(workDir, 'bare.log'))
   await assertSameAnswers([bare, info, warn], ids)
 
-  // A database of the run's own, dropped at clean-up (servers stopped first), also on failure or Ctrl-C.
-  // The closer waits for the create, so an interrupt during it cannot drop before the database exists.
-  const database = `cleave_bench_${randomBytes(6).toString('hex')}`
-  const created = adminQuery(`create database ${database}`)
-  closers.push(async () => {
-    await stopServers()
-    await created.catch(() => undefined)
-    await adminQuery(`drop database if exists ${database} with (force)`)
-  })
-  await created
-  const databaseUrl = postgresServerUrl(database)
+  // A database of the run's own, dropped at clean-up, also on failure or Ctrl-C.
+  const { name: database, url: databaseUrl } = await benchDatabase(closers)
   const pgEnv = { DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: String(settings.poolMax) }
   const pgFull = await startServer(`full, PostgreSQL, LOG_LEVEL=${PG_LOG_LEVEL}`, 'src/bin/server.ts',
     { MODULES: 'all', DATA_DIR: join(workDir, 'pg-data'), LOG_LEVEL: PG_LOG_LEVEL, ...pgEnv }, join(workDir, 'full-postgres.log'))
@@ -135,7 +104,7 @@ try {
     { name: PG_POST.full, server: pgFull, options: postUsers }
   ]
   const pgRun = (step: typeof pgSteps[number], duration: number) =>
-    measured(step.server, () => load(step.server, { connections: settings.connections, duration, ...step.options }), () => outboxDrained(databaseUrl))
+    measured([step.server], () => load(step.server, { connections: settings.connections, duration, ...step.options }), () => outboxDrained(databaseUrl))
 
   for (const server of [bare, info, warn]) {
     console.error(`warming up ${server.name} for ${settings.warmup} s`)
