@@ -70,6 +70,17 @@ t.test('mixed: users and orders in PostgreSQL schemas of their own, tasks and no
   t.same(users, [{ id: 1, name: 'Ada', email: 'Ada@Example.com' }], 'the row, as psql sees it')
 })
 
+t.test('npm run migrate applies every module\'s migrations in its own schema, without serving', async (t) => {
+  const url = await createTestDatabase(t)
+  const { code, stdout } = await runToEnd('migrate', { MODULES: 'users,orders', DATA_DIR: tempDir(t), DATABASE_URL: withPassword(url), LOG_LEVEL: 'warn' })
+  t.equal(code, 0)
+  t.match(stdout, /^users: migrated \(PostgreSQL 127\.0\.0\.1:5432\/cleave_test_\w+ schema users\)$/m)
+  t.match(stdout, /^orders: migrated /m)
+  t.notMatch(stdout, password)
+  const { rows } = await adminQuery("select table_schema from information_schema.tables where table_name = '__drizzle_migrations' order by 1", url)
+  t.same(rows.map((row) => row.table_schema), ['orders', 'users'])
+})
+
 t.test('PostgreSQL not there at start: each try logged with host and module, then exit 1 with one line; no password anywhere', async (t) => {
   const closedPort = await freePort()
   const url = withPassword('postgres://postgres@127.0.0.1/nowhere', closedPort)
