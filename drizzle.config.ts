@@ -1,11 +1,12 @@
 import { defineConfig } from 'drizzle-kit'
 
-// One module at a time: `MODULE=users drizzle-kit generate` (npm run db:generate loops over them).
-const module = process.env.MODULE
-if (!module) throw new Error('Set MODULE to the module whose migrations to generate')
+// One module and dialect at a time, from the schema file scripts/generate-migrations.ts writes
+// for it (npm run db:generate): `MODULE=users DIALECT=postgres drizzle-kit generate`.
+const { MODULE: module, DIALECT: dialect } = process.env
+if (!module || (dialect !== 'sqlite' && dialect !== 'postgres')) throw new Error('Set MODULE, and DIALECT to sqlite or postgres (npm run db:generate does both for every module)')
 
 export default defineConfig({
-  dialect: 'sqlite',
-  schema: `./src/modules/${module}/store.ts`,
-  out: `./drizzle/${module}`
+  dialect: dialect === 'postgres' ? 'postgresql' : 'sqlite',
+  schema: `./.drizzle-schema/${module}.${dialect}.ts`,
+  out: `./drizzle/${module}/${dialect}`
 })

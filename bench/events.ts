@@ -1,6 +1,7 @@
 // Events: Cleave's outbox (publish → relay → BullMQ → worker → handler) against raw BullMQ on the
 // same private Redis, and the in-process mode for reference.
 import { Queue, QueueEvents, Worker, type JobsOptions } from 'bullmq'
+import { count, gte, isNull } from 'drizzle-orm'
 import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
@@ -11,6 +12,8 @@ import type { EventEnvelope } from '../src/platform/events/event.js'
 import { queueName } from '../src/platform/events/event.js'
 import { openSqlite } from '../src/platform/storage/sqlite.js'
 import { createNotificationStore } from '../src/modules/notifications/store.js'
+import { notificationTables } from '../src/modules/notifications/tables.js'
+import { userTables } from '../src/modules/users/tables.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 import { machine, median, milliseconds, requests, table, verdict, writeResults } from './report.js'
 import { workspace } from './servers.js'
@@ -77,7 +80,7 @@ interface Run {
   processing?: Spread
   /** The relay's addBulk calls on the subscriber's queue. */
   batches?: { count: number, meanSize: number, maxSize: number, ms: Spread }
-  /** Mean wall time of one publish (users transaction + outbox insert), synchronous, in µs. */
+  /** Mean wall time of one publish (users transaction + outbox insert, awaited until it commits), in µs. */
   publishUs?: number
   /** CPU time per event in µs: this Node process (all threads) and redis-server. */
   cpuUs: { node: number, redis: number }
@@ -241,15 +244,16 @@ async function rawBench (name: string, processor: Processor, redis: RedisServer,
 }
 
 // What the notifications handler itself does for user.created, on its own database: the work
-// any consumer would do, without the outbox, the relay or the handler runner's bookkeeping.
+// any consumer would do (its row, in a transaction of its own), without the outbox, the relay or
+// the handler runner's bookkeeping (the processed_events row it adds to that transaction).
 function handlerWork (dataDir: string) {
-  const db = openSqlite(dataDir, SUBSCRIBER)
-  const store = createNotificationStore(db)
+  const database = openSqlite(dataDir, SUBSCRIBER, notificationTables.sqlite)
+  const store = createNotificationStore(database)
   const processor: Processor = async (event) => {
     const user = event.payload as ReturnType<typeof payloadOf>
-    store.record({ userId: user.id, kind: 'welcome', message: `Welcome, ${user.name}!`, eventId: event.id })
+    await database.atomically((tx) => store.record(tx, { userId: user.id, kind: 'welcome', message: `Welcome, ${user.name}!`, eventId: event.id }))
   }
-  return { processor, close: async () => { db.$client.close() } }
+  return { processor, close: () => database.close() }
 }
 
 function buildEventsApp (dataDir: string, redis?: { url: string, prefix: string }): Promise<App> {
@@ -261,14 +265,14 @@ function buildEventsApp (dataDir: string, redis?: { url: string, prefix: string 
   }), { modules: ['users', SUBSCRIBER] })
 }
 
-// Each event in its own users transaction, as a request would publish it. Adds the ids to `ids`
-// and returns the mean time one publish took, in µs.
+// Each event in its own users transaction, as a request would publish it, awaited until it has
+// committed. Adds the ids to `ids` and returns the mean time one publish took, in µs.
 async function publish (app: App, events: number, pace: Pace, ids: Set<string>): Promise<number> {
-  const users = app.databases.open('users')
+  const users = await app.databases.open('users', userTables)
   let spent = 0
-  await produce(events, pace, (i) => {
+  await produce(events, pace, async (i) => {
     const started = performance.now()
-    ids.add(users.transaction(() => app.events.publish('user.created', payloadOf(i))))
+    ids.add(await users.atomically((tx) => app.events.publish(tx, 'user.created', payloadOf(i))))
     spent += performance.now() - started
   })
   return (spent * 1000) / events
@@ -279,11 +283,14 @@ function paceOf (variant: string): Pace {
   return { burst: variant === OUTBOX_BURSTS ? settings.publishBurst : 1 }
 }
 
-/** processed_at, recorded by the handler runner once the handler has returned. */
-function handledAt (app: App, since: number): Map<string, number> {
-  const rows = app.databases.open(SUBSCRIBER).$client
-    .prepare('select id, processed_at as at from processed_events where processed_at >= ?')
-    .all(since) as Array<{ id: string, at: number }>
+/**
+ * processed_at, recorded by the handler runner in the handler's own transaction
+ * (event.atomically), just before the handler's write, which commits with it.
+ */
+async function handledAt (app: App, since: number): Promise<Map<string, number>> {
+  const { db, tables: { processedEvents } } = await app.databases.open(SUBSCRIBER, notificationTables)
+  const rows = await db.select({ id: processedEvents.id, at: processedEvents.processedAt }).from(processedEvents)
+    .where(gte(processedEvents.processedAt, since))
   return new Map(rows.map((row) => [row.id, row.at]))
 }
 
@@ -325,7 +332,7 @@ async function outboxBench (dataDir: string, redis: RedisServer, prefix: string,
     const publishUs = await publish(app, events, paceOf(variant), ids)
     await done
     const cpuUs = await cpu(events)
-    assertAllHandled(variant, ids, handledAt(app, start))
+    assertAllHandled(variant, ids, await handledAt(app, start))
     const times = await jobTimes(queue, [...ids])
     return {
       ...timesRun(variant, round, start, times, cpuUs),
@@ -352,24 +359,26 @@ async function outboxBench (dataDir: string, redis: RedisServer, prefix: string,
 async function inProcessBench (dataDir: string, control: Redis) {
   const app = await buildEventsApp(dataDir)
   await app.ready()
-  const users = app.databases.open('users').$client
+  const { db, tables: { outbox } } = await app.databases.open('users', userTables)
   // Uses the outbox_pending index. The local relay marks rows sent once their handlers returned.
-  const pending = users.prepare('select count(*) from outbox where sent_at is null').pluck()
+  // Built once; each await runs it again.
+  const pendingQuery = db.select({ n: count() }).from(outbox).where(isNull(outbox.sentAt))
+  const pending = async () => (await pendingQuery)[0]!.n
 
   async function run (round: number, events: number): Promise<Run> {
     const ids = new Set<string>()
     const cpu = await cpuMeter(control)
     const start = Date.now()
     const publishUs = await publish(app, events, { burst: 1 }, ids)
-    for (const deadline = Date.now() + TIMEOUT_MS; pending.get() !== 0;) {
+    for (const deadline = Date.now() + TIMEOUT_MS; await pending() !== 0;) {
       if (Date.now() > deadline) throw new Error(`${IN_PROCESS}: outbox not drained after ${TIMEOUT_MS / 1000} s`)
       await sleep(1)
     }
     const cpuUs = await cpu(events)
-    const handled = handledAt(app, start)
+    const handled = await handledAt(app, start)
     assertAllHandled(IN_PROCESS, ids, handled)
-    const published = new Map((users.prepare('select id, created_at as at from outbox where created_at >= ?')
-      .all(start) as Array<{ id: string, at: number }>).map((row) => [row.id, row.at]))
+    const published = new Map((await db.select({ id: outbox.id, at: outbox.createdAt }).from(outbox).where(gte(outbox.createdAt, start)))
+      .map((row) => [row.id, row.at]))
     const done = [...ids].map((id) => handled.get(id)!)
     return {
       variant: IN_PROCESS,

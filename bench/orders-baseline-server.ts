@@ -4,24 +4,21 @@
 import { Type } from '@sinclair/typebox'
 import { OrderNotFound, OrderView } from '../src/modules/orders/contract.js'
 import { createOrderStore } from '../src/modules/orders/store.js'
+import { orderTables } from '../src/modules/orders/tables.js'
 import { createUserStore } from '../src/modules/users/store.js'
+import { userTables } from '../src/modules/users/tables.js'
 import { buildApp } from '../src/platform/app/build-app.js'
 import { loadConfig } from '../src/platform/config/config.js'
 import { problemResponse } from '../src/platform/http/problem.js'
-import { openSqlite } from '../src/platform/storage/sqlite.js'
 
 const modules = ['orders', 'users']
 const config = loadConfig({ ...process.env, MODULES: modules.join(',') })
 const app = await buildApp(config, { modules })
 
-const ordersDb = openSqlite(config.DATA_DIR, 'orders')
-const usersDb = openSqlite(config.DATA_DIR, 'users')
-const orders = createOrderStore(ordersDb)
-const users = createUserStore(usersDb)
-app.addHook('onClose', async () => {
-  ordersDb.$client.close()
-  usersDb.$client.close()
-})
+// The databases the mounted modules opened (SQLite files in DATA_DIR, or PostgreSQL where a
+// URL is set): the same connections their own stores read through, closed with the app.
+const orders = createOrderStore(await app.databases.open('orders', orderTables))
+const users = createUserStore(await app.databases.open('users', userTables))
 
 app.get('/baseline/orders/:id', {
   schema: {
@@ -29,9 +26,9 @@ app.get('/baseline/orders/:id', {
     response: { 200: OrderView, 404: problemResponse('No order has this id') }
   }
 }, async (request) => {
-  const order = orders.findById(request.params.id)
+  const order = await orders.findById(request.params.id)
   if (!order) throw new OrderNotFound(request.params.id)
-  const user = users.findById(order.userId)
+  const user = await users.findById(order.userId)
   return { ...order, user: user ? { name: user.name, email: user.email } : null, degraded: false }
 })
 

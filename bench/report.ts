@@ -5,9 +5,10 @@ import { join } from 'node:path'
 /** Latencies in milliseconds, measured to the microsecond. */
 export interface Measurement { reqPerSec: number, p50: number, p99: number }
 
-export interface Run extends Measurement { server: string, round: number, connections?: number }
+/** cpuUs: the server process's CPU time per request, in µs, where it was measured. */
+export interface Run extends Measurement { server: string, round: number, connections?: number, cpuUs?: number }
 
-export interface Summary extends Measurement { server: string, connections?: number, runs: number }
+export interface Summary extends Measurement { server: string, connections?: number, runs: number, cpuUs?: number }
 
 export interface Row extends Summary {
   ratio?: number
@@ -35,11 +36,13 @@ export function medians (runs: Run[]): Summary[] {
     runs: mine.length,
     reqPerSec: median(mine.map((run) => run.reqPerSec)),
     p50: median(mine.map((run) => run.p50)),
-    p99: median(mine.map((run) => run.p99))
+    p99: median(mine.map((run) => run.p99)),
+    ...(mine.every((run) => run.cpuUs !== undefined) ? { cpuUs: median(mine.map((run) => run.cpuUs!)) } : {})
   }))
 }
 
-export function summarize (runs: Run[], baseline: string, targets: Record<string, number>): Row[] {
+/** A target of null gives the ratio to the baseline without a verdict. */
+export function summarize (runs: Run[], baseline: string, targets: Record<string, number | null>): Row[] {
   const rows = medians(runs)
   const bare = rows.find((row) => row.server === baseline)
   if (!bare) throw new Error(`no runs of the baseline "${baseline}"`)
@@ -47,6 +50,7 @@ export function summarize (runs: Run[], baseline: string, targets: Record<string
     const target = targets[row.server]
     if (target === undefined) return row
     const ratio = row.reqPerSec / bare.reqPerSec
+    if (target === null) return { ...row, ratio }
     return { ...row, ratio, target, verdict: ratio >= target ? 'PASS' : 'MISS' }
   })
 }
@@ -62,9 +66,11 @@ export function table (header: string[], rows: string[][], align: string): strin
   return [line(header), `|${rule.join('|')}|`, ...rows.map(line)].join('\n')
 }
 
+// The CPU column only when some row has a CPU time.
 export function markdownTable (rows: Row[]): string {
+  const cpu = rows.some((row) => row.cpuUs !== undefined)
   return table(
-    ['server', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'full/bare', 'target', 'result'],
+    ['server', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'full/bare', 'target', 'result', ...cpu ? ['server CPU µs/req'] : []],
     rows.map((row) => [
       row.server,
       String(row.runs),
@@ -73,9 +79,10 @@ export function markdownTable (rows: Row[]): string {
       milliseconds(row.p99),
       row.ratio === undefined ? '—' : `${row.ratio.toFixed(3)}×`,
       row.target === undefined ? '—' : `≥ ${row.target.toFixed(2)}×`,
-      row.verdict ?? '—'
+      row.verdict ?? '—',
+      ...cpu ? [row.cpuUs === undefined ? '—' : row.cpuUs.toFixed(0)] : []
     ]),
-    'lrrrrrrl'
+    cpu ? 'lrrrrrrlr' : 'lrrrrrrl'
   )
 }
 

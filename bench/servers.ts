@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -30,14 +30,20 @@ export function track (child: ChildProcess): void {
 /**
  * A temporary folder for one bench run, and its clean-up: closers (last added first), every
  * process started here, then the folder. Ctrl-C and SIGTERM skip `finally`, so they clean up too.
+ * A second call waits for the first: when an interrupt's clean-up stops the servers, the bench's
+ * own `finally` must not let its failure end the process before the closers are done.
  */
 export function workspace (name: string, onInterrupt?: () => void) {
   const dir = mkdtempSync(join(tmpdir(), `cleave-bench-${name}-`))
   const closers: Array<() => Promise<void>> = []
-  async function cleanUp (): Promise<void> {
-    for (const close of closers.splice(0).reverse()) await close().catch((err) => console.error(`cleanup: ${(err as Error).message}`))
-    await stopServers()
-    rmSync(dir, { recursive: true, force: true })
+  let cleaning: Promise<void> | undefined
+  function cleanUp (): Promise<void> {
+    cleaning ??= (async () => {
+      for (const close of closers.splice(0).reverse()) await close().catch((err) => console.error(`cleanup: ${(err as Error).message}`))
+      await stopServers()
+      rmSync(dir, { recursive: true, force: true })
+    })()
+    return cleaning
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -109,6 +115,22 @@ export async function stopProcess (child: ChildProcess): Promise<void> {
 export async function stopServer (server: Server): Promise<void> {
   const child = children.get(server)
   if (child) await stopProcess(child)
+}
+
+let ticksPerSecond: number | undefined
+
+/**
+ * CPU time the server's process has used so far (user + system, all its threads), in µs, from
+ * /proc/<pid>/stat (Linux only). Its resolution is one clock tick, 10 ms on most systems.
+ */
+export function cpuMicros (server: Server): number {
+  const pid = children.get(server)?.pid
+  if (pid === undefined) throw new Error(`${server.name}: no process`)
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))
+  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / ticksPerSecond * 1e6
 }
 
 export async function stopServers (): Promise<void> {

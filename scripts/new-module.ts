@@ -1,10 +1,12 @@
 // npm run new:module -- <name> — a new module with everything the checks ask of one: its source and
-// test, its Compose service and Kubernetes manifest, its first migration and its published contract.
+// test, its Compose services (split and postgres profiles) and Kubernetes manifest (and its patch in the
+// postgres overlay), its first migrations (drizzle/<name>/sqlite/ and drizzle/<name>/postgres/,
+// 0000_init.sql each, from its tables.ts) and its published contract.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { serviceUrlKey } from '../src/platform/config/config.js'
-import { k8sManifest, moduleFiles, namesOf } from './new-module/templates.js'
+import { k8sManifest, moduleFiles, namesOf, postgresPatch } from './new-module/templates.js'
 
 const root = resolve(import.meta.dirname, '..')
 // Path prefixes the platform serves, and words MODULES or the deployment already give a meaning.
@@ -32,27 +34,54 @@ function afterLast (text: string, pattern: RegExp, insert: string, file: string)
   return text.slice(0, end) + insert + text.slice(end)
 }
 
+/** Applies change to one service's lines: from the line `start` to the next blank line. */
+function inService (text: string, start: string, change: (lines: string) => string, file: string): string {
+  const from = text.indexOf(`\n${start}\n`) + 1
+  if (from === 0) throw new Error(`${file}: no service ${start.trim()}`)
+  const to = text.indexOf('\n\n', from) + 1
+  if (to === 0) throw new Error(`${file}: service ${start.trim()} is not followed by a blank line`)
+  return text.slice(0, from) + change(text.slice(from, to)) + text.slice(to)
+}
+
+/** Inserts text before the first line that is exactly `line`; fails when there is none. */
+function before (text: string, line: string, insert: string, file: string): string {
+  const at = text.indexOf(`\n${line}\n`) + 1
+  if (at === 0) throw new Error(`${file}: no line ${JSON.stringify(line)} to add before`)
+  return text.slice(0, at) + insert + text.slice(at)
+}
+
+const dependsOnHealthy = /^ {6}[a-z0-9-]+: \{ condition: service_healthy \}$/
+
 function addCompose (module: string) {
   const file = 'deploy/compose.yaml'
   edit(file, (text) => {
     text = afterLast(text, /^ {2}SERVICE_[A-Z0-9_]+_URL: http:\/\/.*$/, `  ${serviceUrlKey(module)}: http://${module}:3000\n`, file)
-    text = afterLast(text, /^ {6}[a-z0-9-]+: \{ condition: service_healthy \}$/, `      ${module}: { condition: service_healthy }\n`, file)
-    const service = `  ${module}:\n    <<: *image\n    profiles: [split]\n    environment:\n      <<: *discovery\n      MODULES: ${module}\n    volumes:\n      - ${module}-data:/data\n    depends_on: *needs-redis\n\n`
-    const volumes = text.indexOf('\nvolumes:\n')
-    if (volumes < 0) throw new Error(`${file}: no top-level volumes:`)
-    text = text.slice(0, volumes + 1) + service + text.slice(volumes + 1)
+    text = inService(text, '  gateway:', (lines) => afterLast(lines, dependsOnHealthy, `      ${module}: { condition: service_healthy }\n`, file), file)
+    text = inService(text, '  gateway-pg:', (lines) => afterLast(lines, dependsOnHealthy, `      ${module}-pg: { condition: service_healthy }\n`, file), file)
+    // The split's service, on SQLite, at the end of the split's section; its twin on PostgreSQL at the end of the postgres profile's.
+    const split = `  ${module}:\n    <<: *image\n    profiles: [split]\n    environment:\n      <<: *discovery\n      MODULES: ${module}\n    volumes:\n      - ${module}-data:/data\n    depends_on: *needs-redis\n\n`
+    text = before(text, '  # --- postgres: the split, its stateful modules (and their workers) on PostgreSQL ---', split, file)
+    const postgres = `  ${module}-pg:\n    <<: *image\n    profiles: [postgres]\n    environment:\n      <<: [*discovery, *database]\n      MODULES: ${module}\n    networks:\n      default:\n        aliases: [${module}]\n    depends_on: *needs-postgres\n\n`
+    text = before(text, 'volumes:', postgres, file)
     return afterLast(text, /^ {2}[a-z0-9-]+-data:$/, `  ${module}-data:\n`, file)
   })
 }
 
 function addKubernetes (module: string) {
-  writeFileSync(join(root, `deploy/k8s/${module}.yaml`), k8sManifest(module))
-  edit('deploy/k8s/kustomization.yaml', (text) => afterLast(text, /^ {2}- [a-z0-9-]+\.yaml$/, `  - ${module}.yaml\n`, 'deploy/k8s/kustomization.yaml'))
-  edit('deploy/k8s/config.yaml', (text) => afterLast(text, /^ {2}SERVICE_[A-Z0-9_]+_URL: http:\/\/.*$/, `  ${serviceUrlKey(module)}: http://${module}:3000\n`, 'deploy/k8s/config.yaml'))
+  const base = 'deploy/k8s/base'
+  writeFileSync(join(root, `${base}/${module}.yaml`), k8sManifest(module))
+  edit(`${base}/kustomization.yaml`, (text) => afterLast(text, /^ {2}- [a-z0-9-]+\.yaml$/, `  - ${module}.yaml\n`, `${base}/kustomization.yaml`))
+  edit(`${base}/config.yaml`, (text) => afterLast(text, /^ {2}SERVICE_[A-Z0-9_]+_URL: http:\/\/.*$/, `  ${serviceUrlKey(module)}: http://${module}:3000\n`, `${base}/config.yaml`))
+  const overlay = 'deploy/k8s/overlays/postgres'
+  writeFileSync(join(root, `${overlay}/${module}.yaml`), postgresPatch(module))
+  edit(`${overlay}/kustomization.yaml`, (text) => {
+    text = afterLast(text, /^ {2}- path: [a-z0-9-]+\.yaml$/, `  - path: ${module}.yaml\n`, `${overlay}/kustomization.yaml`)
+    return afterLast(text, /^ {2}- \{ name: [a-z0-9-]+, count: \d+ \}$/, `  - { name: ${module}, count: 2 }\n`, `${overlay}/kustomization.yaml`)
+  })
 }
 
-function run (command: string, args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: 'inherit' })
+function run (command: string, args: string[]) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' })
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal})`)
 }
 
@@ -69,8 +98,11 @@ function main (name: string | undefined) {
   }
   addCompose(name)
   addKubernetes(name)
-  console.log(`written   deploy/compose.yaml, deploy/k8s/${name}.yaml (+ kustomization.yaml, config.yaml)`)
-  run(join(root, 'node_modules/.bin/drizzle-kit'), ['generate', '--name', 'init'], { MODULE: name })
+  console.log(`written   deploy/compose.yaml, deploy/k8s/base/${name}.yaml (+ kustomization.yaml, config.yaml), deploy/k8s/overlays/postgres/${name}.yaml (+ kustomization.yaml)`)
+  run(process.execPath, ['--import', 'tsx', 'scripts/generate-migrations.ts', name, '--name', 'init'])
+  for (const dialect of ['sqlite', 'postgres']) {
+    if (!existsSync(join(root, 'drizzle', name, dialect, '0000_init.sql'))) throw new Error(`drizzle/${name}/${dialect}/0000_init.sql was not generated`)
+  }
   run(process.execPath, ['--import', 'tsx', 'scripts/update-contracts.ts', name])
   console.log(`\n${name} is ready: MODULES=${name} npm start, then curl localhost:3000/${name}`)
 }

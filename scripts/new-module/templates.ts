@@ -1,5 +1,7 @@
 // The files npm run new:module writes for a module: a small stored resource (list, create, get by id),
-// shaped like src/modules/users, and its Kubernetes manifest, shaped like deploy/k8s/users.yaml.
+// shaped like src/modules/users (tables.ts, a store on its ModuleDatabase, async operations), and
+// its Kubernetes manifest, shaped like deploy/k8s/base/users.yaml, and its patch in the postgres overlay,
+// shaped like deploy/k8s/overlays/postgres/users.yaml.
 export interface Names {
   /** kebab-case: folder, URL, database, Compose service, Kubernetes names */
   module: string
@@ -20,6 +22,8 @@ export function namesOf (module: string): Names {
 }
 
 export function moduleFiles ({ module, camel, pascal, table, upper }: Names): Record<string, string> {
+  // Quoted only where it must be (stock-levels), as the linter wants it.
+  const key = module.includes('-') ? `'${module}'` : module
   return {
     [`src/modules/${module}/contract.ts`]: `import { Type, type Static } from '@sinclair/typebox'
 import { defineContract } from '../../platform/contracts/define-contract.js'
@@ -72,36 +76,42 @@ export const ${camel}Contract = defineContract({
 })
 
 declare module '../../platform/clients/index.js' {
-  interface ModuleContracts { '${module}': typeof ${camel}Contract }
+  interface ModuleContracts { ${key}: typeof ${camel}Contract }
 }
 `,
-    [`src/modules/${module}/store.ts`]: `import { eq, gt, sql } from 'drizzle-orm'
-import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { Db } from '../../platform/storage/sqlite.js'
+    [`src/modules/${module}/tables.ts`]: `import { defineTables } from '../../platform/storage/table-kit.js'
+
+// Declared once for SQLite and PostgreSQL. After a change: npm run db:generate -- ${module}
+export const ${camel}Tables = defineTables((kit) => ({
+  ${camel}Items: kit.table('${table}_items', {
+    id: kit.id('id'),
+    name: kit.text('name').notNull(),
+    createdAt: kit.text('created_at').notNull()
+  })
+}))
+`,
+    [`src/modules/${module}/store.ts`]: `import { eq, gt } from 'drizzle-orm'
+import type { Db, ModuleDatabase } from '../../platform/storage/database.js'
 import type { New${pascal}Item, ${pascal}Item } from './contract.js'
+import type { ${camel}Tables } from './tables.js'
 
-export const ${camel}Items = sqliteTable('${table}_items', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  name: text('name').notNull(),
-  createdAt: text('created_at').notNull()
-})
-
-export function create${pascal}Store (db: Db) {
-  const byId = db.select().from(${camel}Items).where(eq(${camel}Items.id, sql.placeholder('id'))).prepare()
-  const page = db.select().from(${camel}Items).where(gt(${camel}Items.id, sql.placeholder('after')))
-    .orderBy(${camel}Items.id).limit(sql.placeholder('limit')).prepare()
-
+export function create${pascal}Store ({ db, tables: { ${camel}Items }, atomically }: ModuleDatabase<typeof ${camel}Tables.postgres>) {
   return {
-    findById (id: number): ${pascal}Item | undefined {
-      return byId.get({ id })
+    /** Runs writes (and the events they publish, once the module has some) in one transaction. */
+    atomically,
+
+    async findById (id: number): Promise<${pascal}Item | undefined> {
+      const [item] = await db.select().from(${camel}Items).where(eq(${camel}Items.id, id))
+      return item
     },
 
-    list (after: number, limit: number): ${pascal}Item[] {
-      return page.all({ after, limit })
+    list (after: number, limit: number): Promise<${pascal}Item[]> {
+      return db.select().from(${camel}Items).where(gt(${camel}Items.id, after)).orderBy(${camel}Items.id).limit(limit)
     },
 
-    insert (item: New${pascal}Item): ${pascal}Item {
-      return db.insert(${camel}Items).values({ name: item.name, createdAt: new Date().toISOString() }).returning().get()
+    async insert (tx: Db, item: New${pascal}Item): Promise<${pascal}Item> {
+      const [row] = await tx.insert(${camel}Items).values({ name: item.name, createdAt: new Date().toISOString() }).returning()
+      return row!
     }
   }
 }
@@ -114,13 +124,13 @@ import type { ${pascal}Store } from './store.js'
 
 export function create${pascal}Operations (store: ${pascal}Store): Operations<typeof ${camel}Contract> {
   return {
-    list${pascal}: async ({ query }) => store.list(query.cursor, query.limit),
+    list${pascal}: ({ query }) => store.list(query.cursor, query.limit),
     get${pascal}Item: async ({ params }) => {
-      const item = store.findById(params.id)
+      const item = await store.findById(params.id)
       if (item === undefined) throw new ${pascal}ItemNotFound(params.id)
       return item
     },
-    create${pascal}Item: async ({ body }) => store.insert(body)
+    create${pascal}Item: ({ body }) => store.atomically((tx) => store.insert(tx, body))
   }
 }
 `,
@@ -128,9 +138,10 @@ export function create${pascal}Operations (store: ${pascal}Store): Operations<ty
 import { ${camel}Contract } from './contract.js'
 import { create${pascal}Operations } from './operations.js'
 import { create${pascal}Store } from './store.js'
+import { ${camel}Tables } from './tables.js'
 
 export default async function ${camel} (app: FastifyInstance) {
-  const store = create${pascal}Store(app.databases.open(${camel}Contract.module))
+  const store = create${pascal}Store(await app.databases.open(${camel}Contract.module, ${camel}Tables))
   app.registry.implement(${camel}Contract, { operations: create${pascal}Operations(store) })
 }
 `,
@@ -183,6 +194,7 @@ metadata:
 ${labels}
 spec:
   # SQLite: one writer per file on one machine, so one replica; Recreate lets the old pod release the file first.
+  # ../overlays/postgres moves it to PostgreSQL: two replicas, RollingUpdate.
   replicas: 1
   strategy:
     type: Recreate
@@ -256,5 +268,66 @@ ${labels}
     - name: http
       port: 3000
       targetPort: http
+`
+}
+
+/** Its patch in deploy/k8s/overlays/postgres: on PostgreSQL, no volume, migrations in an init container. */
+export function postgresPatch (module: string): string {
+  return `# ${module} on PostgreSQL: DATABASE_URL from the cleave-database Secret, no volume (its PVC and the
+# /data mount are deleted), migrations in an init container, rolled one pod at a time.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${module}
+spec:
+  # A new pod is ready before an old one stops: no pause in service (replicas: in kustomization.yaml).
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: { maxSurge: 1, maxUnavailable: 0 }
+  template:
+    spec:
+      # Migrations before the cleave container starts (why: kustomization.yaml): this module's, under its lock.
+      initContainers:
+        - name: migrate
+          image: cleave:latest
+          command: ["node", "dist/bin/migrate.js"]
+          env:
+            - name: MODULES
+              value: "${module}"
+            - name: SERVICE_NAME
+              value: "cleave:${module}:migrate"
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef: { name: cleave-database, key: DATABASE_URL }
+          envFrom:
+            - configMapRef:
+                name: cleave
+            - secretRef:
+                name: cleave
+          resources:
+            requests: { cpu: 100m, memory: 128Mi }
+            limits: { memory: 512Mi }
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: ["ALL"] }
+          volumeMounts:
+            - { name: tmp, mountPath: /tmp }
+      containers:
+        - name: cleave
+          env:
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef: { name: cleave-database, key: DATABASE_URL }
+          volumeMounts:
+            - { mountPath: /data, $patch: delete }
+      volumes:
+        - { name: data, $patch: delete }
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: ${module}-data
+$patch: delete
 `
 }

@@ -1,7 +1,6 @@
 // Only the queue workers (event handlers) of MODULES, with health endpoints; no module routes.
-import { buildApp } from '../platform/app/build-app.js'
 import { serviceName } from '../platform/observability/logger.js'
-import { loadConfigOrExit, serve } from '../platform/app/serve.js'
+import { buildAppOrExit, loadConfigOrExit, serve } from '../platform/app/serve.js'
 
 const config = loadConfigOrExit()
 if (!config.REDIS_URL) {
@@ -9,7 +8,7 @@ if (!config.REDIS_URL) {
   process.exit(1)
 }
 const workerConfig = { ...config, WORKERS: true, SERVICE_NAME: config.SERVICE_NAME ?? `${serviceName(config)}:worker` }
-const app = await buildApp(workerConfig, { routes: false })
+const app = await buildAppOrExit(workerConfig, { routes: false })
 // Nothing routes requests to a worker (its port serves probes and metrics only) and it is not in
 // discovery, so there is nothing to wait for: it stops taking jobs and finishes the running ones.
 await serve(app, workerConfig, { drainDelayMs: 0 })

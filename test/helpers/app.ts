@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Test } from 'tap'
 import { buildApp } from '../../src/platform/app/build-app.js'
 import { loadConfig } from '../../src/platform/config/config.js'
+import { databaseEnv } from './database.js'
 
 export function tempDir (t: Test, prefix = 'cleave-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
@@ -11,9 +12,10 @@ export function tempDir (t: Test, prefix = 'cleave-'): string {
   return dir
 }
 
-// The one way tests build the app: real SQLite in a temp dir, closed when the test ends.
+// The one way tests build the app: real SQLite in a temp dir (or, in a file's PostgreSQL twin, a
+// database of the test's own), closed when the test ends.
 export async function buildTestApp (t: Test, { modules, env = {} }: { modules?: string[], env?: Record<string, string> } = {}) {
-  const config = loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', ...env })
+  const config = loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', ...await databaseEnv(t), ...env })
   const app = await buildApp(config, { modules })
   t.teardown(() => app.close())
   return app

@@ -56,8 +56,8 @@ export async function startProcess (t: Test, bin: string, env: Record<string, st
   return { url, child, logs, exited }
 }
 
-export async function runToEnd (bin: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', `src/bin/${bin}.ts`], {
+export async function runToEnd (bin: string, env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', `src/bin/${bin}.ts`, ...args], {
     cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''

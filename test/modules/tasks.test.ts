@@ -4,8 +4,10 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { TaskPayload } from '../../src/modules/tasks/contract.js'
 import { createTaskHandlers } from '../../src/modules/tasks/events.js'
 import { createTaskStore } from '../../src/modules/tasks/store.js'
+import { taskTables } from '../../src/modules/tasks/tables.js'
 import { UnrecoverableEventError } from '../../src/platform/events/errors.js'
 import { buildTestApp } from '../helpers/app.js'
+import { queryRows } from '../helpers/database.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
 
@@ -44,8 +46,8 @@ function taskWhen (app: App, id: string, done: (task: Task) => boolean): Promise
 
 const finished = (task: Task) => task.state === 'completed' || task.state === 'failed'
 
-function count (app: App, table: string): number {
-  return (app.databases.open('tasks').$client.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n
+async function count (app: App, table: string): Promise<number> {
+  return Number((await queryRows<{ n: number }>(app.databases.get('tasks')!, `select count(*) as n from ${table}`))[0]!.n)
 }
 
 async function bullmqCounts (app: App) {
@@ -179,29 +181,31 @@ for (const [mode, environment] of Object.entries(modes)) {
       t.equal((await queue(app, JSON.stringify({ text: 'x'.repeat(60 * 1024) }))).statusCode, 202, 'just under 64 KiB is fine')
       t.equal((await queue(app, JSON.stringify({ a: JSON.parse(`${'['.repeat(99)}${']'.repeat(99)}`) }))).statusCode, 202, '100 levels are fine')
 
-      t.equal(count(app, 'tasks'), 2, 'only the two accepted tasks were stored')
-      t.equal(count(app, 'outbox'), 2, 'and only they were queued')
+      t.equal(await count(app, 'tasks'), 2, 'only the two accepted tasks were stored')
+      t.equal(await count(app, 'outbox'), 2, 'and only they were queued')
     })
   })
 }
 
 t.test('the handler has one effect per task, however often or concurrently the job runs', async (t) => {
   const app = await buildTestApp(t, { modules: ['tasks'] })
-  const store = createTaskStore(app.databases.open('tasks'))
+  const database = await app.databases.open('tasks', taskTables)
+  const store = createTaskStore(database)
   const handle = createTaskHandlers(store, { attempts: 5 })['task.queued']
+  // Each delivery with an event id of its own: this is the handler's own guard, not the platform's.
   const meta = (attempt: number) => {
     const id = randomUUID()
-    return { id, name: 'task.queued', publishedAt: Date.now(), attempt, context: { id, log: app.log, headers: {}, trace: undefined } }
+    return { id, name: 'task.queued', publishedAt: Date.now(), attempt, context: { id, log: app.log, headers: {}, trace: undefined }, atomically: database.atomically }
   }
 
   const id = randomUUID()
-  store.insert(id, { delayMs: 100, text: 'twice at once' } as TaskPayload)
+  await store.atomically((tx) => store.insert(tx, id, { delayMs: 100, text: 'twice at once' } as TaskPayload))
   // A lapsed lock can hand one job to two workers at the same time.
   await Promise.all([handle({ id }, meta(1)), handle({ id }, meta(1))])
-  const task = store.find(id)
+  const task = await store.find(id)
   t.match(task, { state: 'completed', attempts: 2, result: { words: 3 } })
   await handle({ id }, meta(1))
-  t.same(store.find(id), task, 'a redelivery after completion changes nothing')
+  t.same(await store.find(id), task, 'a redelivery after completion changes nothing')
 
   const unknown = await Promise.resolve().then(() => handle({ id: randomUUID() }, meta(1))).then(() => undefined, (error: unknown) => error)
   t.ok(unknown instanceof UnrecoverableEventError, 'an unknown task is not retried')

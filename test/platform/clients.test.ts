@@ -1,7 +1,10 @@
 import t from 'tap'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
 import { DependencyUnavailable, InvalidCallInput } from '../../src/platform/clients/call-errors.js'
 import { EmailTaken, UserNotFound } from '../../src/modules/users/contract.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
+import { resettingServer } from '../helpers/resetting-server.js'
 import { freePort, logLine, startProcess } from '../helpers/process.js'
 import { until } from '../helpers/until.js'
 
@@ -49,19 +52,60 @@ t.test('remote transport: same values and the same errors as local, request id f
   t.ok(await logLine(users, 'the callee\'s access line', (line) => line.reqId === 'caller-7' && line.route === '/users/:id'), 'the callee logged the caller\'s request id')
 })
 
-t.test('retries: idempotent calls move to the next instance on a connection error; others do not', async (t) => {
+async function connectFailures (app: Awaited<ReturnType<typeof buildTestApp>>, target: string): Promise<number> {
+  return (await app.metrics.connectFailures.get()).values.find((value) => value.labels.target === target)?.value ?? 0
+}
+
+t.test('a call, POST included, moves to the next instance when no connection could be made; the refusing one is then passed over', async (t) => {
   const users = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: tempDir(t) })
   const dead = `http://127.0.0.1:${await freePort()}`
-  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `${dead},${users.url}`, BREAKER_VOLUME_THRESHOLD: '1000' } })
+  // Listed first: the first call's turn falls on it. CALL_RETRIES=0: a refusal costs no attempt.
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `${dead},${users.url}`, BREAKER_VOLUME_THRESHOLD: '1000', CALL_RETRIES: '0' } })
 
-  const post = await app.clients.users.createUser({ body: ada }).catch((error) => error)
-  t.ok(post instanceof DependencyUnavailable, 'a POST to the dead instance is not retried')
-  t.match(post.message, /ECONNREFUSED/)
-  t.same(await (await fetch(`${users.url}/users`)).json(), [], 'and nothing was created')
+  const created = await app.clients.users.createUser({ body: ada })
+  t.match(created, { id: 1, ...ada }, 'the POST went on to the live instance')
+  t.same(await (await fetch(`${users.url}/users`)).json(), [created], 'and was made once')
+  t.equal(await connectFailures(app, 'users'), 1, 'after one refused connection')
+  t.match((await app.inject('/health')).json().ejected, { [dead]: { ejections: 1, forMs: Number } }, 'the dead instance is ejected')
 
   for (let i = 0; i < 6; i++) {
-    t.same(await app.clients.users.listUsers({ query: {} }), [], `GET ${i} succeeds whichever instance comes first`)
+    const call = i % 2 === 0 ? app.clients.users.createUser({ body: { name: 'Ada', email: `ada-${i}@example.com` } }) : app.clients.users.listUsers({ query: {} })
+    t.ok(await call, `call ${i} answered`)
   }
+  t.equal(await connectFailures(app, 'users'), 1, 'none of them tried the dead instance again')
+  t.equal((await (await fetch(`${users.url}/users`)).json() as unknown[]).length, 4, 'each POST made one user')
+})
+
+t.test('a POST whose connection broke after it was sent is not sent again; a GET is', async (t) => {
+  const users = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: tempDir(t) })
+  const resetting = await resettingServer(t)
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `${resetting.url},${users.url}`, BREAKER_VOLUME_THRESHOLD: '1000' } })
+
+  const post = await app.clients.users.createUser({ body: ada }).catch((error) => error)
+  t.ok(post instanceof DependencyUnavailable, 'the POST reached an instance that broke the connection: it is the outcome')
+  t.same(resetting.requests, ['POST /users'], 'sent once')
+  t.same(await (await fetch(`${users.url}/users`)).json(), [], 'never to the other instance')
+  t.equal(await connectFailures(app, 'users'), 0, 'a broken connection is not a refused one: nothing is ejected')
+
+  for (let i = 0; i < 2; i++) t.same(await app.clients.users.listUsers({ query: {} }), [], `GET ${i} answered, whichever instance its turn fell on`)
+  t.same(resetting.requests.map((line) => line.split('?')[0]), ['POST /users', 'GET /users'], 'the GET that met the breaking instance moved on')
+})
+
+t.test('when every instance is ejected they are tried anyway: one that is back answers at once', async (t) => {
+  const port = await freePort()
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `http://127.0.0.1:${port}`, BREAKER_CONNECTION_FAILURES: '0' } })
+  const failure = await app.clients.users.listUsers({ query: {} }).catch((error) => error)
+  t.match(failure.message, /ECONNREFUSED/)
+  t.match((await app.inject('/health')).json().ejected, { [`http://127.0.0.1:${port}`]: { ejections: 1 } })
+
+  // The instance is back well within its one-second ejection.
+  const back = createServer((_request, response) => { response.setHeader('content-type', 'application/json').end('[]') })
+  back.listen(port, '127.0.0.1')
+  await once(back, 'listening')
+  t.teardown(() => { back.closeAllConnections(); back.close() })
+  t.ok((await app.inject('/health')).json().ejected[`http://127.0.0.1:${port}`].forMs > 0, 'still ejected')
+  t.same(await app.clients.users.listUsers({ query: {} }), [], 'tried anyway, and it answered')
+  t.same((await app.inject('/health')).json().ejected, {}, 'its answer re-admitted it')
 })
 
 t.test('a refused connection is not followed by a backoff: two refusing instances fail at once', async (t) => {

@@ -2,11 +2,13 @@ import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { notificationsContract } from '../../src/modules/notifications/contract.js'
+import { notificationTables } from '../../src/modules/notifications/tables.js'
 import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { buildEventCatalog } from '../../src/platform/events/catalog.js'
 import type { EventEnvelope, EventMeta } from '../../src/platform/events/event.js'
 import { createHandlerRunner } from '../../src/platform/events/handler-runner.js'
 import { buildTestApp } from '../helpers/app.js'
+import { execute, queryRows } from '../helpers/database.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
 
@@ -34,7 +36,7 @@ function welcome (id = randomUUID()): EventEnvelope {
 
 async function runnerOn (app: App, handler: ReturnType<typeof countingHandler>['handler']) {
   const catalog = buildEventCatalog(moduleRegistry.contracts.values())
-  return createHandlerRunner({ module: 'notifications', db: app.databases.open('notifications'), catalog, handlers: { 'user.created': handler }, log: app.log, jobDuration: app.metrics.jobDuration, tracing: false })
+  return createHandlerRunner({ module: 'notifications', database: await app.databases.open('notifications', notificationTables), catalog, handlers: { 'user.created': handler }, log: app.log, jobDuration: app.metrics.jobDuration, tracing: false })
 }
 
 t.test('the handler runner, on a real SQLite database', async (t) => {
@@ -86,22 +88,24 @@ t.test('the handler runner, on a real SQLite database', async (t) => {
 async function appWithCountingSubscriber (t: Test, env: Record<string, string>) {
   const app = await buildTestApp(t, { modules: ['users'], env: { ...fast, ...env } })
   const { effects, handler } = countingHandler()
+  await app.databases.open('notifications', notificationTables)
   app.registry.implement(notificationsContract, { operations: { listNotifications: async () => [] }, handlers: { 'user.created': handler, 'order.placed': handler } })
   const created = await app.inject({ method: 'POST', url: '/users', payload: { name: 'Ada', email: 'ada@example.com' } })
   t.equal(created.statusCode, 201)
-  const outbox = app.databases.open('users').$client
-  const eventId = (outbox.prepare("select id from outbox where name = 'user.created'").get() as { id: string }).id
+  const outbox = app.databases.get('users')!
+  const [{ id: eventId }] = await queryRows<{ id: string }>(outbox, "select id from outbox where name = 'user.created'") as [{ id: string }]
   await until(() => effects.length === 1, { what: 'the first delivery handled' })
   return { app, effects, eventId, outbox }
 }
 
 t.test('in-process delivery: the relay sends the event again (crash before it was marked sent), no second effect', async (t) => {
   const { effects, eventId, outbox } = await appWithCountingSubscriber(t, {})
-  const unsent = outbox.prepare('select count(*) as n from outbox where sent_at is null')
-  await until(() => (unsent.get() as { n: number }).n === 0, { what: 'the first delivery marked sent' })
-  t.equal(outbox.prepare('update outbox set sent_at = null where id = ?').run(eventId).changes, 1)
+  const unsent = async () => Number((await queryRows<{ n: number }>(outbox, 'select count(*) as n from outbox where sent_at is null'))[0]!.n)
+  await until(async () => await unsent() === 0, { what: 'the first delivery marked sent' })
+  await execute(outbox, `update outbox set sent_at = null, claimed_until = null where id = '${eventId}'`)
+  t.equal(await unsent(), 1, 'made pending again')
   // In-process, a row is marked sent only after the handler's run ended: then the redelivery is over.
-  await until(() => (unsent.get() as { n: number }).n === 0, { what: 'the redelivery marked sent' })
+  await until(async () => await unsent() === 0, { what: 'the redelivery marked sent' })
   t.same(effects, [eventId], 'one effect for two deliveries')
 })
 

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { buildTestApp, tempDir } from '../helpers/app.js'
+import { execute, queryRows } from '../helpers/database.js'
 import { startProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
@@ -28,6 +29,10 @@ async function notifications (app: App) {
   }
 }
 
+async function pendingIn (app: App, module: string): Promise<number> {
+  return Number((await queryRows<{ n: number }>(app.databases.get(module)!, 'select count(*) as n from outbox where sent_at is null'))[0]!.n)
+}
+
 function createUser (app: App, i: number) {
   return app.inject({ method: 'POST', url: '/users', payload: { name: `User ${i}`, email: `user${i}@example.com` } })
 }
@@ -44,10 +49,9 @@ for (const [mode, envFor] of Object.entries(modes)) {
     t.equal(settled.filter((n) => n.kind === 'order-confirmation').length, 10)
 
     // A relay that crashed after delivering but before marking sent delivers again: no second effect.
-    app.databases.open('users').$client.prepare('update outbox set sent_at = null').run()
-    app.databases.open('orders').$client.prepare('update outbox set sent_at = null').run()
-    await until(() => app.databases.open('users').$client.prepare('select count(*) as n from outbox where sent_at is null').get() as { n: number } | undefined, { what: 'resent' })
-    await until(() => (app.databases.open('users').$client.prepare('select count(*) as n from outbox where sent_at is null').get() as { n: number }).n === 0, { what: 'outbox drained again' })
+    await execute(app.databases.get('users')!, 'update outbox set sent_at = null, claimed_until = null')
+    await execute(app.databases.get('orders')!, 'update outbox set sent_at = null, claimed_until = null')
+    await until(async () => await pendingIn(app, 'users') === 0, { what: 'outbox drained again' })
     await new Promise((resolve) => setTimeout(resolve, 300))
     const after = await notifications(app)
     t.equal(after.length, 30, 'still one notification per event')
@@ -59,8 +63,8 @@ for (const [mode, envFor] of Object.entries(modes)) {
     await createUser(app, 1)
     await until(async () => (await notifications(app)).length === 1, { what: 'first welcome' })
     // As an older or broken publisher would write it: id must be an integer.
-    app.databases.open('users').$client.prepare("insert into outbox (id, name, payload, created_at) values ('bad-event', 'user.created', '{\"id\":\"x\",\"name\":\"A\"}', ?)").run(Date.now())
-    await until(() => (app.databases.open('users').$client.prepare("select sent_at from outbox where id = 'bad-event'").get() as { sent_at: number | null }).sent_at, { what: 'bad event relayed' })
+    await execute(app.databases.get('users')!, `insert into outbox (id, name, payload, created_at) values ('bad-event', 'user.created', '{"id":"x","name":"A"}', ${Date.now()})`)
+    await until(async () => (await queryRows<{ sent_at: number | null }>(app.databases.get('users')!, "select sent_at from outbox where id = 'bad-event'"))[0]?.sent_at, { what: 'bad event relayed' })
     const queue = app.events.queues().find((q) => q.name === 'events-notifications')
     if (queue) {
       const job = await until(async () => { const j = await queue.getJob('bad-event'); return (await j?.isFailed()) && j }, { what: 'bad job failed' })
@@ -88,8 +92,8 @@ t.test('Redis down while 500 users are created: all answer 201, every welcome ar
     statuses.set(status, (statuses.get(status) ?? 0) + 1)
   }
   t.same(Object.fromEntries(statuses), { 201: 500 }, 'every create answered 201')
-  const pending = app.databases.open('users').$client.prepare('select count(*) as n from outbox where sent_at is null').get() as { n: number }
-  t.ok(pending.n > 0, `events wait in the outbox (${pending.n} pending)`)
+  const pending = await pendingIn(app, 'users')
+  t.ok(pending > 0, `events wait in the outbox (${pending} pending)`)
 
   await redis.start()
   const all = await until(async () => { const list = await notifications(app); return list.length >= 501 && list }, { timeoutMs: 60_000, what: '501 welcomes' })

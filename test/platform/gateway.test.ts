@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { loadConfig } from '../../src/platform/config/config.js'
 import { buildGateway, type GatewayOptions } from '../../src/platform/gateway/gateway.js'
 import { tempDir } from '../helpers/app.js'
+import { resettingServer } from '../helpers/resetting-server.js'
 import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'
 import { lintErrors, redoclyLint } from '../helpers/redocly.js'
 import { startRedis } from '../helpers/redis.js'
@@ -46,6 +47,37 @@ async function accessLines (services: RunningProcess[], reqIds: string[]): Promi
 
 async function problemOf (res: Response) {
   return { status: res.status, type: res.headers.get('content-type'), body: await res.json() as Record<string, unknown> }
+}
+
+async function healthOf (gateway: string) {
+  return await (await fetch(`${gateway}/health`)).json() as { ejected: Record<string, { forMs: number, ejections: number }> }
+}
+
+async function metric (gateway: string, name: string, module: string): Promise<number> {
+  const text = await (await fetch(`${gateway}/metrics`)).text()
+  const sample = text.match(new RegExp(`^${name}\\{target="${module}"\\} (\\d+)$`, 'm'))
+  if (!sample) throw new Error(`no ${name} for ${module}`)
+  return Number(sample[1])
+}
+
+function connectFailures (gateway: string, module: string): Promise<number> {
+  return metric(gateway, 'cleave_target_connect_failures_total', module)
+}
+
+/** Answers GET /service with `text` on `port`, where a test's instance was refusing connections. */
+async function helloServer (t: Test, port: number, text: string): Promise<{ requests: number }> {
+  const seen = { requests: 0 }
+  const server = createServer((_request, response) => {
+    seen.requests++
+    response.setHeader('content-type', 'text/plain').end(text)
+  })
+  server.listen(port, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return seen
 }
 
 t.test('requests to a module prefix reach the module; its responses pass through unchanged', async (t) => {
@@ -154,16 +186,87 @@ t.test('an instance that was killed answers 503 problem+json quickly', async (t)
   }
 })
 
-t.test('an idempotent request moves to the next instance when one is unreachable; others do not', async (t) => {
+t.test('any request, POST included, moves to the next instance when no connection could be made', async (t) => {
   const gateway = await startGateway(t, { SERVICE_USERS_URL: `${usersA.url},${await deadUrl()}` })
-  for (let i = 0; i < 4; i++) t.equal((await fetch(`${gateway}/users`)).status, 200, `GET ${i + 1}`)
-
+  // POSTs first, while the dead instance still takes its turn: one of the two meets it.
+  const emails = ['one@retry.example', 'two@retry.example']
   const statuses: number[] = []
-  for (const email of ['one@retry.example', 'two@retry.example']) {
+  for (const email of emails) {
     const res = await fetch(`${gateway}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Retry', email }) })
     statuses.push(res.status)
   }
-  t.same(statuses.sort(), [201, 503], 'a POST is sent once: the one whose turn fell on the dead instance failed')
+  t.same(statuses, [201, 201], 'both POSTs created, the one whose turn fell on the dead instance too, its body whole')
+  t.equal(await connectFailures(gateway, 'users'), 1, 'one of them met the dead instance')
+  t.equal(await metric(gateway, 'cleave_target_instances_ejected', 'users'), 1, 'which is ejected')
+  const stored = await (await fetch(`${gateway}/users?limit=100`)).json() as Array<{ email: string }>
+  t.same(stored.filter((user) => emails.includes(user.email)).map((user) => user.email).sort(), emails, 'each stored once')
+
+  for (let i = 0; i < 4; i++) t.equal((await fetch(`${gateway}/users`)).status, 200, `GET ${i + 1}`)
+  t.equal(await connectFailures(gateway, 'users'), 1, 'the dead instance, ejected, was not tried again')
+})
+
+t.test('a POST whose connection broke after it was sent is answered 503, never sent again; a GET is', async (t) => {
+  const resetting = await resettingServer(t)
+  const gateway = await startGateway(t, { SERVICE_USERS_URL: `${usersA.url},${resetting.url}` })
+  const emails = ['one@reset.example', 'two@reset.example']
+  const statuses: number[] = []
+  for (const email of emails) {
+    const res = await fetch(`${gateway}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Reset', email }) })
+    statuses.push(res.status)
+  }
+  t.same(statuses.sort(), [201, 503], 'the POST that met the breaking instance is its outcome')
+  t.same(resetting.requests, ['POST /users'], 'sent once')
+  const stored = await (await fetch(`${gateway}/users?limit=100`)).json() as Array<{ email: string }>
+  t.equal(stored.filter((user) => emails.includes(user.email)).length, 1, 'the other instance never saw it')
+
+  for (let i = 0; i < 2; i++) t.equal((await fetch(`${gateway}/users`)).status, 200, `GET ${i + 1}`)
+  const [posts, gets] = ['POST', 'GET'].map((method) => resetting.requests.filter((line) => line.startsWith(`${method} `)).length)
+  t.equal(posts, 1, 'no POST was sent to it again')
+  t.ok(gets >= 1, `the GETs that met it (${gets}) moved on: every GET answered 200`)
+  t.equal(await connectFailures(gateway, 'users'), 0, 'a broken connection ejects nothing')
+})
+
+t.test('an instance that accepts no connection is passed over until its ejection ends, then back in turn once it answers', async (t) => {
+  const port = await freePort()
+  const flaky = `http://127.0.0.1:${port}`
+  const gateway = await startGateway(t, { SERVICE_HELLO_URL: `${hello.url},${flaky}` })
+  for (let i = 0; i < 2; i++) t.equal(await (await fetch(`${gateway}/service`)).text(), 'Hello, Microservice!', `request ${i + 1} answered`)
+  t.equal(await connectFailures(gateway, 'hello'), 1, 'one of them met the closed port')
+  t.match((await healthOf(gateway)).ejected, { [flaky]: { ejections: 1 } })
+
+  const back = await helloServer(t, port, 'Hello from the instance that came back')
+  for (let i = 0; i < 6; i++) t.equal(await (await fetch(`${gateway}/service`)).text(), 'Hello, Microservice!', `request ${i + 3}: the ejected instance takes no turn`)
+  t.ok((await healthOf(gateway)).ejected[flaky]?.forMs > 0, 'all within its ejection')
+  t.equal(back.requests, 0, 'it was not tried')
+
+  await until(async () => (await healthOf(gateway)).ejected[flaky]?.forMs === 0, { what: 'the ejection to end', everyMs: 25 })
+  const texts = [await (await fetch(`${gateway}/service`)).text(), await (await fetch(`${gateway}/service`)).text()]
+  t.ok(texts.includes('Hello from the instance that came back'), 'its turn again once the ejection ended')
+  t.same((await healthOf(gateway)).ejected, {}, 'its answer re-admitted it')
+})
+
+t.test('a refused trial ejects an instance for twice as long; when every instance is ejected they are tried anyway', async (t) => {
+  const port = await freePort()
+  const only = `http://127.0.0.1:${port}`
+  const gateway = await startGateway(t, { SERVICE_HELLO_URL: only })
+  const unavailable = { status: 503, body: { code: 'CLV_GATEWAY_UPSTREAM_UNAVAILABLE' } }
+  t.match(await problemOf(await fetch(`${gateway}/service`)), unavailable)
+  t.match((await healthOf(gateway)).ejected, { [only]: { ejections: 1 } })
+  t.ok((await healthOf(gateway)).ejected[only].forMs <= 1000, 'first for a second at most')
+
+  t.match(await problemOf(await fetch(`${gateway}/service`)), unavailable, 'the only instance, ejected, is still tried')
+  t.equal(await connectFailures(gateway, 'hello'), 2, 'it was: a second connection attempt')
+  t.match((await healthOf(gateway)).ejected, { [only]: { ejections: 1 } }, 'within the ejection, a refusal does not lengthen it')
+
+  await until(async () => (await healthOf(gateway)).ejected[only]?.forMs === 0, { what: 'the ejection to end', everyMs: 25 })
+  t.match(await problemOf(await fetch(`${gateway}/service`)), unavailable, 'its trial is refused')
+  const again = (await healthOf(gateway)).ejected[only]
+  t.equal(again.ejections, 2)
+  t.ok(again.forMs > 1000 && again.forMs <= 2000, `ejected again for two seconds (${again.forMs} ms left)`)
+
+  await helloServer(t, port, 'Hello again')
+  t.equal(await (await fetch(`${gateway}/service`)).text(), 'Hello again', 'back within its ejection: tried anyway, answered')
+  t.same((await healthOf(gateway)).ejected, {}, 'and re-admitted')
 })
 
 t.test('an instance that does not answer in time gives 504 problem+json, not a hang', async (t) => {

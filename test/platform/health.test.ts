@@ -17,7 +17,7 @@ t.test('ready checks every open database, and that the process is not draining',
   t.equal(ok.statusCode, 200)
   t.same(ok.json(), { status: 'ok', checks: { draining: 'ok', 'users-db': 'ok' } })
 
-  app.databases.open('users').$client.close()
+  await app.databases.get('users')!.close()
   const down = await app.inject('/health/ready')
   t.equal(down.statusCode, 503)
   t.match(down.headers['content-type'], /^application\/problem\+json/)
@@ -30,7 +30,7 @@ t.test('/health reports checks, draining and process facts', async (t) => {
   t.equal(res.statusCode, 200)
   t.match(res.json(), { status: 'ready', service: 'cleave:test', pid: process.pid, uptimeSeconds: Number, draining: false, checks: { draining: 'ok', 'users-db': 'ok' }, dependencies: {} })
 
-  app.databases.open('users').$client.close()
+  await app.databases.get('users')!.close()
   const down = await app.inject('/health')
   t.equal(down.statusCode, 200, 'a report, not a probe: it answers whatever it reports')
   t.match(down.json(), { status: 'not ready', checks: { 'users-db': /not open/ } })

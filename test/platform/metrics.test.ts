@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/platform/config/config.js'
 import { buildApp } from '../../src/platform/app/build-app.js'
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
+import { execute } from '../helpers/database.js'
 import { startProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
@@ -139,7 +140,7 @@ t.test('outbox pending counts what the relay has not delivered yet', async (t) =
   const app = await buildTestApp(t, { modules: ['users'], env: { RELAY_INTERVAL_MS: '600000' } })
   t.equal(value(await scrape(app), 'cleave_outbox_pending', { module: 'users' }), 0)
   // As if a delivery had failed: the relay only looks again at its next interval.
-  app.databases.open('users').$client.prepare("insert into outbox (id, name, payload, created_at) values ('waiting', 'user.deleted', '{\"id\":1}', ?)").run(Date.now())
+  await execute(app.databases.get('users')!, `insert into outbox (id, name, payload, created_at) values ('waiting', 'user.deleted', '{"id":1}', ${Date.now()})`)
   t.equal(value(await scrape(app), 'cleave_outbox_pending', { module: 'users' }), 1)
 })
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { isConnectionFailure, neverConnected, nextAttempt } from '../../src/platform/http/retry-policy.js'
 
-t.test('only idempotent methods move to the next instance: at once after a connection failure, after a backoff on 502/503/504', async (t) => {
+t.test('any method moves on when no connection was made; only idempotent ones after a broken connection or a 502/503/504', async (t) => {
   for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']) {
     t.equal(nextAttempt(method, { code: 'ECONNREFUSED' }), 'at-once', `${method} refused`)
     t.equal(nextAttempt(method, { code: 'ECONNRESET' }), 'at-once', `${method} reset`)
@@ -10,8 +10,14 @@ t.test('only idempotent methods move to the next instance: at once after a conne
     t.equal(nextAttempt(method, { code: 'UND_ERR_HEADERS_TIMEOUT' }), 'no', `${method} no answer in time`)
   }
   for (const method of ['POST', 'PATCH']) {
-    t.equal(nextAttempt(method, { code: 'ECONNREFUSED' }), 'no', `${method} refused`)
-    t.equal(nextAttempt(method, 503), 'no', `${method} 503`)
+    for (const code of ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']) {
+      t.equal(nextAttempt(method, { code }), 'at-once', `${method} ${code}: nothing was sent`)
+    }
+    // Each of these may come after the request reached the instance.
+    for (const code of ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_HEADERS_TIMEOUT']) {
+      t.equal(nextAttempt(method, { code }), 'no', `${method} ${code}: never sent twice`)
+    }
+    for (const status of [500, 502, 503, 504]) t.equal(nextAttempt(method, status), 'no', `${method} ${status}`)
   }
 })
 

@@ -1,7 +1,7 @@
 // npm run new:module in a copy of the tree, then the checks every module must pass, run in that copy.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, symlinkSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { nameProblem } from '../../scripts/new-module.js'
 import { tempDir } from '../helpers/app.js'
@@ -34,6 +34,12 @@ t.test('a generated module passes the architecture, manifests and contracts chec
   const generated = run('npm', ['run', '--silent', 'new:module', '--', 'widgets'])
   t.equal(generated.status, 0, generated.stderr)
   t.match(generated.stdout, /contracts\/widgets\.json/)
+  // Its first migrations, one per dialect, from its tables.ts, named like every module's first.
+  for (const dialect of ['sqlite', 'postgres']) {
+    const folder = join(copy, 'drizzle/widgets', dialect)
+    t.ok(existsSync(join(folder, '0000_init.sql')), `drizzle/widgets/${dialect}/0000_init.sql`)
+    t.match(JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')), { entries: [{ idx: 0, tag: '0000_init' }] }, `${dialect} journal names it`)
+  }
   t.equal(run('npm', ['run', '--silent', 'new:module', '--', 'widgets']).status, 1, 'a second time: it exists')
 
   const checks = run(join(copy, 'node_modules/.bin/tap'), ['--disable-coverage', 'test/architecture.test.ts', 'test/deploy/manifests.test.ts', 'test/contracts.test.ts', 'test/modules/widgets.test.ts'])

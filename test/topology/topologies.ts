@@ -2,6 +2,7 @@ import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { serviceUrlKey } from '../../src/platform/config/config.js'
 import { tempDir } from '../helpers/app.js'
+import { databaseEnv } from '../helpers/database.js'
 import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'
 import { until } from '../helpers/until.js'
 
@@ -14,7 +15,7 @@ export const suiteModules = [...serviceModules, 'notifications', 'tasks']
 export const splitSecret = 'topology-test-secret-0123456789abcdef'
 
 export async function startMonolith (t: Test, env: Record<string, string> = {}) {
-  return startProcess(t, 'server', { DATA_DIR: tempDir(t), LOG_LEVEL: 'warn', MODULES: 'all', ...env })
+  return startProcess(t, 'server', { DATA_DIR: tempDir(t), LOG_LEVEL: 'warn', MODULES: 'all', ...await databaseEnv(t), ...env })
 }
 
 export interface Split {
@@ -34,7 +35,7 @@ export async function startSplit (t: Test, options: { redis?: { url: string, pre
   const discovery: Record<string, string> = options.redis
     ? { DISCOVERY: 'redis', REDIS_URL: options.redis.url, REDIS_PREFIX: options.redis.prefix, DISCOVERY_TTL_MS: '1500' }
     : Object.fromEntries(modules.map((module) => [serviceUrlKey(module), ports[module].map((port) => `http://127.0.0.1:${port}`).join(',')]))
-  const common = { DATA_DIR: dataDir, LOG_LEVEL: 'info', SERVICE_SECRET: splitSecret, ...discovery, ...options.env }
+  const common = { DATA_DIR: dataDir, LOG_LEVEL: 'info', SERVICE_SECRET: splitSecret, ...await databaseEnv(t), ...discovery, ...options.env }
 
   // One after another: on a busy machine, seven processes starting at once can each miss their start-up budget.
   const services: Record<string, RunningProcess[]> = {}

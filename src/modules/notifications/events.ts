@@ -3,12 +3,12 @@ import type { NotificationStore } from './store.js'
 
 export function createNotificationHandlers (store: NotificationStore): EventHandlers<'user.created' | 'order.placed'> {
   return {
-    'user.created': (user, event) => {
-      store.record({ userId: user.id, kind: 'welcome', message: `Welcome, ${user.name}!`, eventId: event.id })
-    },
-    'order.placed': (order, event) => {
+    'user.created': (user, event) => event.atomically(async (tx) => {
+      await store.record(tx, { userId: user.id, kind: 'welcome', message: `Welcome, ${user.name}!`, eventId: event.id })
+    }),
+    'order.placed': (order, event) => event.atomically(async (tx) => {
       const units = order.items.reduce((sum, item) => sum + item.qty, 0)
-      store.record({ userId: order.userId, kind: 'order-confirmation', message: `Order #${order.id} confirmed: ${units} item${units === 1 ? '' : 's'}`, eventId: event.id })
-    }
+      await store.record(tx, { userId: order.userId, kind: 'order-confirmation', message: `Order #${order.id} confirmed: ${units} item${units === 1 ? '' : 's'}`, eventId: event.id })
+    })
   }
 }

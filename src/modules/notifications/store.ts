@@ -1,30 +1,30 @@
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm'
-import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { Db } from '../../platform/storage/sqlite.js'
+import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import type { Db, ModuleDatabase } from '../../platform/storage/database.js'
 import type { Notification } from './contract.js'
+import type { notificationTables } from './tables.js'
 
-export { processedEvents } from '../../platform/events/tables.js'
+export function createNotificationStore ({ db, tables: { notifications }, prepareWrite }: ModuleDatabase<typeof notificationTables.postgres>) {
+  // Compiled once: one is written for every user created and order placed, and listed on every poll.
+  const insert = prepareWrite('notifications_record', (tx) => tx.insert(notifications).values({
+    userId: sql.placeholder('userId'),
+    kind: sql.placeholder('kind'),
+    message: sql.placeholder('message'),
+    eventId: sql.placeholder('eventId'),
+    createdAt: sql.placeholder('createdAt')
+  }).onConflictDoNothing())
+  const after = gt(notifications.id, sql.placeholder('after'))
+  const page = db.select().from(notifications).where(after)
+    .orderBy(asc(notifications.id)).limit(sql.placeholder('limit')).prepare('notifications_page')
+  const pageOfUser = db.select().from(notifications).where(and(after, eq(notifications.userId, sql.placeholder('userId'))))
+    .orderBy(asc(notifications.id)).limit(sql.placeholder('limit')).prepare('notifications_page_of_user')
 
-export const notifications = sqliteTable('notifications', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  userId: integer('user_id').notNull(),
-  kind: text('kind', { enum: ['welcome', 'order-confirmation'] }).notNull(),
-  message: text('message').notNull(),
-  // One notification per event, whatever the delivery count.
-  eventId: text('event_id').notNull().unique(),
-  createdAt: text('created_at').notNull()
-})
-
-export function createNotificationStore (db: Db) {
   return {
-    record ({ userId, kind, message, eventId }: Omit<Notification, 'id' | 'createdAt'>): void {
-      db.insert(notifications).values({ userId, kind, message, eventId, createdAt: new Date().toISOString() }).onConflictDoNothing().run()
+    async record (tx: Db, { userId, kind, message, eventId }: Omit<Notification, 'id' | 'createdAt'>): Promise<void> {
+      await insert(tx, { userId, kind, message, eventId, createdAt: new Date().toISOString() })
     },
 
-    list (filter: { userId?: number, after: number, limit: number }): Notification[] {
-      const conditions: SQL[] = [gt(notifications.id, filter.after)]
-      if (filter.userId !== undefined) conditions.push(eq(notifications.userId, filter.userId))
-      return db.select().from(notifications).where(and(...conditions)).orderBy(asc(notifications.id)).limit(filter.limit).all()
+    list ({ userId, after, limit }: { userId?: number, after: number, limit: number }): Promise<Notification[]> {
+      return userId === undefined ? page.execute({ after, limit }) : pageOfUser.execute({ after, limit, userId })
     }
   }
 }

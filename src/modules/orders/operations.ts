@@ -14,15 +14,15 @@ export function createOrderOperations (store: OrderStore, users: Clients['users'
         if (error instanceof UserNotFound) throw new UnknownUser(body.userId)
         throw error
       }
-      return store.atomically(() => {
-        const order = store.insert(body)
-        events.publish('order.placed', { id: order.id, userId: order.userId, items: order.items }, context)
+      return store.atomically(async (tx) => {
+        const order = await store.insert(tx, body)
+        await events.publish(tx, 'order.placed', { id: order.id, userId: order.userId, items: order.items }, context)
         return order
       })
     },
 
     async getOrder ({ params }, context) {
-      const order = store.findById(params.id)
+      const order = await store.findById(params.id)
       if (!order) throw new OrderNotFound(params.id)
       // Reading an order must not depend on users being up: without it, the order is still the answer.
       // undefined: users could not be asked; null: users says the user is gone.

@@ -1,4 +1,5 @@
 import type { EventHandlers } from '../../platform/events/event.js'
+import type { TaskResult } from './contract.js'
 import type { TaskStore } from './store.js'
 import { PermanentTaskFailure, performTask } from './work.js'
 
@@ -9,22 +10,23 @@ export function createTaskHandlers (store: TaskStore, { attempts }: { attempts: 
     // Logged through the event's context: each line carries the trace of the request that queued it.
     'task.queued': async ({ id }, event) => {
       const { log } = event.context
-      const started = store.start(id)
+      const started = await store.start(id)
       if (!started) {
         // Redelivered after it finished: nothing more to do. Unknown: nothing can ever be done.
-        if (store.find(id)) return
+        if (await store.find(id)) return
         throw new PermanentTaskFailure(`task ${id} is not in the tasks database`)
       }
       log.info({ taskId: id, attempt: started.attempts }, 'task started')
+      let result: TaskResult
       try {
-        const result = await performTask(started.payload, started.attempts)
-        if (store.complete(id, result)) log.info({ taskId: id, attempts: started.attempts }, 'task completed')
+        result = await performTask(started.payload, started.attempts)
       } catch (error) {
         const final = error instanceof PermanentTaskFailure || event.attempt >= attempts
-        store.fail(id, (error as Error).message, final)
+        await store.fail(id, (error as Error).message, final)
         log.warn({ taskId: id, attempt: started.attempts, final, err: (error as Error).message }, final ? 'task failed' : 'task attempt failed; it will be retried')
         throw error
       }
+      if (await event.atomically((tx) => store.complete(tx, id, result))) log.info({ taskId: id, attempts: started.attempts }, 'task completed')
     }
   }
 }

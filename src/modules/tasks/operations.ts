@@ -11,15 +11,15 @@ export function createTaskOperations (store: TaskStore, events: Events): Operati
     queueTask: async ({ body }, context) => {
       if (nestsDeeperThan(body, maxTaskDepth)) throw new TaskTooDeep()
       const id = randomUUID()
-      store.atomically(() => {
-        store.insert(id, body)
-        events.publish('task.queued', { id }, context)
+      await store.atomically(async (tx) => {
+        await store.insert(tx, id, body)
+        await events.publish(tx, 'task.queued', { id }, context)
       })
       return { status: 'task queued' as const, id }
     },
 
     getTask: async ({ params }) => {
-      const task = store.find(params.id)
+      const task = await store.find(params.id)
       if (!task) throw new TaskNotFound(params.id)
       return task
     }

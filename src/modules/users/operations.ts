@@ -8,28 +8,25 @@ function found<T> (user: T | undefined, id: number): T {
   return user
 }
 
-function guardEmail<T> (email: string | undefined, write: () => T): T {
-  try {
-    return write()
-  } catch (error) {
-    if (error instanceof DuplicateEmail) throw new EmailTaken(email)
-    throw error
+function emailTaken (email: string | undefined) {
+  return (error: unknown): never => {
+    throw error instanceof DuplicateEmail ? new EmailTaken(email) : error
   }
 }
 
 export function createUserOperations (store: UserStore, events: Events): Operations<typeof usersContract> {
   return {
-    listUsers: async ({ query }) => store.list(query.cursor, query.limit),
-    getUser: async ({ params }) => found(store.findById(params.id), params.id),
-    createUser: async ({ body }, context) => guardEmail(body.email, () => store.atomically(() => {
-      const user = store.insert(body)
-      events.publish('user.created', { id: user.id, name: user.name, email: user.email }, context)
+    listUsers: ({ query }) => store.list(query.cursor, query.limit),
+    getUser: async ({ params }) => found(await store.findById(params.id), params.id),
+    createUser: ({ body }, context) => store.atomically(async (tx) => {
+      const user = await store.insert(tx, body)
+      await events.publish(tx, 'user.created', { id: user.id, name: user.name, email: user.email }, context)
       return user
-    })),
-    updateUser: async ({ params, body }) => found(guardEmail(body.email, () => store.update(params.id, body)), params.id),
-    deleteUser: async ({ params }, context) => store.atomically(() => {
-      found(store.remove(params.id) || undefined, params.id)
-      events.publish('user.deleted', { id: params.id }, context)
+    }).catch(emailTaken(body.email)),
+    updateUser: async ({ params, body }) => found(await store.update(params.id, body).catch(emailTaken(body.email)), params.id),
+    deleteUser: ({ params }, context) => store.atomically(async (tx) => {
+      if (!await store.remove(tx, params.id)) throw new UserNotFound(params.id)
+      await events.publish(tx, 'user.deleted', { id: params.id }, context)
     })
   }
 }

@@ -33,6 +33,13 @@ export interface PlatformOptions {
   adminRoutes: boolean
 }
 
+/** Fastify's own limit per plugin, and room for migrations once connected. */
+const pluginBudgetMs = 10_000
+
+function pluginTimeoutMs (config: Config): number {
+  return config.DATABASE_CONNECT_TIMEOUT_MS + 2 * pluginBudgetMs
+}
+
 export async function createPlatformServer (config: Config, options: PlatformOptions) {
   const spans = await loadSpanExport(config, serviceName(config))
   const app = Fastify({
@@ -44,7 +51,10 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
     childLoggerFactory: traceLoggerFactory(config, spans),
     frameworkErrors,
     clientErrorHandler,
-    schemaController: { compilersFactory: { buildValidator } }
+    schemaController: { compilersFactory: { buildValidator } },
+    // A module's plugin opens its database, which on PostgreSQL may wait DATABASE_CONNECT_TIMEOUT_MS
+    // for the server and then for the migration lock: Fastify's default 10 s would cut that short.
+    pluginTimeout: pluginTimeoutMs(config)
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // In dependency order. The service-token check is added to routes before the rate limiter, so a

@@ -1,6 +1,8 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError, loadConfig, type Config } from '../config/config.js'
+import { DatabaseConnectError } from '../storage/errors.js'
+import { buildApp, type App, type BuildOptions } from './build-app.js'
 
 // What every entrypoint does first: a bad setting ends the process with every problem named, no stack.
 export function loadConfigOrExit (): Config {
@@ -8,6 +10,17 @@ export function loadConfigOrExit (): Config {
     return loadConfig()
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
+    console.error(error.message)
+    process.exit(1)
+  }
+}
+
+/** Builds the app; a database that never answered ends the process with one line saying so. */
+export async function buildAppOrExit (config: Config, options?: BuildOptions): Promise<App> {
+  try {
+    return await buildApp(config, options)
+  } catch (error) {
+    if (!(error instanceof DatabaseConnectError)) throw error
     console.error(error.message)
     process.exit(1)
   }

@@ -73,7 +73,9 @@ async function clients (app: FastifyInstance) {
     let transport = remotes.get(contract.module)
     if (!transport) {
       agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 })
-      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, dispatcher: agent, settings: settingsFor(contract.module), log: app.log, metrics, tokens: app.serviceTokens, spans: app.spanExport })
+      // Served at 0 from the first call, so a rate() sees the first refusal as a rise.
+      metrics.connectFailures.labels(contract.module).inc(0)
+      transport = createRemoteTransport({ contract, resolver: app.discovery.resolver, health: app.discovery.health, dispatcher: agent, settings: settingsFor(contract.module), log: app.log, metrics, tokens: app.serviceTokens, spans: app.spanExport })
       remotes.set(contract.module, transport)
     }
     return transport
@@ -118,7 +120,7 @@ async function clients (app: FastifyInstance) {
 
   app.decorate('clients', all as Clients)
   // The targets this process has called remotely: one it never calls is not its concern.
-  addInstancesGauge(metrics.registry, app.discovery.resolver, () => remotes.keys())
+  addInstancesGauge(metrics.registry, app.discovery.resolver, app.discovery.health, () => remotes.keys())
   app.health.addSection('dependencies', () => Object.fromEntries([...remotes].map(([module, transport]) => [module, breakerReport(transport)])))
   app.addHook('onClose', async () => {
     for (const transport of remotes.values()) transport.breaker.shutdown()

@@ -1,6 +1,7 @@
 import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { moduleRegistry } from '../contracts/module-registry.js'
+import { isPostgresUrl } from '../storage/database-url.js'
 
 export const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
@@ -15,7 +16,10 @@ export const ConfigSchema = Type.Object({
     pattern: '^(all|[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*)$',
     description: '"all" or a comma list of module names'
   }),
-  DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module (those without a PostgreSQL URL)' }),
+  DATABASE_URL: Type.Optional(Type.String({ secret: true, description: 'a postgres:// URL: every module keeps its tables there, in a schema named after it; <MODULE>_DATABASE_URL (e.g. USERS_DATABASE_URL) sets one module\'s and wins; unset, a module uses its SQLite file in DATA_DIR' })),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections one process opens per module at most; keep replicas × modules × this under the server\'s max_connections' }),
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30000, description: 'how long start-up keeps trying to reach PostgreSQL (with backoff) before exiting 1' }),
   LOG_LEVEL: LogLevel,
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json', description: 'json: one JSON object a line; pretty: coloured lines for a person (pino-pretty; npm run dev picks it on a terminal)' }),
   SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'name in every log line (default: the module list)' })),
@@ -27,7 +31,7 @@ export const ConfigSchema = Type.Object({
   ADVERTISE_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'URL other processes reach this one at (default http://HOST:PORT)' })),
   DISCOVERY_TTL_MS: Type.Integer({ minimum: 500, default: 5000, description: 'a registered instance not heard from for this long is dropped' }),
   CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 1000, description: 'longest wait for a call to another service, retries included' }),
-  CALL_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2, description: 'extra attempts for idempotent calls on connection errors (at once, on the next instance) or 502/503/504 (after a backoff)' }),
+  CALL_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2, description: 'extra attempts for idempotent calls on broken connections (at once, on the next instance) or 502/503/504 (after a backoff); a refused connection costs none: any call goes on to the next instance' }),
   CALL_BACKOFF_MS: Type.Integer({ minimum: 1, default: 20, description: 'longest wait before the first retry after a 502/503/504 answer (full jitter); doubles each attempt, up to ten times this' }),
   CALL_CONCURRENCY: Type.Integer({ minimum: 1, default: 100, description: 'calls to one target module a process has in flight at once; over it, a call fails at once like an open breaker (its fallback answers, or 503) without counting against the target; changeable at run time per target' }),
   BREAKER_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'percentage of failed calls that opens a breaker' }),
@@ -42,6 +46,7 @@ export const ConfigSchema = Type.Object({
   JOB_LOCK_MS: Type.Integer({ minimum: 1000, default: 30000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died is retried once it lapses' }),
   JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30000, description: 'how often workers look for jobs whose lock lapsed (their worker died) and queue them again' }),
   RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
+  RELAY_CLAIM_MS: Type.Integer({ minimum: 100, default: 10000, description: 'how long the process that wrote an outbox row (or claimed it) owns its delivery; a row whose owner died is claimed by another replica\'s relay once this lapses' }),
   OUTBOX_RETENTION_MS: Type.Integer({ minimum: 1000, default: 604_800_000, description: 'how long sent outbox rows are kept (default 7 days): events sent to a Redis that restarts empty within this window are delivered again; older sent rows are deleted' }),
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16, secret: true, description: 'a secret of at least 16 characters that /admin/* requires (bearer token, or HTTP Basic password); unset, the admin routes do not exist' })),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 0, description: 'requests one client IP may make per window (0: no limit); changeable at run time' }),
@@ -73,6 +78,8 @@ export type Config = StaticDecode<typeof ConfigSchema> & {
   modules: string[]
   /** SERVICE_<MODULE>_URL, split on commas, for each module that has one. */
   services: Record<string, string[]>
+  /** The PostgreSQL URL of each module that has one (<MODULE>_DATABASE_URL, else DATABASE_URL); the others use SQLite. */
+  databaseUrls: Record<string, string>
 }
 
 export class ConfigError extends Error {
@@ -105,6 +112,30 @@ function readServices (env: NodeJS.ProcessEnv, available: string[], problems: st
   return services
 }
 
+export function databaseUrlKey (module: string): string {
+  return `${module.toUpperCase().replaceAll('-', '_')}_DATABASE_URL`
+}
+
+// A URL may hold a password: a bad one is described, never echoed.
+function describeBadUrl (value: string): string {
+  if (!URL.canParse(value)) return `a value of ${value.length} characters that is not a URL (not shown)`
+  const { protocol, hostname } = new URL(value)
+  return hostname === '' ? `a ${protocol} URL with no host (not shown)` : `a ${protocol} URL (not shown)`
+}
+
+function readDatabaseUrls (env: NodeJS.ProcessEnv, available: string[], problems: string[]): Record<string, string> {
+  const urls: Record<string, string> = {}
+  const fallback = env.DATABASE_URL || undefined
+  for (const [key, value] of [['DATABASE_URL', fallback], ...available.map((module) => [databaseUrlKey(module), env[databaseUrlKey(module)] || undefined])]) {
+    if (value !== undefined && !isPostgresUrl(value)) problems.push(`${key}: expected a postgres:// or postgresql:// URL with a host, got ${describeBadUrl(value)}`)
+  }
+  for (const module of available) {
+    const url = env[databaseUrlKey(module)] || fallback
+    if (url !== undefined && isPostgresUrl(url)) urls[module] = url
+  }
+  return urls
+}
+
 export function resolveModules (list: string, available: string[]): { modules: string[], unknown: string[] } {
   if (list === 'all') return { modules: available, unknown: [] }
   const wanted = [...new Set(list.split(','))]
@@ -132,9 +163,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = mo
     problems.push(`MODULES: unknown module ${unknown.map((name) => `"${name}"`).join(', ')} (available: ${available.join(', ')})`)
   }
   const services = readServices(env, available, problems)
+  const databaseUrls = readDatabaseUrls(env, available, problems)
   if ((candidate as { DISCOVERY?: unknown }).DISCOVERY === 'redis' && !raw.REDIS_URL) {
     problems.push('REDIS_URL: expected a redis:// URL, required when DISCOVERY=redis')
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { ...Value.Decode(ConfigSchema, candidate), modules, services }
+  return { ...Value.Decode(ConfigSchema, candidate), modules, services, databaseUrls }
 }

@@ -14,7 +14,8 @@ export interface ModuleRegistry {
   contracts: ReadonlyMap<string, Contract>
 }
 
-function fileOf (dir: string, name: string): string | undefined {
+/** `<dir>/<name>.ts` when running from source, `.js` when built; undefined when the module has none. */
+export function fileOf (dir: string, name: string): string | undefined {
   return [`${name}.ts`, `${name}.js`].map((file) => join(dir, file)).find((candidate) => existsSync(candidate))
 }
 

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { OperationContext } from '../contracts/define-contract.js'
+import type { Db } from '../storage/database.js'
 
 /** Each publishing module's contract.ts adds its events here, which types publish() and handlers. */
 export interface EventSchemas {}
@@ -28,6 +29,13 @@ export interface EventMeta {
    * context.log, and pass `{ context }` to client calls so they join the trace.
    */
   context: OperationContext
+  /**
+   * Runs the handler's writes in one transaction of the module's database together with the
+   * record that this event was handled: both commit or neither does, and a redelivery (even one
+   * running at the same moment in another process) has no second effect. A handler that does
+   * not call it is recorded as handled once it returns.
+   */
+  atomically<R> (work: (tx: Db) => Promise<R>): Promise<R>
 }
 
 export type EventHandler<E extends EventName> = (payload: EventPayload<E>, event: EventMeta) => void | Promise<void>

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
 import { count, isNull } from 'drizzle-orm'
+import type { Db, ModuleDatabase } from '../storage/database.js'
 import { Gauge } from 'prom-client'
 import type { OperationContext } from '../contracts/define-contract.js'
 import { traceparentOf } from '../observability/tracing/index.js'
@@ -14,15 +15,16 @@ import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
 import { createLocalEventTransport } from './local-transport.js'
 import { createRedisEventTransport, jobStates, type RedisEventTransport } from './redis-transport.js'
 import { createRelay, type Relay } from './relay.js'
-import { outbox } from './tables.js'
+import type { OutboxTables, ProcessedEventsTables } from './tables.js'
 
 export interface Events {
   /**
-   * Records an event in the publishing module's outbox. Synchronous on purpose: call it inside
-   * the module's db.transaction() and the event exists exactly when the change it announces does.
-   * Pass the operation's context: the handlers then continue its trace.
+   * Records an event in the publishing module's outbox through `tx`, the transaction of the
+   * change it announces (the module database's atomically): the event exists exactly when the
+   * change does, and is shipped once it commits. Pass the operation's context: the handlers
+   * then continue its trace. Resolves to the event's id.
    */
-  publish<E extends EventName> (name: E, payload: EventPayload<E>, context?: Pick<OperationContext, 'trace'>): string
+  publish<E extends EventName> (tx: Db, name: E, payload: EventPayload<E>, context?: Pick<OperationContext, 'trace'>): Promise<string>
   /** The BullMQ queues of every subscribing module (empty without Redis). */
   queues (): Queue[]
 }
@@ -44,10 +46,14 @@ function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: Red
     help: 'Events in a publishing module\'s outbox not yet delivered',
     labelNames: ['module'],
     registers,
-    collect () {
+    async collect () {
+      this.reset()
       for (const module of publishers) {
-        const pending = app.databases.open(module).select({ n: count() }).from(outbox).where(isNull(outbox.sentAt)).get()
-        this.set({ module }, pending?.n ?? 0)
+        const database = app.databases.get(module) as ModuleDatabase<OutboxTables> | undefined
+        if (!database) continue
+        const { outbox } = database.tables
+        const [pending] = await database.db.select({ n: count() }).from(outbox).where(isNull(outbox.sentAt)).catch(() => [undefined])
+        if (pending) this.set({ module }, pending.n)
       }
     }
   }))
@@ -81,28 +87,33 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
     : undefined
   const deliver = redis?.deliver ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log }).deliver
 
+  function databaseOf<T> (module: string): ModuleDatabase<T> {
+    const database = app.databases.get(module)
+    if (!database) throw new Error(`${module} has not opened its database: it cannot publish or handle events`)
+    return database as ModuleDatabase<T>
+  }
+
   function relayOf (module: string): Relay {
     let relay = relays.get(module)
     if (!relay) {
-      relay = createRelay({ module, db: app.databases.open(module), deliver, intervalMs: config.RELAY_INTERVAL_MS, retentionMs: config.OUTBOX_RETENTION_MS, log: app.log, relayLag: metrics.relayLag })
+      relay = createRelay({ database: databaseOf<OutboxTables>(module), deliver, intervalMs: config.RELAY_INTERVAL_MS, claimMs: config.RELAY_CLAIM_MS, retentionMs: config.OUTBOX_RETENTION_MS, log: app.log, relayLag: metrics.relayLag })
       relays.set(module, relay)
       const epoch = redis?.epoch()
-      if (epoch) relay.redeliverOutside(epoch)
+      if (epoch) void relay.redeliverOutside(epoch)
     }
     return relay
   }
 
   app.decorate('events', {
-    publish (name, payload, context) {
+    async publish (tx, name, payload, context) {
       const module = catalog.publisher(name)
       if (!modules.includes(module)) throw new Error(`${name} is published by ${module}, which is not mounted here`)
       let check = checks.get(name)
       if (!check) checks.set(name, check = compileExact(catalog.schema(name)))
       if (!check(payload)) throw new Error(`${name} payload fails its schema: ${validationDetail(check.errors)}`)
       const id = randomUUID()
-      // The relay ships it on the next turn of the event loop: after the caller's transaction committed.
       const trace = context?.trace
-      relayOf(module).append({ id, name, payload: JSON.stringify(payload), traceparent: trace ? traceparentOf(trace) : null, tracestate: trace?.tracestate ?? null })
+      await relayOf(module).append(tx, { id, name, payload: JSON.stringify(payload), traceparent: trace ? traceparentOf(trace) : null, tracestate: trace?.tracestate ?? null })
       return id
     },
 
@@ -117,13 +128,13 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
     // The modules have implemented their contracts by now: their handlers get a runner each.
     for (const { contract, handlers } of app.registry.implemented.values()) {
       if (Object.keys(handlers).length === 0) continue
-      runners.set(contract.module, createHandlerRunner({ module: contract.module, db: app.databases.open(contract.module), catalog, handlers: handlers as never, log: app.log, jobDuration: metrics.jobDuration, tracing: config.TRACING, spans: app.spanExport }))
+      runners.set(contract.module, createHandlerRunner({ module: contract.module, database: databaseOf<ProcessedEventsTables>(contract.module), catalog, handlers: handlers as never, log: app.log, jobDuration: metrics.jobDuration, tracing: config.TRACING, spans: app.spanExport }))
     }
     // Publishers mounted here start relaying what an earlier run left pending, and what an
     // earlier Redis lost: it is noticed on connecting, even with nothing pending.
     const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
     for (const module of publishers) relayOf(module)
-    if (redis && publishers.length > 0) redis.watchEpoch((epoch) => { for (const relay of relays.values()) relay.redeliverOutside(epoch) })
+    if (redis && publishers.length > 0) redis.watchEpoch((epoch) => { for (const relay of relays.values()) void relay.redeliverOutside(epoch) })
     if (redis && config.WORKERS) redis.startWorkers([...runners.values()])
   })
 

@@ -1,18 +1,21 @@
-import type { Db } from '../storage/sqlite.js'
+import { and, isNotNull, lt, inArray } from 'drizzle-orm'
+import type { ModuleDatabase } from '../storage/database.js'
+import type { OutboxTables } from './tables.js'
 
 export interface OutboxPruner {
-  /** Deletes up to one batch of rows sent before `now - retentionMs`; returns how many it deleted. */
-  prune (now?: number): number
+  /** Deletes up to one batch of rows sent before `now - retentionMs`; resolves to how many it deleted. */
+  prune (now?: number): Promise<number>
 }
 
 // Sent rows are kept for a while only so that events a lost Redis held can be delivered again.
 // A batch at a time through the (sent_at, created_at) index: a long backlog never holds the
 // write lock for long. Pending rows (sent_at null) are never touched.
-export function createOutboxPruner (db: Db, { retentionMs, batch = 5000 }: { retentionMs: number, batch?: number }): OutboxPruner {
-  const remove = db.$client.prepare('delete from outbox where rowid in (select rowid from outbox where sent_at is not null and sent_at < ? limit ?)')
+export function createOutboxPruner ({ db, tables: { outbox }, atomically }: ModuleDatabase<OutboxTables>, { retentionMs, batch = 5000 }: { retentionMs: number, batch?: number }): OutboxPruner {
   return {
-    prune (now = Date.now()) {
-      return remove.run(now - retentionMs, batch).changes
+    async prune (now = Date.now()) {
+      const due = db.select({ id: outbox.id }).from(outbox).where(and(isNotNull(outbox.sentAt), lt(outbox.sentAt, now - retentionMs))).limit(batch)
+      const removed = await atomically((tx) => tx.delete(outbox).where(inArray(outbox.id, due)).returning({ id: outbox.id }))
+      return removed.length
     }
   }
 }

@@ -1,10 +1,12 @@
-import { asc, isNull, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from '../observability/metrics.js'
-import type { Db } from '../storage/sqlite.js'
+import type { Db, ModuleDatabase } from '../storage/database.js'
 import type { EventEnvelope } from './event.js'
 import { createOutboxPruner } from './outbox-retention.js'
-import { outbox } from './tables.js'
+import type { OutboxTables } from './tables.js'
+
+type OutboxRow = OutboxTables['outbox']['$inferSelect']
 
 /** Resolves once the events are accepted, with the epoch of the Redis holding them (null in-process). */
 export type Deliver = (events: EventEnvelope[]) => Promise<string | null>
@@ -12,7 +14,7 @@ export type Deliver = (events: EventEnvelope[]) => Promise<string | null>
 /** Longest wait between two prunes of sent rows. */
 const pruneEveryMs = 60_000
 
-function envelopeOf (row: typeof outbox.$inferSelect): EventEnvelope {
+function envelopeOf (row: OutboxRow): EventEnvelope {
   const event: EventEnvelope = { id: row.id, name: row.name, payload: JSON.parse(row.payload), publishedAt: row.createdAt }
   if (row.traceparent) event.traceparent = row.traceparent
   if (row.tracestate) event.tracestate = row.tracestate
@@ -20,67 +22,106 @@ function envelopeOf (row: typeof outbox.$inferSelect): EventEnvelope {
 }
 
 export interface Relay {
-  /** Writes the event to the outbox (inside the caller's transaction) and ships it right after. */
-  append (event: { id: string, name: string, payload: string, traceparent: string | null, tracestate: string | null }): void
+  /** Writes the event to the outbox through the caller's transaction; it is shipped once that commits. */
+  append (tx: Db, event: { id: string, name: string, payload: string, traceparent: string | null, tracestate: string | null }): Promise<void>
   /** Ships what is pending now rather than at the next interval. */
   wake (): void
   /**
    * The Redis connected now has this epoch: rows sent into any other (within the retention
-   * window) were lost with it and are made pending again.
+   * window) were lost with it and are made pending again. Never rejects: a failure is logged.
    */
-  redeliverOutside (epoch: string): void
+  redeliverOutside (epoch: string): Promise<void>
   /** Stops relaying and waits for deliveries under way. */
   stop (): Promise<void>
 }
 
 // Moves a module's outbox rows to the subscribers, marking them sent only once delivery was
 // acknowledged. A failure leaves them pending for the next try: delayed, never lost.
+// Every replica of a module relays its outbox: a row belongs to the process that wrote it
+// (claimed on insert, shipped right after commit), and the polls of all replicas claim rows
+// whose owner did not send them before its claim lapsed (it died, or its delivery failed).
 // Batches are not awaited one after another, so a slow handler (in-process delivery) does
 // not hold back the events behind it; rows under way are not picked up twice.
 // Sent rows keep the epoch they went into and are kept for retentionMs: a Redis that comes
 // back empty gets them again (job id = event id, and handlers skip processed ids).
-export function createRelay (options: { module: string, db: Db, deliver: Deliver, intervalMs: number, retentionMs: number, batch?: number, log: FastifyBaseLogger, relayLag: Metrics['relayLag'] }): Relay {
-  const { module, db, deliver, intervalMs, retentionMs, batch = 200, log } = options
+export function createRelay (options: { database: ModuleDatabase<OutboxTables>, deliver: Deliver, intervalMs: number, claimMs: number, retentionMs: number, batch?: number, log: FastifyBaseLogger, relayLag: Metrics['relayLag'] }): Relay {
+  const { database, deliver, intervalMs, claimMs, retentionMs, batch = 200, log } = options
+  const { module, tables: { outbox }, atomically, prepareWrite } = database
   const lag = options.relayLag.labels(module)
-  // Prepared once: these run for every event.
-  const pending = db.select().from(outbox).where(isNull(outbox.sentAt)).orderBy(asc(outbox.createdAt)).limit(batch).prepare()
-  const insert = db.insert(outbox).values({
-    id: sql.placeholder('id'),
-    name: sql.placeholder('name'),
-    payload: sql.placeholder('payload'),
-    createdAt: sql.placeholder('createdAt'),
-    traceparent: sql.placeholder('traceparent'),
-    tracestate: sql.placeholder('tracestate')
-  }).prepare()
-  const markSent = db.$client.prepare('update outbox set sent_at = ?, sent_epoch = ? where id in (select value from json_each(?))')
-  // Rare (once per new epoch), so a scan of the retained rows is fine.
-  const markLost = db.$client.prepare('update outbox set sent_at = null, sent_epoch = null where sent_epoch is not null and sent_epoch <> ? and sent_at >= ?')
-  const pruner = createOutboxPruner(db, { retentionMs })
+  const pruner = createOutboxPruner(database, { retentionMs })
   let epoch: string | undefined
-  let wakeScheduled = false
+  // Rows this process wrote and committed, shipped as they are: no read needed to find them.
+  let fresh: OutboxRow[] = []
+  // One claim at a time; a wake asked for meanwhile claims again after it.
+  let reading: Promise<void> | undefined
+  let readAgain = false
   const underWay = new Set<string>()
   const deliveries = new Set<Promise<void>>()
   let failing = false
   let stopped = false
 
-  function ship (rows: Array<typeof outbox.$inferSelect>) {
+  // Compiled once: these run for every event.
+  const insert = prepareWrite('outbox_append', (tx) => tx.insert(outbox).values({
+    id: sql.placeholder('id'),
+    name: sql.placeholder('name'),
+    payload: sql.placeholder('payload'),
+    createdAt: sql.placeholder('createdAt'),
+    claimedUntil: sql.placeholder('claimedUntil'),
+    traceparent: sql.placeholder('traceparent'),
+    tracestate: sql.placeholder('tracestate')
+  }))
+  // A batch is most often the one event a request published: that update is compiled once too.
+  const markOneSent = prepareWrite('outbox_mark_sent', (tx) => tx.update(outbox)
+    .set({ sentAt: sql`${sql.placeholder('sentAt')}`, sentEpoch: sql`${sql.placeholder('sentEpoch')}` })
+    .where(eq(outbox.id, sql.placeholder('id'))))
+
+  // Unsent rows nobody owns (never claimed, or their owner's claim lapsed) become this process's
+  // until the claim deadline. On PostgreSQL, replicas polling at once skip each other's locked
+  // rows instead of waiting for them (FOR UPDATE SKIP LOCKED), so each row goes to one of them;
+  // on SQLite the write lock already serialises the polls.
+  function claim (): Promise<OutboxRow[]> {
+    const now = Date.now()
+    return atomically((tx) => {
+      const unowned = tx.select({ id: outbox.id }).from(outbox)
+        .where(and(isNull(outbox.sentAt), or(isNull(outbox.claimedUntil), lt(outbox.claimedUntil, now))))
+        .orderBy(asc(outbox.createdAt)).limit(batch)
+      const claimable = database.dialect === 'postgres' ? unowned.for('update', { skipLocked: true }) : unowned
+      return tx.update(outbox).set({ claimedUntil: now + claimMs }).where(inArray(outbox.id, claimable)).returning()
+    })
+  }
+
+  function markSent (ids: string[], sentAt: number, sentEpoch: string | null) {
+    return atomically((tx) => ids.length === 1
+      ? markOneSent(tx, { id: ids[0], sentAt, sentEpoch })
+      : tx.update(outbox).set({ sentAt, sentEpoch }).where(inArray(outbox.id, ids)))
+  }
+
+  /** After a failed delivery: anyone's next poll may take them (best effort; else the claim lapses). */
+  function release (ids: string[]) {
+    return atomically((tx) => tx.update(outbox).set({ claimedUntil: null }).where(and(inArray(outbox.id, ids), isNull(outbox.sentAt))))
+      .catch(() => {})
+  }
+
+  function ship (rows: OutboxRow[]) {
     const ids = rows.map((row) => row.id)
     for (const id of ids) underWay.add(id)
     const delivery = deliver(rows.map(envelopeOf))
-      .then((deliveredInto) => {
+      .then(async (deliveredInto) => {
         const sentAt = Date.now()
-        markSent.run(sentAt, deliveredInto, JSON.stringify(ids))
+        await markSent(ids, sentAt, deliveredInto)
         // Acknowledged by a Redis that has since been replaced: these went down with it.
-        if (deliveredInto !== null && epoch !== undefined && deliveredInto !== epoch) redeliverOutside(epoch)
+        if (deliveredInto !== null && epoch !== undefined && deliveredInto !== epoch) await redeliverOutside(epoch)
         for (const row of rows) lag.observe((sentAt - row.createdAt) / 1000)
         if (failing) log.info({ module }, 'outbox relay: delivering again')
         failing = false
-        // More may be waiting behind this batch (after an outage, or a burst).
-        setImmediate(wake)
-      }, (err) => {
+        // A full batch from a poll: more may be waiting behind it (after an outage, or a burst).
+        if (rows.length >= batch) setImmediate(wake)
+      }, async (err) => {
         if (!failing) log.warn({ module, err }, 'outbox relay: delivery failed; events stay pending and are retried')
         failing = true
+        await release(ids)
       })
+      .catch((err) => log.warn({ module, err }, 'outbox relay: could not mark delivered events as sent; they will be delivered again'))
       .finally(() => {
         for (const id of ids) underWay.delete(id)
         deliveries.delete(delivery)
@@ -88,26 +129,56 @@ export function createRelay (options: { module: string, db: Db, deliver: Deliver
     deliveries.add(delivery)
   }
 
+  async function claimAndShip () {
+    try {
+      const rows = (await claim()).filter((row) => !underWay.has(row.id))
+      if (rows.length > 0 && !stopped) ship(rows)
+    } catch (err) {
+      // The database is unreachable: the interval tries again.
+      log.warn({ module, err }, 'outbox relay: could not claim pending events')
+    }
+  }
+
   function wake () {
     // While Redis is down, one try at a time is enough.
     if (stopped || (failing && deliveries.size > 0)) return
-    const rows = pending.all().filter((row) => !underWay.has(row.id))
-    if (rows.length > 0) ship(rows)
+    if (reading) {
+      readAgain = true
+      return
+    }
+    reading = claimAndShip().finally(() => {
+      reading = undefined
+      if (!readAgain) return
+      readAgain = false
+      wake()
+    })
   }
 
-  function redeliverOutside (current: string) {
+  async function redeliverOutside (current: string) {
     epoch = current
-    const lost = markLost.run(current, Date.now() - retentionMs).changes
-    if (lost === 0) return
-    log.warn({ module, events: lost, epoch: current }, 'outbox relay: events sent into a Redis that lost its data are delivered again')
+    const lost = await atomically((tx) => tx.update(outbox).set({ sentAt: null, sentEpoch: null, claimedUntil: null })
+      .where(and(isNotNull(outbox.sentEpoch), ne(outbox.sentEpoch, current), gte(outbox.sentAt, Date.now() - retentionMs)))
+      .returning({ id: outbox.id }))
+      .catch((err) => {
+        log.warn({ module, err }, 'outbox relay: could not check for events a lost Redis held')
+        return []
+      })
+    if (lost.length === 0) return
+    log.warn({ module, events: lost.length, epoch: current }, 'outbox relay: events sent into a Redis that lost its data are delivered again')
     wake()
   }
 
   // While rows go, more may be due: go on at once, a batch per turn of the event loop.
+  let pruning: Promise<void> = Promise.resolve()
   function prune () {
     if (stopped) return
-    if (pruner.prune() > 0) pruneTimer = setTimeout(prune, 0).unref()
-    else pruneTimer = setTimeout(prune, Math.min(pruneEveryMs, retentionMs)).unref()
+    const idle = Math.min(pruneEveryMs, retentionMs)
+    pruning = pruner.prune()
+      .then((removed) => removed > 0 ? 0 : idle, (err) => {
+        log.warn({ module, err }, 'outbox relay: could not prune sent events')
+        return idle
+      })
+      .then((delay) => { if (!stopped) pruneTimer = setTimeout(prune, delay).unref() })
   }
 
   const timer = setInterval(wake, intervalMs).unref()
@@ -115,12 +186,24 @@ export function createRelay (options: { module: string, db: Db, deliver: Deliver
   wake()
 
   return {
-    append (event) {
-      insert.run({ ...event, createdAt: Date.now() })
-      // One wake per turn of the event loop: what a burst publishes leaves as one batch.
-      if (wakeScheduled) return
-      wakeScheduled = true
-      setImmediate(() => { wakeScheduled = false; wake() })
+    async append (tx, event) {
+      const createdAt = Date.now()
+      const row = { ...event, createdAt, claimedUntil: createdAt + claimMs, sentAt: null, sentEpoch: null }
+      await insert(tx, row)
+      // Shipped by this process once committed, one batch per turn of the event loop for what a
+      // burst published; if it dies first, another replica claims the row when the claim lapses.
+      database.afterCommit(tx, () => {
+        fresh.push(row)
+        if (fresh.length > 1) return
+        setImmediate(() => {
+          const rows = fresh
+          fresh = []
+          // While deliveries fail, one try at a time: the polls take these once it succeeds.
+          if (stopped) return
+          if (failing && deliveries.size > 0) void release(rows.map((one) => one.id))
+          else ship(rows)
+        })
+      })
     },
     wake,
     redeliverOutside,
@@ -128,7 +211,7 @@ export function createRelay (options: { module: string, db: Db, deliver: Deliver
       stopped = true
       clearInterval(timer)
       clearTimeout(pruneTimer)
-      await Promise.all(deliveries)
+      await Promise.all([reading, ...deliveries, pruning])
     }
   }
 }

@@ -30,23 +30,27 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
   const app = await createPlatformServer(gatewayConfig, { openapi: { description: 'Every module\'s API, served through the gateway', ui: false }, adminRoutes: true })
 
-  const upstreams = createUpstreams(app.discovery.resolver, { connectTimeoutMs })
+  const { resolver, health } = app.discovery
+  const routed = new Set(prefixes.values())
+  const upstreams = createUpstreams(resolver, health, { connectTimeoutMs })
   app.addHook('onClose', async () => { await upstreams.close() })
 
   // Ready means "can route": discovery answers. A module without live instances does not make the
   // gateway unready: taking the whole edge out of its load balancer would cut off every other
   // module too, while a per-request 503 names exactly what is missing. Services start in any order.
   app.health.addCheck('discovery', async () => {
-    await Promise.all([...new Set(prefixes.values())].map((module) => app.discovery.resolver.instances(module)))
+    await Promise.all([...routed].map((module) => resolver.instances(module)))
   })
-  addInstancesGauge(app.metrics.registry, app.discovery.resolver, () => new Set(prefixes.values()))
+  addInstancesGauge(app.metrics.registry, resolver, health, () => routed)
+  // Served at 0 from the start, so a rate() sees the first refusal as a rise.
+  for (const module of routed) app.metrics.connectFailures.labels(module).inc(0)
   app.health.addSection('upstreams', async () => Object.fromEntries(await Promise.all(
-    [...new Set(prefixes.values())].map(async (module) => [module, await app.discovery.resolver.instances(module)])
+    [...routed].map(async (module) => [module, await resolver.instances(module)])
   )))
 
   // Layer 2: merged docs and the routes to the modules.
   await app.register(docs, { modules: prefixesByModule(prefixes), upstreams, ttlMs: docsTtlMs, timeoutMs: Math.min(upstreamTimeoutMs, 2000) })
-  await app.register(proxy, { prefixes, upstreams, upstreamTimeoutMs, bodyLimit: config.BODY_LIMIT_BYTES })
+  await app.register(proxy, { prefixes, upstreams, health, upstreamTimeoutMs, bodyLimit: config.BODY_LIMIT_BYTES })
 
   return app
 }

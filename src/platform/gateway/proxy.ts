@@ -1,11 +1,14 @@
 import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
+import { Readable } from 'node:stream'
+import type { PassiveHealth } from '../discovery/passive-health.js'
 import { BadUrl, BodyTooLarge } from '../http/errors.js'
-import { isConnectionFailure, nextAttempt } from '../http/retry-policy.js'
+import { isConnectionFailure, neverConnected, nextAttempt } from '../http/retry-policy.js'
 import { requestIdHeader } from '../http/request-id.js'
 import { serviceTokenHeader, type ServiceTokens } from '../security/service-token.js'
 import { traceHeaders, tracestateHeader } from '../observability/tracing/index.js'
+import { deferredBody } from './deferred-body.js'
 import { BadUpstream, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
 import type { Upstreams } from './upstreams.js'
 
@@ -13,6 +16,8 @@ export interface ProxyOptions {
   /** URL prefix → module that serves it. */
   prefixes: Map<string, string>
   upstreams: Upstreams
+  /** Told of every instance that accepted no connection, and of every answer. */
+  health: PassiveHealth
   /** Longest wait for an instance's response headers, and between two chunks of its body. */
   upstreamTimeoutMs: number
   /** Bodies declared larger than this are refused here; chunked ones are left to the service's own limit. */
@@ -75,7 +80,7 @@ function failureCode (error: Error): string | undefined {
 
 // Each module prefix goes to one instance of the module. Bodies are relayed as raw streams,
 // never parsed here, so the service validates exactly what the client sent.
-export default async function proxy (app: FastifyInstance, { prefixes, upstreams, upstreamTimeoutMs, bodyLimit }: ProxyOptions) {
+export default async function proxy (app: FastifyInstance, { prefixes, upstreams, health, upstreamTimeoutMs, bodyLimit }: ProxyOptions) {
   await app.register(replyFrom, {
     undici: upstreams.agent,
     disableRequestLogging: true
@@ -89,23 +94,33 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
     done(length !== undefined && Number(length) > bodyLimit ? new BodyTooLarge(bodyLimit) : undefined)
   })
 
-  function relay (reply: FastifyReply, module: string, instances: string[]): void {
-    const [instance, ...others] = instances
+  // Tries the instances in order, as the retry policy allows: on to the next whenever no
+  // connection could be made (nothing was sent: any method, its body still whole in `source`),
+  // and once after a broken connection for an idempotent request without a body, whose relayed
+  // stream could not be sent twice. An answer, 503 included, is relayed as it is.
+  function relay (reply: FastifyReply, module: string, instances: string[], at: number, source: Readable | undefined, mayResend: boolean): void {
+    const instance = instances[at]
     const { request } = reply
+    if (source) request.body = deferredBody(source)
     reply.from(`${instance}${request.url}`, {
       timeout: upstreamTimeoutMs,
-      // The upstream's own answers, 503 included, are relayed as they are, never retried here.
+      // reply-from's own retries are off: relay() decides, by the one retry policy.
       retryDelay: () => null,
       rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, headers as IncomingHttpHeaders, app.serviceTokens),
-      rewriteHeaders: (headers) => endToEnd(headers as IncomingHttpHeaders),
+      rewriteHeaders: (headers) => {
+        health.answered(instance)
+        return endToEnd(headers as IncomingHttpHeaders)
+      },
       onError: (_reply, { error }) => {
-        const code = failureCode(error)
-        request.log.warn({ module, instance, code }, 'upstream failed')
-        if (isConnectionFailure({ code }) && others.length > 0 && nextAttempt(request.method, { code }) === 'at-once') {
-          relay(reply, module, others)
-        } else if (isConnectionFailure({ code })) {
+        const failure = { code: failureCode(error) }
+        request.log.warn({ module, instance, code: failure.code }, 'upstream failed')
+        const nothingSent = neverConnected(failure)
+        if (nothingSent) health.refused(module, instance)
+        if (at + 1 < instances.length && (nothingSent || mayResend) && nextAttempt(request.method, failure) === 'at-once') {
+          relay(reply, module, instances, at + 1, source, nothingSent && mayResend)
+        } else if (isConnectionFailure(failure)) {
           reply.send(new UpstreamUnavailable(module, { cause: error }))
-        } else if (code !== undefined && timeouts.has(code)) {
+        } else if (failure.code !== undefined && timeouts.has(failure.code)) {
           reply.send(new UpstreamTimeout(module, upstreamTimeoutMs, { cause: error }))
         } else {
           reply.send(new BadUpstream(module, { cause: error }))
@@ -119,9 +134,9 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       if (!decodable(request.url)) throw new BadUrl()
       const instances = await upstreams.order(module)
       if (instances.length === 0) throw new NoUpstream(module)
-      // A second instance is tried once, as the retry policy allows, and never for a body: the
-      // relayed stream cannot be sent twice.
-      relay(reply, module, instances.slice(0, hasBody(request) ? 1 : 2))
+      // With one instance there is no next one to keep the body whole for.
+      const source = instances.length > 1 && request.body instanceof Readable ? request.body : undefined
+      relay(reply, module, instances, 0, source, !hasBody(request))
       return reply
     }
     app.route({ method: methods, url: prefix, schema: { hide: true }, handler })

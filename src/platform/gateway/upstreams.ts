@@ -1,5 +1,6 @@
 import { Agent } from 'undici'
 import type { Resolver } from '../discovery/discovery.js'
+import type { PassiveHealth } from '../discovery/passive-health.js'
 
 export interface UpstreamOptions {
   /** Longest wait for a TCP connection to an instance. */
@@ -8,25 +9,37 @@ export interface UpstreamOptions {
 
 export type Upstreams = ReturnType<typeof createUpstreams>
 
+function rotated (instances: string[], turn: number): string[] {
+  const start = turn % instances.length
+  return [...instances.slice(start), ...instances.slice(0, start)]
+}
+
 // How the gateway reaches module instances: found by discovery on every call (instances
 // come and go at run time; caching is the resolver's business), taken in round-robin
 // turns, over one keep-alive pool per instance.
-export function createUpstreams (resolver: Resolver, { connectTimeoutMs }: UpstreamOptions) {
+export function createUpstreams (resolver: Resolver, health: PassiveHealth, { connectTimeoutMs }: UpstreamOptions) {
   const agent = new Agent({ connect: { timeout: connectTimeoutMs } })
   const turns = new Map<string, number>()
 
   return {
     agent,
 
-    /** Every known instance of the module, starting with the one whose turn it is. */
+    /**
+     * Every known instance of the module, starting with the one whose turn it is. Ejected
+     * instances take no turn and come last, tried only after every admitted one refused; when
+     * all are ejected, they take turns among themselves (tried anyway).
+     */
     async order (module: string): Promise<string[]> {
       // Sorted, so the turns hold even if the resolver lists instances in a different order each time.
       const instances = [...await resolver.instances(module)].sort()
       if (instances.length === 0) return []
       const turn = turns.get(module) ?? 0
       turns.set(module, turn + 1)
-      const start = turn % instances.length
-      return [...instances.slice(start), ...instances.slice(0, start)]
+      if (!instances.some((instance) => health.ejected(instance))) return rotated(instances, turn)
+      const admitted: string[] = []
+      const ejected: string[] = []
+      for (const instance of instances) (health.ejected(instance) ? ejected : admitted).push(instance)
+      return admitted.length === 0 ? rotated(ejected, turn) : [...rotated(admitted, turn), ...ejected]
     },
 
     async getJson (instance: string, path: string, timeoutMs: number): Promise<unknown> {

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import { createError, ProblemError, type ProblemMembers } from './coded-errors.js'
 import { Problem, problemContentType, problemType, type ProblemBody } from './problem.js'
 import { issuesDetail, validationIssues } from './validation-issues.js'
+import { DatabaseUnavailable, isDatabaseUnavailable } from '../storage/errors.js'
 
 export { createError, createProblemError, ProblemError } from './coded-errors.js'
 
@@ -40,6 +41,8 @@ function validationProblem (error: FastifyError, base: ProblemBody): ProblemBody
 export function toProblem (error: FastifyError, request: FastifyRequest): ProblemBody {
   const refusal = frameworkRefusals[error.code]
   if (refusal !== undefined) error = refusal(request)
+  // A lost or unreachable database is a dependency that is down, not a fault of ours.
+  else if (error.statusCode === undefined && isDatabaseUnavailable(error)) error = new DatabaseUnavailable()
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   const base = {
     type: problemType('CLV_INTERNAL'),

@@ -5,9 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 // RFC 9110 §9.2.2: an idempotent request may be sent again.
 const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
 // No connection was made, so nothing was sent: the address is closed, unreachable or unknown.
+// undici gives these codes only from its connect step (DNS lookup, TCP connect, its connect
+// timeout), and then only to requests still queued for that connection: a request already
+// written to a socket fails with the socket's error instead (client.js onError, kRunning === 0).
 const neverConnectedCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
 // A connection broke: a kept-alive socket the instance closed, the instance died under it, or
-// the socket was gone before the answer came.
+// the socket was gone before the answer came. The request may have reached the instance.
 const connectionCodes = new Set([...neverConnectedCodes, 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'])
 // Answers saying to try elsewhere: the instance is alive but cannot serve this now.
 const retriableStatus = new Set([502, 503, 504])
@@ -21,7 +24,7 @@ export function isConnectionFailure (failure: { code?: string }): boolean {
   return failure.code !== undefined && connectionCodes.has(failure.code)
 }
 
-/** The instance accepted no connection: asking it again within the same call is pointless. */
+/** The instance accepted no connection, so nothing of the request reached it. */
 export function neverConnected (failure: { code?: string }): boolean {
   return failure.code !== undefined && neverConnectedCodes.has(failure.code)
 }
@@ -29,15 +32,16 @@ export function neverConnected (failure: { code?: string }): boolean {
 export type NextAttempt = 'at-once' | 'after-backoff' | 'no'
 
 /**
- * Whether an attempt that failed may go to the next instance. Only idempotent methods move on:
- * a connection failure at once (a closed port stays closed for the next few milliseconds, and a
- * broken kept-alive socket is replaced by a new connection), a 502/503/504 answer after a backoff
- * (the instance is alive and busy). Anything else is the outcome.
+ * Whether an attempt that failed may go to the next instance. Any request, POST included, when
+ * no connection was made: nothing was sent, so nothing can happen twice. Otherwise only
+ * idempotent methods move on, since the request may have reached the instance: after a broken
+ * connection at once (a new connection replaces it), after a 502/503/504 answer following a
+ * backoff (the instance is alive and busy). Anything else is the outcome.
  */
 export function nextAttempt (method: string, failure: { code?: string } | number): NextAttempt {
-  if (!idempotent.has(method)) return 'no'
-  if (typeof failure === 'number') return retriableStatus.has(failure) ? 'after-backoff' : 'no'
-  return isConnectionFailure(failure) ? 'at-once' : 'no'
+  if (typeof failure === 'number') return idempotent.has(method) && retriableStatus.has(failure) ? 'after-backoff' : 'no'
+  if (neverConnected(failure)) return 'at-once'
+  return idempotent.has(method) && isConnectionFailure(failure) ? 'at-once' : 'no'
 }
 
 // Full jitter (AWS architecture blog): callers retrying together spread out instead of colliding.

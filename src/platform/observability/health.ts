@@ -30,6 +30,12 @@ const Sections = Type.Object({
   })),
   upstreams: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()), {
     description: 'gateway: the instances discovery knows for each module'
+  })),
+  ejected: Type.Optional(Type.Record(Type.String(), Type.Object({
+    forMs: Type.Integer({ minimum: 0, description: 'left of its ejection; 0: the next request that chooses it tries it' }),
+    ejections: Type.Integer({ minimum: 1, description: 'ejections in a row without an answer; each lasts twice the one before' })
+  }), {
+    description: 'instances (by URL) that accepted no connection from this process, passed over by the gateway and the clients until one answers again'
   }))
 })
 type Sections = Static<typeof Sections>

@@ -12,6 +12,8 @@ export interface Metrics {
   /** 0 closed, 1 half-open, 2 open. */
   breakerState: Gauge<'target'>
   breakerEvents: Counter<'target' | 'event'>
+  /** Attempts that could make no connection to an instance of the target (each ejects it for a while). */
+  connectFailures: Counter<'target'>
   /** outcome "ok" when the target answered, its own 4xx errors included; "error" when it could not. */
   clientCallDuration: Histogram<'target' | 'operation' | 'transport' | 'outcome'>
   jobDuration: Histogram<'queue' | 'event' | 'outcome'>
@@ -57,6 +59,12 @@ export function createMetrics (): Metrics {
       name: 'cleave_breaker_events_total',
       help: 'Circuit breaker events per target module (success, failure, timeout, reject, fallback, open, close, halfOpen; bulkhead: refused because CALL_CONCURRENCY calls were in flight)',
       labelNames: ['target', 'event'],
+      registers
+    }),
+    connectFailures: new Counter({
+      name: 'cleave_target_connect_failures_total',
+      help: 'Attempts that could make no connection to an instance of the target module (refused, unreachable, unknown, timed out); the instance is then passed over for a while',
+      labelNames: ['target'],
       registers
     }),
     clientCallDuration: new Histogram({

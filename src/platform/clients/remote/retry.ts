@@ -1,20 +1,30 @@
-// Attempts over the target's instances, round-robin, as the retry policy allows: within the one
-// breaker call and its one timeout, at most CALL_RETRIES more attempts, each on the next instance,
-// passing over those that already refused this call. The last answer goes on as it is.
+// Attempts over the target's instances, round-robin, as the retry policy allows, within the one
+// breaker call and its one timeout. An instance that accepts no connection was sent nothing, so
+// any call, POST included, goes on to the next one that has not refused it; that costs no
+// attempt, and each instance refuses a call at most once. Otherwise at most CALL_RETRIES more
+// attempts, each on the next instance. Instances that passive health has ejected are passed
+// over while another is admitted. The last answer goes on as it is.
 import type { Dispatcher } from 'undici'
+import type { PassiveHealth } from '../../discovery/passive-health.js'
 import { backoff, neverConnected, nextAttempt } from '../../http/retry-policy.js'
 import type { Settings, Stage } from './pipeline.js'
 
-export function retryStage (settings: Settings): Stage {
+export function retryStage (target: string, settings: Settings, health: PassiveHealth): Stage {
   let turn = 0
 
+  // The next instance in turn that has not refused this call and is not ejected; when every one
+  // left is ejected, the first of them anyway: trying costs one connection attempt, while failing
+  // without trying would turn an instance that is back into an outage.
   function nextInstance (instances: string[], refused: Set<string> | undefined): string {
+    let ejected: string | undefined
     for (let i = 0; i < instances.length; i++) {
-      const base = instances[turn++ % instances.length]
-      if (!refused?.has(base)) return base
+      const instance = instances[turn++ % instances.length]
+      if (refused?.has(instance)) continue
+      if (!health.ejected(instance)) return instance
+      ejected ??= instance
     }
     // Only when the list names one URL twice: refused counts it once.
-    return instances[turn++ % instances.length]
+    return ejected ?? instances[turn++ % instances.length]
   }
 
   return (next) => async (call) => {
@@ -23,21 +33,32 @@ export function retryStage (settings: Settings): Stage {
     const { retries, backoffMs } = settings()
     // Made only when an instance refuses: most calls never need it.
     let refused: Set<string> | undefined
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; ;) {
       call.instance = nextInstance(call.instances, refused)
       let response: Dispatcher.ResponseData
       try {
         response = await next(call) as Dispatcher.ResponseData
       } catch (error) {
         const failure = error as { code?: string }
-        if (neverConnected(failure)) (refused ??= new Set()).add(call.instance)
+        const nothingSent = neverConnected(failure)
+        if (nothingSent) {
+          health.refused(target, call.instance)
+          refused ??= new Set()
+          refused.add(call.instance)
+        }
         // When every instance has refused, there is nothing left to try.
-        if (attempt < retries && nextAttempt(method, failure) === 'at-once' && !signal.aborted && (refused?.size ?? 0) < call.instances.length) continue
+        const moveOn = nextAttempt(method, failure) === 'at-once' && !signal.aborted && (refused?.size ?? 0) < call.instances.length
+        if (moveOn && nothingSent) continue
+        if (moveOn && attempt < retries) {
+          attempt++
+          continue
+        }
         throw error
       }
+      health.answered(call.instance)
       if (attempt < retries && nextAttempt(method, response.statusCode) === 'after-backoff') {
         await response.body.dump()
-        await backoff(attempt, signal, backoffMs)
+        await backoff(attempt++, signal, backoffMs)
         continue
       }
       return response

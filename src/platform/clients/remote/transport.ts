@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici'
 import type { FastifyBaseLogger } from 'fastify'
 import { successResponse, type Contract, type OperationContext, type RouteDefinition } from '../../contracts/define-contract.js'
 import type { Resolver } from '../../discovery/discovery.js'
+import type { PassiveHealth } from '../../discovery/passive-health.js'
 import { requestIdHeader } from '../../http/request-id.js'
 import { compileExact } from '../../http/validation.js'
 import type { SpanExport } from '../../observability/tracing/index.js'
@@ -54,6 +55,8 @@ const noInstances: string[] = []
 export function createRemoteTransport (options: {
   contract: Contract
   resolver: Resolver
+  /** Shared with every caller in the process: instances that accepted no connection. */
+  health: PassiveHealth
   dispatcher: Dispatcher
   settings: BreakerSettings
   log: FastifyBaseLogger
@@ -63,7 +66,7 @@ export function createRemoteTransport (options: {
   /** A client span per call when span export is on. */
   spans?: SpanExport
 }): RemoteTransport {
-  const { contract, resolver, dispatcher, log, metrics, tokens, spans } = options
+  const { contract, resolver, health, dispatcher, log, metrics, tokens, spans } = options
   const target = contract.module
   let current = options.settings
   const settings = () => current
@@ -77,7 +80,7 @@ export function createRemoteTransport (options: {
     timeoutStage(settings),
     instancesStage(target, resolver),
     readAnswerStage(contract),
-    retryStage(settings),
+    retryStage(target, settings, health),
     ...(tokens === undefined ? [] : [signStage(tokens)])
   ]
   const run = compose(stages, sendRequest(dispatcher))
