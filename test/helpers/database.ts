@@ -31,9 +31,31 @@ export async function adminQuery (text: string, url = postgresServerUrl()): Prom
   }
 }
 
+const testDatabasePrefix = 'cleave_test_'
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+// A test file tap killed (its timeout) never ran its teardowns. Its databases carry its pid, so
+// the next file on this machine drops those whose process is gone, and nothing else.
+async function dropOrphans (): Promise<void> {
+  const { rows } = await adminQuery(`select datname from pg_database where datname like '${testDatabasePrefix}%'`)
+  for (const { datname } of rows as Array<{ datname: string }>) {
+    const pid = Number(/^cleave_test_(\d+)_/.exec(datname)?.[1])
+    if (pid && !isAlive(pid)) await adminQuery(`drop database if exists ${datname} with (force)`).catch(() => {})
+  }
+}
+
 /** A database of its own for this test, dropped (with whatever is still connected) when it ends. */
 export async function createTestDatabase (t: Test): Promise<string> {
-  const name = `cleave_test_${randomBytes(6).toString('hex')}`
+  await dropOrphans()
+  const name = `${testDatabasePrefix}${process.pid}_${randomBytes(6).toString('hex')}`
   await adminQuery(`create database ${name}`)
   t.teardown(() => adminQuery(`drop database if exists ${name} with (force)`).then(() => undefined))
   return postgresServerUrl(name)
