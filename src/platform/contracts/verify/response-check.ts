@@ -39,10 +39,18 @@ function valueAt (value: unknown, pointer: string): unknown {
   return pointer.split('/').slice(1).reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key.replaceAll('~1', '/').replaceAll('~0', '~')], value)
 }
 
+function expectation (error: ErrorObject, body: unknown): string {
+  const value = valueAt(body, error.instancePath)
+  if (error.keyword === 'required') return `expected a field ${String(error.params.missingProperty)}, got none`
+  if (error.keyword === 'additionalProperties') return `expected no field ${String(error.params.additionalProperty)}, got one`
+  if (error.keyword === 'type') return `expected ${String(error.params.type)}, got ${shown(value)}`
+  return `expected it to ${(error.message ?? 'match its schema').replace(/^must /, '')}, got ${shown(value)}`
+}
+
 function schemaViolations (schema: TSchema, body: unknown): string[] {
   const check = checkOf(schema)
   if (check(body)) return []
-  return (check.errors ?? []).map((error: ErrorObject) => `body${error.instancePath}: expected it to ${error.message ?? 'match'}${error.keyword === 'additionalProperties' ? ` (${String(error.params.additionalProperty)})` : ''}, got ${shown(valueAt(body, error.instancePath))}`)
+  return (check.errors ?? []).map((error: ErrorObject) => `body${error.instancePath}: ${expectation(error, body)}`)
 }
 
 function declaredCodes (contract: Contract): Set<string> {
