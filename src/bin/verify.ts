@@ -10,13 +10,6 @@ function fail (message: string): never {
   process.exit(1)
 }
 
-// A password in the URL is never printed.
-function redacted (url: string): string {
-  const parsed = new URL(url)
-  if (parsed.password) parsed.password = '***'
-  return parsed.href
-}
-
 const [module, given] = process.argv.slice(2)
 if (!module) fail('usage: npm run verify -- <module> [base-url]')
 const contract = moduleRegistry.contracts.get(module)
@@ -25,8 +18,8 @@ const baseUrl = given ?? loadConfigOrExit().services[module]?.[0]
 if (!baseUrl) fail(`no base URL: pass one, or set ${serviceUrlKey(module)}`)
 if (!URL.canParse(baseUrl)) fail(`base URL: expected an http:// URL, got ${JSON.stringify(baseUrl)}`)
 
-const { operations, requests, violations } = await verifyModule(contract, baseUrl)
+const { target, operations, requests, violations } = await verifyModule(contract, baseUrl)
 for (const violation of violations) console.log(violation)
-const summary = `${module} at ${redacted(baseUrl)}: ${operations} operation${operations === 1 ? '' : 's'}, ${requests} requests`
+const summary = `${module} at ${target}: ${operations} operation${operations === 1 ? '' : 's'}, ${requests} requests`
 if (violations.length > 0) fail(`${summary}, ${violations.length} violation${violations.length === 1 ? '' : 's'} of the contract`)
 console.log(`${summary}, every answer keeps the contract`)
