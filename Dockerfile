@@ -37,6 +37,8 @@ COPY package.json package-lock.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
+# Published contracts: the gateway shows a module whose service serves no /docs/json by its contract.
+COPY contracts ./contracts
 USER node
 EXPOSE 3000
 # Node's own fetch: no curl in the image. Every long-running role serves /health/live on PORT.

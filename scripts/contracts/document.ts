@@ -1,10 +1,12 @@
-// A module's published contract: the OpenAPI document its own process serves, filtered to its
-// URL prefixes exactly as the gateway merges it, with keys in a stable order.
+// A module's published contract: the OpenAPI document its own process serves (for an external
+// module, the one its contract alone gives), filtered to its URL prefixes exactly as the gateway
+// merges it, with keys in a stable order.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp } from '../../src/platform/app/build-app.js'
 import { loadConfig } from '../../src/platform/config/config.js'
+import { contractDocument } from '../../src/platform/contracts/contract-document.js'
 import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { mergeDocuments, type OpenApiDocument } from '../../src/platform/gateway/merge-documents.js'
 import { modulePrefixes, prefixesByModule } from '../../src/platform/gateway/module-prefixes.js'
@@ -30,6 +32,8 @@ export function serialize (document: OpenApiDocument): string {
 const bare: OpenApiDocument = { openapi: '3.0.3', info: { title: 'Cleave', version: '0.1.0' } }
 
 async function servedDocument (module: string): Promise<OpenApiDocument> {
+  const contract = moduleRegistry.contracts.get(module)
+  if (contract?.external) return contractDocument(contract, loadConfig({ LOG_LEVEL: 'silent' }))
   const dataDir = mkdtempSync(join(tmpdir(), 'cleave-contract-'))
   const app = await buildApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', MODULES: module }))
   try {

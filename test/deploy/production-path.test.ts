@@ -46,8 +46,8 @@ t.test('the Dockerfile', async (t) => {
   t.notMatch(runtime.instructions.map((i) => i.args).join('\n'), /curl|wget/)
 
   const contents = copies(runtime).flatMap(describe)
-  t.same(contents.sort(), ['build:dist', 'context:drizzle', 'context:package-lock.json', 'context:package.json', 'prod-deps:node_modules'].sort(),
-    'the image holds dist/, drizzle/, package*.json and the production node_modules — what the test assembles below')
+  t.same(contents.sort(), ['build:dist', 'context:contracts', 'context:drizzle', 'context:package-lock.json', 'context:package.json', 'prod-deps:node_modules'].sort(),
+    'the image holds dist/, drizzle/, contracts/, package*.json and the production node_modules — what the test assembles below')
 
   const allowed = readFileSync(join(projectRoot, '.dockerignore'), 'utf8').split('\n').filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''))
   const fromContext = stages.flatMap((s) => copies(s)).filter((copy) => !copy.from).flatMap((copy) => copy.sources)
@@ -164,7 +164,7 @@ t.test('the image path: built dist/ with production dependencies only, every rol
   const started = Date.now()
   const { appDir, packages } = assembleImage(t)
   t.comment(`assembled in ${Date.now() - started} ms: ${packages.length} production packages`)
-  t.same(readdirSync(appDir).sort(), ['dist', 'drizzle', 'node_modules', 'package-lock.json', 'package.json'])
+  t.same(readdirSync(appDir).sort(), ['contracts', 'dist', 'drizzle', 'node_modules', 'package-lock.json', 'package.json'])
   t.ok(existsSync(join(appDir, 'dist/bin/server.js')))
   t.notOk(existsSync(join(appDir, 'dist/bin/server.ts')) || existsSync(join(appDir, 'src')), 'no TypeScript sources')
   // typescript may be there: valibot (via @bull-board/api) has it as an optional peer, and npm keeps such

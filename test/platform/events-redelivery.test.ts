@@ -89,7 +89,7 @@ async function appWithCountingSubscriber (t: Test, env: Record<string, string>) 
   const app = await buildTestApp(t, { modules: ['users'], env: { ...fast, ...env } })
   const { effects, handler } = countingHandler()
   await app.databases.open('notifications', notificationTables)
-  app.registry.implement(notificationsContract, { operations: { listNotifications: async () => [] }, handlers: { 'user.created': handler, 'order.placed': handler } })
+  app.registry.implement(notificationsContract, { operations: { listNotifications: async () => [] }, handlers: { 'user.created': handler, 'order.placed': handler, 'order.shipped': handler } })
   const created = await app.inject({ method: 'POST', url: '/users', payload: { name: 'Ada', email: 'ada@example.com' } })
   t.equal(created.statusCode, 201)
   const outbox = app.databases.get('users')!

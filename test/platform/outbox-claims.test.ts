@@ -15,7 +15,7 @@ async function replica (t: Test, env: Record<string, string>) {
   const app = await buildTestApp(t, { modules: ['users'], env: { RELAY_INTERVAL_MS: '20', RELAY_CLAIM_MS: '1500', ...env } })
   const runs: string[] = []
   await app.databases.open('notifications', notificationTables)
-  app.registry.implement(notificationsContract, { operations: { listNotifications: async () => [] }, handlers: { 'user.created': (_payload, event) => { runs.push(event.id) }, 'order.placed': () => {} } })
+  app.registry.implement(notificationsContract, { operations: { listNotifications: async () => [] }, handlers: { 'user.created': (_payload, event) => { runs.push(event.id) }, 'order.placed': () => {}, 'order.shipped': () => {} } })
   await app.ready()
   return { app, runs }
 }

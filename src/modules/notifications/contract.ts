@@ -4,7 +4,7 @@ import { defineContract } from '../../platform/contracts/define-contract.js'
 export const Notification = Type.Object({
   id: Type.Integer({ minimum: 1 }),
   userId: Type.Integer({ minimum: 1 }),
-  kind: Type.Union([Type.Literal('welcome'), Type.Literal('order-confirmation')]),
+  kind: Type.Union([Type.Literal('welcome'), Type.Literal('order-confirmation'), Type.Literal('shipping')]),
   message: Type.String(),
   eventId: Type.String({ description: 'the event that caused it' }),
   createdAt: Type.String({ format: 'date-time' })
@@ -13,13 +13,13 @@ export type Notification = Static<typeof Notification>
 
 export const notificationsContract = defineContract({
   module: 'notifications',
-  description: 'Messages sent to users (welcome, order confirmation), written when users and orders publish their events',
+  description: 'Messages sent to users (welcome, order confirmation, shipping), written when users, orders and shipping publish their events',
   routes: {
     listNotifications: {
       method: 'GET',
       url: '/notifications',
       schema: {
-        summary: 'Messages sent to users (welcome, order confirmations), in id order',
+        summary: 'Messages sent to users (welcome, order confirmations, shipping), in id order',
         querystring: Type.Object({
           userId: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
           limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
@@ -30,7 +30,7 @@ export const notificationsContract = defineContract({
     }
   },
   errors: {},
-  events: { subscribes: ['user.created', 'order.placed'] }
+  events: { subscribes: ['user.created', 'order.placed', 'order.shipped'] }
 })
 
 declare module '../../platform/clients/index.js' {

@@ -143,7 +143,7 @@ export function resolveModules (list: string, available: string[]): { modules: s
 }
 
 // Reads only the keys the schema names, so unrelated environment never fails start-up.
-export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = moduleRegistry.names): Config {
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = moduleRegistry.names, external = moduleRegistry.external): Config {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(ConfigSchema.properties)) {
     if (env[key] !== undefined && env[key] !== '') raw[key] = env[key]
@@ -159,10 +159,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = mo
     problems.push(`${key}: expected ${expectation(error.schema)}, got ${given}`)
   }
   const { modules, unknown } = resolveModules(String((candidate as { MODULES: unknown }).MODULES), available)
-  if (!seen.has('MODULES') && unknown.length > 0) {
+  const externalNamed = unknown.filter((name) => external.includes(name))
+  if (!seen.has('MODULES') && externalNamed.length > 0) {
+    problems.push(`MODULES: ${externalNamed.map((name) => `"${name}"`).join(', ')} ${externalNamed.length === 1 ? 'is' : 'are'} external (implemented outside Cleave, reached through discovery), not mounted here`)
+  } else if (!seen.has('MODULES') && unknown.length > 0) {
     problems.push(`MODULES: unknown module ${unknown.map((name) => `"${name}"`).join(', ')} (available: ${available.join(', ')})`)
   }
-  const services = readServices(env, available, problems)
+  const services = readServices(env, [...available, ...external], problems)
   const databaseUrls = readDatabaseUrls(env, available, problems)
   if ((candidate as { DISCOVERY?: unknown }).DISCOVERY === 'redis' && !raw.REDIS_URL) {
     problems.push('REDIS_URL: expected a redis:// URL, required when DISCOVERY=redis')

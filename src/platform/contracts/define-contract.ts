@@ -41,6 +41,11 @@ export interface Contract<Routes extends Record<string, RouteDefinition> = Recor
   errors: Record<string, ErrorConstructor>
   /** Declared here, not at run time, so a publisher knows its subscribers in every topology. */
   events?: Events
+  /**
+   * Implemented outside Cleave, in any language: its folder holds only this contract, no process
+   * here mounts it, and callers reach it through discovery like any remote module.
+   */
+  external?: true
 }
 
 const contractBrand = Symbol.for('cleave.contract')

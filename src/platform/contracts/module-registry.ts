@@ -8,9 +8,11 @@ import { paths } from '../app/paths.js'
 import { isContract, type Contract } from './define-contract.js'
 
 export interface ModuleRegistry {
-  /** Every module with an index file, sorted. */
+  /** Every module with an index file, sorted: what MODULES can mount. */
   names: string[]
-  /** Each module's contract (a module without one, if any, has none here). */
+  /** Modules whose folder holds only an external contract: implemented elsewhere, sorted. */
+  external: string[]
+  /** Each module's contract, external ones included (a module without one, if any, has none here). */
   contracts: ReadonlyMap<string, Contract>
 }
 
@@ -19,21 +21,29 @@ export function fileOf (dir: string, name: string): string | undefined {
   return [`${name}.ts`, `${name}.js`].map((file) => join(dir, file)).find((candidate) => existsSync(candidate))
 }
 
+async function importContract (file: string, module: string): Promise<Contract> {
+  const exported = Object.values(await import(pathToFileURL(file).href)).find(isContract)
+  if (!exported) throw new Error(`${file} exports no defineContract(...) result`)
+  if (exported.module !== module) throw new Error(`${file} declares module "${exported.module}", expected "${module}"`)
+  return exported
+}
+
 export async function loadModuleRegistry (dir = paths.modules): Promise<ModuleRegistry> {
-  const names = readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && fileOf(join(dir, entry.name), 'index') !== undefined)
-    .map((entry) => entry.name)
-    .sort()
+  const names: string[] = []
+  const external: string[] = []
   const contracts = new Map<string, Contract>()
-  for (const module of names) {
+  const folders = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()
+  for (const module of folders) {
+    const index = fileOf(join(dir, module), 'index')
     const file = fileOf(join(dir, module), 'contract')
-    if (!file) continue
-    const exported = Object.values(await import(pathToFileURL(file).href)).find(isContract)
-    if (!exported) throw new Error(`${file} exports no defineContract(...) result`)
-    if (exported.module !== module) throw new Error(`${file} declares module "${exported.module}", expected "${module}"`)
-    contracts.set(module, exported)
+    const contract = file === undefined ? undefined : await importContract(file, module)
+    if (contract?.external && index) throw new Error(`${module}: an external module's folder holds only its contract, yet it has an index file`)
+    if (contract?.external) external.push(module)
+    else if (index) names.push(module)
+    else continue
+    if (contract) contracts.set(module, contract)
   }
-  return { names, contracts }
+  return { names, external, contracts }
 }
 
 // Loaded when this file is first imported: a contract imports only define-contract and the http

@@ -1,7 +1,24 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
-import { successStatus } from './define-contract.js'
-import { operationResponses, operationSecurity } from './operation-docs.js'
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import { successStatus, type Contract, type RouteDefinition } from './define-contract.js'
+import { operationResponses, operationSecurity, type OperationDocsOptions } from './operation-docs.js'
+
+/** A contract route as Fastify takes it, everything but the handler: what validates, serializes and documents it. */
+export function operationRoute (contract: Contract, name: string, route: RouteDefinition, docs: OperationDocsOptions): Omit<RouteOptions, 'handler'> {
+  return {
+    method: route.method,
+    url: route.url,
+    bodyLimit: route.bodyLimit,
+    config: { operation: `${contract.module}.${name}` },
+    schema: {
+      ...route.schema,
+      operationId: `${contract.module}.${name}`,
+      tags: [contract.module],
+      security: operationSecurity(docs),
+      response: operationResponses(route, docs)
+    }
+  }
+}
 
 // Routes are thin adapters: the contract gives the route, the operation does the work. A
 // process that serves HTTP registers this after the modules; a worker does not, and keeps
@@ -14,17 +31,7 @@ async function operationRoutes (app: FastifyInstance) {
       const status = successStatus(route)
       const { location } = route
       app.route({
-        method: route.method,
-        url: route.url,
-        bodyLimit: route.bodyLimit,
-        config: { operation: `${contract.module}.${name}` },
-        schema: {
-          ...route.schema,
-          operationId: `${contract.module}.${name}`,
-          tags: [contract.module],
-          security: operationSecurity(docs),
-          response: operationResponses(route, docs)
-        },
+        ...operationRoute(contract, name, route, docs),
         handler: async (request, reply) => {
           const result = await operation({ params: request.params, query: request.query, body: request.body }, request)
           reply.code(status)

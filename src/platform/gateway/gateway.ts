@@ -8,7 +8,7 @@ import { createUpstreams } from './upstreams.js'
 import { addInstancesGauge } from '../discovery/instances-gauge.js'
 
 export interface GatewayOptions {
-  /** Modules to route; defaults to the ones the config selects (all, unless MODULES says otherwise). */
+  /** Modules to route; defaults to the ones the config selects (all, unless MODULES says otherwise) and every external module. */
   modules?: string[]
   /** Longest wait for a connection to an instance; past it the next instance, or 503. */
   connectTimeoutMs?: number
@@ -23,7 +23,7 @@ const defaults = { connectTimeoutMs: 1000, upstreamTimeoutMs: 30_000, docsTtlMs:
 
 /** The public edge in split mode: each module's URL prefixes go to an instance of that module. Never listens. */
 export async function buildGateway (config: Config, options: GatewayOptions = {}) {
-  const { modules = config.modules, connectTimeoutMs, upstreamTimeoutMs, docsTtlMs } = { ...defaults, ...options }
+  const { modules = [...config.modules, ...moduleRegistry.external], connectTimeoutMs, upstreamTimeoutMs, docsTtlMs } = { ...defaults, ...options }
   const prefixes = modulePrefixes(modules.flatMap((module) => moduleRegistry.contracts.get(module) ?? []))
   const gatewayConfig: Config = { ...config, SERVICE_NAME: config.SERVICE_NAME ?? 'cleave:gateway' }
 

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { publishedContract } from '../contracts/published-contract.js'
 import type { ModuleDocument, OpenApiDocument } from './merge-documents.js'
 import type { Upstreams } from './upstreams.js'
 
@@ -23,8 +24,10 @@ interface Entry {
 const retryAfterFailureMs = 1000
 
 // Each service serves its own document at /docs/json; this keeps a recent copy per module.
-// A module whose instances stop answering keeps its last document (its API has not changed
-// because it is down); one never fetched is simply missing.
+// A service that answers without one (an external module, or another implementation of a Cleave
+// module, in any language) is shown by its published contract, contracts/<module>.json: what it
+// must serve. A module whose instances stop answering keeps its last document (its API has not
+// changed because it is down); one never fetched is simply missing.
 export function createModuleDocs ({ modules, upstreams, log, ttlMs, timeoutMs }: ModuleDocsOptions) {
   const entries = new Map<string, Entry>([...modules.keys()].map((module) => [module, { expires: 0 }]))
 
@@ -34,7 +37,11 @@ export function createModuleDocs ({ modules, upstreams, log, ttlMs, timeoutMs }:
     let failure: unknown
     for (const instance of instances.slice(0, 2)) {
       try {
-        return await upstreams.getJson(instance, '/docs/json', timeoutMs) as OpenApiDocument
+        const own = await upstreams.getJson(instance, '/docs/json', timeoutMs) as OpenApiDocument | undefined
+        if (own !== undefined) return own
+        const published = publishedContract(module)
+        if (published !== undefined) return published
+        throw new Error(`${instance} serves no /docs/json and contracts/${module}.json is not published`)
       } catch (error) {
         failure = error
       }

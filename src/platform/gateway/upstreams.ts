@@ -42,11 +42,21 @@ export function createUpstreams (resolver: Resolver, health: PassiveHealth, { co
       return admitted.length === 0 ? rotated(ejected, turn) : [...rotated(admitted, turn), ...ejected]
     },
 
+    /**
+     * The JSON the instance serves at path; undefined when it answered that it has none there (a 4xx,
+     * or a body that is not JSON: a service in another language need not serve what Cleave does).
+     * Throws when it gave no answer (unreachable, timeout, 5xx): it may have one later.
+     */
     async getJson (instance: string, path: string, timeoutMs: number): Promise<unknown> {
-      const { statusCode, body } = await agent.request({ origin: instance, path, method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
-      if (statusCode !== 200) {
+      const { statusCode, headers, body } = await agent.request({ origin: instance, path, method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+      const json = /^application\/(.+\+)?json\b/.test(String(headers['content-type'] ?? ''))
+      if (statusCode >= 500) {
         await body.dump()
         throw new Error(`GET ${instance}${path} answered ${statusCode}`)
+      }
+      if (statusCode !== 200 || !json) {
+        await body.dump()
+        return undefined
       }
       return body.json()
     },

@@ -1,0 +1,24 @@
+// The OpenAPI document of a module known here only by its contract (an external module): the one
+// a Cleave process serving it would give, made by the same platform and swagger plugin from the
+// same route definitions, on a server that never listens and only answers its own /docs/json.
+import type { Config } from '../config/config.js'
+import { createPlatformServer } from '../app/platform-server.js'
+import type { OpenApiDocument } from '../gateway/merge-documents.js'
+import type { Contract } from './define-contract.js'
+import { operationRoute } from './operation-routes.js'
+
+export async function contractDocument (contract: Contract, config: Config): Promise<OpenApiDocument> {
+  const app = await createPlatformServer(config, { openapi: { description: `API of ${contract.module}, implemented outside Cleave` }, adminRoutes: false })
+  try {
+    const docs = { serviceAuth: app.serviceTokens !== undefined, bodyLimit: config.BODY_LIMIT_BYTES }
+    for (const [name, route] of Object.entries(contract.routes)) {
+      app.route({
+        ...operationRoute(contract, name, route, docs),
+        handler: async () => { throw new Error(`${contract.module} is implemented outside Cleave; this server only documents it`) }
+      })
+    }
+    return (await app.inject('/docs/json')).json()
+  } finally {
+    await app.close()
+  }
+}
