@@ -1,0 +1,44 @@
+// RabbitMQ taken away from the app (a TCP proxy between them, cut) while users are created.
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { queryRows } from '../helpers/database.js'
+import { testRabbit } from '../helpers/rabbitmq.js'
+import { startTcpProxy } from '../helpers/tcp-proxy.js'
+import { until } from '../helpers/until.js'
+
+t.test('RabbitMQ lost mid-traffic: events wait in the outbox, and each is published once when it is back', async (t) => {
+  const rabbit = await testRabbit(t)
+  // The watcher's queue is on the broker itself, which stays up: only the app loses it.
+  const watcher = await rabbit.bindQueue('watcher', ['user.created'])
+  const proxy = await startTcpProxy(t, { host: '127.0.0.1', port: 5672 })
+  const app = await buildTestApp(t, { modules: ['users'], env: { AMQP_URL: `amqp://guest:guest@127.0.0.1:${proxy.port}`, AMQP_EXCHANGE: rabbit.exchange, RELAY_INTERVAL_MS: '50' } })
+  const users = app.databases.get('users')!
+  const pending = async () => Number((await queryRows<{ n: number }>(users, 'select count(*) as n from outbox where sent_at is null'))[0]!.n)
+  const amqpHealth = async () => (await app.inject('/health')).json().amqp?.connection
+  const createUser = (i: number) => app.inject({ method: 'POST', url: '/users', payload: { name: `User ${i}`, email: `user${i}@example.com` } })
+
+  t.equal((await createUser(0)).statusCode, 201)
+  await until(async () => await rabbit.messageCount(watcher) === 1, { what: 'the first event published' })
+  t.equal(await pending(), 0)
+
+  await proxy.cut()
+  await until(async () => await amqpHealth() === 'down', { what: '/health showing RabbitMQ down' })
+  const statuses: number[] = []
+  for (let i = 1; i <= 30; i++) statuses.push((await createUser(i)).statusCode)
+  t.same([...new Set(statuses)], [201], 'every create answered 201 while RabbitMQ was away')
+  const waiting = await pending()
+  t.equal(waiting, 30, 'the 30 events wait in the outbox, none marked sent')
+  t.equal((await app.inject('/health/live')).statusCode, 200, 'alive')
+  t.equal((await app.inject('/health/ready')).statusCode, 200, 'and ready: the outbox holds the events')
+
+  await proxy.restore()
+  await until(async () => await pending() === 0, { timeoutMs: 60_000, what: 'the outbox drained' })
+  t.equal(await amqpHealth(), 'up')
+  // A row is marked sent only once the broker confirmed it, and a confirmed message is in the
+  // watcher's queue: what is there now is all there will be.
+  const messages = await rabbit.drain(watcher)
+  const ids = messages.map((message) => message.messageId)
+  const rows = await queryRows<{ id: string }>(users, 'select id from outbox')
+  t.equal(messages.length, 31, 'one message per event')
+  t.same(new Set(ids), new Set(rows.map((row) => row.id)), 'every event, none twice')
+})
