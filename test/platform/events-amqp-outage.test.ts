@@ -1,7 +1,10 @@
 // RabbitMQ taken away from the app (a TCP proxy between them, cut) while users are created.
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { randomBytes } from 'node:crypto'
+import { ConfigError, loadConfig } from '../../src/platform/config/config.js'
+import { buildTestApp, tempDir } from '../helpers/app.js'
 import { queryRows } from '../helpers/database.js'
+import { logLine, startProcess } from '../helpers/process.js'
 import { testRabbit } from '../helpers/rabbitmq.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { until } from '../helpers/until.js'
@@ -41,4 +44,34 @@ t.test('RabbitMQ lost mid-traffic: events wait in the outbox, and each is publis
   const rows = await queryRows<{ id: string }>(users, 'select id from outbox')
   t.equal(messages.length, 31, 'one message per event')
   t.same(new Set(ids), new Set(rows.map((row) => row.id)), 'every event, none twice')
+})
+
+function loadConfigError (env: Record<string, string>): string {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message
+  }
+  throw new Error('the configuration was accepted')
+}
+
+t.test('the password in AMQP_URL is never logged nor echoed, whatever the broker answers', async (t) => {
+  const password = `pw-${randomBytes(8).toString('hex')}`
+  const bad = loadConfigError({ AMQP_URL: `http://cleave:${password}@127.0.0.1:5672` })
+  t.match(bad, /AMQP_URL: expected an amqp:\/\/ .* got a value of \d+ characters \(not shown\)/)
+  t.notOk(bad.includes(password), 'a bad URL is described, not shown')
+
+  const rabbit = await testRabbit(t)
+  // A user the broker does not know: it refuses the login, and the client reports it.
+  const server = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: tempDir(t), AMQP_URL: `amqp://cleave:${password}@127.0.0.1:5672`, AMQP_EXCHANGE: rabbit.exchange, RELAY_INTERVAL_MS: '50', LOG_LEVEL: 'debug' })
+  const created = await fetch(`${server.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }) })
+  t.equal(created.status, 201)
+  await logLine(server, 'the refused connection', (line) => /RabbitMQ: connection failed/.test(String(line.msg)))
+  await logLine(server, 'the failed delivery', (line) => /outbox relay: delivery failed/.test(String(line.msg)))
+  const answers = await Promise.all(['/health', '/metrics', '/health/ready'].map(async (path) => (await fetch(`${server.url}${path}`)).text()))
+  t.match(JSON.parse(answers[0]!).amqp, { connection: 'down' })
+  server.child.kill('SIGTERM')
+  t.equal(await server.exited, 0, 'it shuts down cleanly with the broker refusing it')
+  const everything = [...server.logs.map((line) => JSON.stringify(line)), ...answers].join('\n')
+  t.notOk(everything.includes(password), 'the password appears in no log line and no answer')
 })
