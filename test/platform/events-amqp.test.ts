@@ -1,6 +1,7 @@
 // Events across languages: CloudEvents on a real RabbitMQ, with Python (pika) on the other side.
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
 import { buildTestApp } from '../helpers/app.js'
 import { queryRows } from '../helpers/database.js'
 import { printed, rabbitmqUrl, runPython, testRabbit, type TestRabbit } from '../helpers/rabbitmq.js'
@@ -151,4 +152,9 @@ t.test('malformed messages land in the dead-letter queue with their reason; vali
   t.equal(await rabbit.messageCount(`${rabbit.exchange}.notifications`), 0, 'every message was acknowledged: none comes back')
   t.equal(await metric(app, 'cleave_amqp_dead_lettered_total{module="notifications",reason="invalid-data"}'), 1)
   t.equal(await metric(app, 'cleave_amqp_dead_lettered_total{module="notifications",reason="not-json"}'), 2)
+  const text = (await app.inject('/metrics')).body
+  t.match(text, /^cleave_amqp_connected 1$/m)
+  // Prometheus's own linter (Debian's prometheus package, which .ci/run installs), when it is here.
+  const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
+  if (promtool.status !== null) t.equal(`${promtool.stdout}${promtool.stderr}`.trim(), '', 'promtool has nothing to say about the cleave_amqp_* series')
 })
