@@ -6,6 +6,7 @@ import { buildTestApp, tempDir } from '../helpers/app.js'
 import { queryRows } from '../helpers/database.js'
 import { logLine, startProcess } from '../helpers/process.js'
 import { testRabbit } from '../helpers/rabbitmq.js'
+import { startRedis } from '../helpers/redis.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { until } from '../helpers/until.js'
 
@@ -44,6 +45,29 @@ t.test('RabbitMQ lost mid-traffic: events wait in the outbox, and each is publis
   const rows = await queryRows<{ id: string }>(users, 'select id from outbox')
   t.equal(messages.length, 31, 'one message per event')
   t.same(new Set(ids), new Set(rows.map((row) => row.id)), 'every event, none twice')
+})
+
+t.test('Redis down when an external event arrives: the message waits unacknowledged and is handled once Redis is back', async (t) => {
+  const rabbit = await testRabbit(t)
+  const queue = rabbit.track(`${rabbit.exchange}.notifications`)
+  rabbit.track(`${rabbit.exchange}.dead-letter`)
+  const redis = await startRedis(t)
+  const app = await buildTestApp(t, { modules: ['notifications'], env: { ...rabbit.env, REDIS_URL: redis.url, REDIS_PREFIX: `cleave-test-${randomBytes(6).toString('hex')}:`, RELAY_INTERVAL_MS: '50', JOB_BACKOFF_MS: '20' } })
+  await app.ready()
+  await until(() => rabbit.messageCount(queue).then(() => true, () => false), { what: 'the notifications queue declared' })
+
+  await redis.stop()
+  const id = `order-${randomBytes(4).toString('hex')}`
+  const event = { specversion: '1.0', id, source: 'shipping', type: 'order.shipped', data: { orderId: 1, userId: 2, carrier: 'DHL', trackingCode: 'T1' } }
+  await rabbit.publish('order.shipped', JSON.stringify(event), { contentType: 'application/cloudevents+json' })
+  // Taken by the consumer (no longer ready in the queue), and held while its path is down.
+  await until(async () => await rabbit.messageCount(queue) === 0, { what: 'the consumer holding the message' })
+  t.equal((await app.inject('/health/live')).statusCode, 200, 'alive')
+
+  await redis.start()
+  const list = await until(async () => { const all = (await app.inject('/notifications')).json() as Array<{ eventId: string }>; return all.length > 0 && all }, { timeoutMs: 60_000, what: 'the notification once Redis is back' })
+  t.same(list.map((one) => one.eventId), [`shipping/${id}`])
+  t.equal(await rabbit.messageCount(queue), 0, 'acknowledged')
 })
 
 function loadConfigError (env: Record<string, string>): string {
