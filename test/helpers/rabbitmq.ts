@@ -62,8 +62,14 @@ export async function testRabbit (t: Test): Promise<TestRabbit> {
       return queue
     },
     publish: (routingKey, body, properties = {}) => publisher.send({ exchange, routingKey, durable: true, ...properties }, Buffer.from(body)),
+    // On a channel of its own: a passive declare of a missing queue closes the channel it ran on.
     async messageCount (queue) {
-      return (await connection.queueDeclare({ queue, passive: true })).messageCount
+      const channel = await connection.acquire()
+      try {
+        return (await channel.queueDeclare({ queue, passive: true })).messageCount
+      } finally {
+        if (channel.active) await channel.close()
+      }
     },
     async drain (queue) {
       const all: SyncMessage[] = []
