@@ -28,6 +28,8 @@ export const ConfigSchema = Type.Object({
   DISCOVERY: Type.Union([Type.Literal('static'), Type.Literal('redis')], { default: 'static', description: 'how clients find other modules: SERVICE_<MODULE>_URL, or instances registered in Redis' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// URL' })),
   REDIS_PREFIX: Type.String({ default: 'cleave:', description: 'prefix of every Redis key Cleave writes' }),
+  AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://', secret: true, description: 'an amqp:// (or amqps://) URL of RabbitMQ: every relayed event is also published there as a CloudEvent, and events of external modules are received from it' })),
+  AMQP_EXCHANGE: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._-]+$', default: 'cleave.events', description: 'the durable topic exchange CloudEvents go to and come from (letters, digits, . _ -); its queues are named <exchange>.<module> and <exchange>.dead-letter' }),
   ADVERTISE_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'URL other processes reach this one at (default http://HOST:PORT)' })),
   DISCOVERY_TTL_MS: Type.Integer({ minimum: 500, default: 5000, description: 'a registered instance not heard from for this long is dropped' }),
   CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 1000, description: 'longest wait for a call to another service, retries included' }),

@@ -16,6 +16,8 @@ import { createLocalEventTransport } from './local-transport.js'
 import { createRedisEventTransport, jobStates, type RedisEventTransport } from './redis-transport.js'
 import { createRelay, type Relay } from './relay.js'
 import type { OutboxTables, ProcessedEventsTables } from './tables.js'
+import { createAmqpEvents, inboundEvents } from './amqp/index.js'
+import { serviceName } from '../observability/logger.js'
 
 export interface Events {
   /**
@@ -85,7 +87,13 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   const redis = config.REDIS_URL
     ? createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS }, catalog, app.log)
     : undefined
-  const deliver = redis?.deliver ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log }).deliver
+  const transport = redis ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log })
+  const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
+  // RabbitMQ only where something here publishes, or handles events of external modules.
+  const amqp = config.AMQP_URL && (publishers.length > 0 || (config.WORKERS && inboundEvents(app.registry.contracts.values(), modules).size > 0))
+    ? createAmqpEvents({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, name: serviceName(config), concurrency: config.WORKER_CONCURRENCY, retryDelayMs: config.RELAY_INTERVAL_MS }, { catalog, contracts: app.registry.contracts.values(), registry: metrics.registry, log: app.log })
+    : undefined
+  const deliver = amqp ? amqp.alsoPublishing(transport.deliver) : transport.deliver
 
   function databaseOf<T> (module: string): ModuleDatabase<T> {
     const database = app.databases.get(module)
@@ -120,8 +128,10 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
     queues: () => redis?.queues() ?? []
   } satisfies Events)
 
-  addScrapeGauges(app, modules.filter((name) => catalog.publishingModules.includes(name)), redis)
+  addScrapeGauges(app, publishers, redis)
   if (redis) app.health.addCheck('redis', () => redis.ping())
+  // Shown, never a readiness check: the outbox and the broker's queues absorb an outage.
+  if (amqp) app.health.addSection('amqp', () => amqp.describe())
   else app.log.info('REDIS_URL is not set: events are dispatched in-process, and jobs are not shared across processes')
 
   app.addHook('onReady', async () => {
@@ -132,14 +142,16 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
     }
     // Publishers mounted here start relaying what an earlier run left pending, and what an
     // earlier Redis lost: it is noticed on connecting, even with nothing pending.
-    const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
     for (const module of publishers) relayOf(module)
     if (redis && publishers.length > 0) redis.watchEpoch((epoch) => { for (const relay of relays.values()) void relay.redeliverOutside(epoch) })
     if (redis && config.WORKERS) redis.startWorkers([...runners.values()])
+    if (amqp && config.WORKERS) amqp.startConsumers(runners.keys(), transport.deliverTo)
   })
 
   app.addHook('onClose', async () => {
+    await amqp?.stopConsumers()
     await Promise.all([...relays.values()].map((relay) => relay.stop()))
+    await amqp?.close()
     await redis?.close()
   })
 }

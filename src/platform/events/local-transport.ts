@@ -26,16 +26,24 @@ export function createLocalEventTransport (options: { catalog: EventCatalog, run
     }
   }
 
+  function handleIn (module: string, event: EventEnvelope) {
+    const runner = runners.get(module)
+    if (runner) return handle(runner, event)
+    if (!unreachable.has(module)) log.warn({ module, event: event.name }, `events for ${module} are not delivered: it runs in another process and REDIS_URL is not set`)
+    unreachable.add(module)
+    return undefined
+  }
+
+  // No epoch: the outbox is the only copy, so there is nothing to lose and deliver again.
   return {
-    // No epoch: the outbox is the only copy, so there is nothing to lose and deliver again.
     async deliver (events: EventEnvelope[]): Promise<null> {
-      await Promise.all(events.flatMap((event) => catalog.subscribers(event.name).map((module) => {
-        const runner = runners.get(module)
-        if (runner) return handle(runner, event)
-        if (!unreachable.has(module)) log.warn({ module, event: event.name }, `events for ${module} are not delivered: it runs in another process and REDIS_URL is not set`)
-        unreachable.add(module)
-        return undefined
-      })))
+      await Promise.all(events.flatMap((event) => catalog.subscribers(event.name).map((module) => handleIn(module, event))))
+      return null
+    },
+
+    /** To one subscribing module only (an event that came from outside Cleave). */
+    async deliverTo (module: string, events: EventEnvelope[]): Promise<null> {
+      await Promise.all(events.map((event) => handleIn(module, event)))
       return null
     }
   }

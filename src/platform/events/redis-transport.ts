@@ -30,6 +30,8 @@ export class RedisChangedDuringDelivery extends Error {}
 export interface RedisEventTransport {
   /** Resolves with the epoch of the Redis that holds the jobs (see redis-epoch.ts). */
   deliver (events: EventEnvelope[]): Promise<string>
+  /** The same, to one subscribing module's queue only (an event that came from outside Cleave). */
+  deliverTo (module: string, events: EventEnvelope[]): Promise<string>
   /** Connects now and calls `listener` with each new epoch: a Redis that lost its data is noticed even when nothing is pending. */
   watchEpoch (listener: (epoch: string) => void): void
   /** The last epoch known, if connected once. */
@@ -71,22 +73,28 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
     return queue
   }
 
+  async function enqueue (bySubscriber: Map<string, EventEnvelope[]>): Promise<string> {
+    await connect()
+    const epoch = await epochs.current()
+    await Promise.all([...bySubscriber].map(([module, batch]) => queueOf(module).addBulk(
+      batch.map((event) => ({ name: event.name, data: event, opts: { ...jobOptions, jobId: event.id } }))
+    )))
+    // Checked after the acknowledgement, not only before: a Redis restarted between the two
+    // would have taken the jobs into a data set without this epoch.
+    if (!(await epochs.holds(epoch))) throw new RedisChangedDuringDelivery('Redis lost its data during the delivery; the events stay pending')
+    return epoch
+  }
+
   return {
-    async deliver (events) {
-      await connect()
-      const epoch = await epochs.current()
+    deliver (events) {
       const bySubscriber = new Map<string, EventEnvelope[]>()
       for (const event of events) {
         for (const module of catalog.subscribers(event.name)) bySubscriber.set(module, [...(bySubscriber.get(module) ?? []), event])
       }
-      await Promise.all([...bySubscriber].map(([module, batch]) => queueOf(module).addBulk(
-        batch.map((event) => ({ name: event.name, data: event, opts: { ...jobOptions, jobId: event.id } }))
-      )))
-      // Checked after the acknowledgement, not only before: a Redis restarted between the two
-      // would have taken the jobs into a data set without this epoch.
-      if (!(await epochs.holds(epoch))) throw new RedisChangedDuringDelivery('Redis lost its data during the delivery; the events stay pending')
-      return epoch
+      return enqueue(bySubscriber)
     },
+
+    deliverTo: (module, events) => enqueue(new Map([[module, events]])),
 
     watchEpoch (listener) {
       epochs.onChange(listener)

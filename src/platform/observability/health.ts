@@ -31,6 +31,11 @@ const Sections = Type.Object({
   upstreams: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()), {
     description: 'gateway: the instances discovery knows for each module'
   })),
+  amqp: Type.Optional(Type.Object({
+    connection: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+    exchange: Type.String(),
+    queues: Type.Array(Type.String(), { description: 'the queues this process consumes and dead-letters into' })
+  }, { description: 'RabbitMQ (with AMQP_URL): shown, never a readiness check, since the outbox keeps events while it is down' })),
   ejected: Type.Optional(Type.Record(Type.String(), Type.Object({
     forMs: Type.Integer({ minimum: 0, description: 'left of its ejection; 0: the next request that chooses it tries it' }),
     ejections: Type.Integer({ minimum: 1, description: 'ejections in a row without an answer; each lasts twice the one before' })
