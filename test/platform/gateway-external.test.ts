@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { loadConfig } from '../../src/platform/config/config.js'
 import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { startRedis } from '../helpers/redis.js'
 
 // An external module (shipping) is routed by the gateway with no option asking for it, listed
 // in its /health, and shown in /docs/json from contracts/shipping.json, since its service
@@ -43,4 +44,22 @@ t.test('the gateway routes external modules by default, lists them in /health an
   t.ok(doc.paths['/shipments']?.post?.responses['503'], 'and the gateway\'s own refusals')
   t.ok(doc.tags.some((tag: { name: string }) => tag.name === 'shipping'), 'under its tag')
   t.match(doc.info.description, /no instance answered: hello/, 'a module with no instance is still missing, not made up')
+})
+
+t.test('an external module no discovery can find is not part of the deployment', async (t) => {
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', MODULES: 'hello' }))
+  t.teardown(() => gateway.close())
+  t.equal((await gateway.inject('/shipments/7')).statusCode, 404, 'not routed: no SERVICE_SHIPPING_URL with static discovery')
+  t.same((await gateway.inject('/health')).json().upstreams, { hello: [] })
+  const metrics = (await gateway.inject('/metrics')).body
+  t.notMatch(metrics, /cleave_target_instances\{target="shipping"\}/, 'no target without instances to alert on')
+  t.match(metrics, /cleave_target_instances\{target="hello"\} 0/)
+})
+
+t.test('with Redis discovery an external module is routed before any instance registers', async (t) => {
+  const redis = await startRedis(t)
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', MODULES: 'hello', DISCOVERY: 'redis', REDIS_URL: redis.url }))
+  t.teardown(() => gateway.close())
+  t.same((await gateway.inject('/health')).json().upstreams, { hello: [], shipping: [] }, 'routed: it may register at any moment')
+  t.equal((await gateway.inject('/shipments/7')).statusCode, 503, 'no instance yet: a 503, not an unknown route')
 })

@@ -8,7 +8,10 @@ import { createUpstreams } from './upstreams.js'
 import { addInstancesGauge } from '../discovery/instances-gauge.js'
 
 export interface GatewayOptions {
-  /** Modules to route; defaults to the ones the config selects (all, unless MODULES says otherwise) and every external module. */
+  /**
+   * Modules to route; defaults to the ones the config selects (all, unless MODULES says otherwise)
+   * and the external modules this deployment can find (see deployedExternals).
+   */
   modules?: string[]
   /** Longest wait for a connection to an instance; past it the next instance, or 503. */
   connectTimeoutMs?: number
@@ -21,9 +24,16 @@ export interface GatewayOptions {
 // Instances on the same network connect in well under a second; one that does not is as good as down.
 const defaults = { connectTimeoutMs: 1000, upstreamTimeoutMs: 30_000, docsTtlMs: 10_000 }
 
+// An external module is part of a deployment only where discovery can find it: with static
+// discovery, once its SERVICE_<MODULE>_URL is set. A deployment that runs no shipping service
+// then neither routes /shipments nor reports a target without instances (an alert).
+function deployedExternals (config: Config): string[] {
+  return moduleRegistry.external.filter((module) => config.DISCOVERY === 'redis' || config.services[module] !== undefined)
+}
+
 /** The public edge in split mode: each module's URL prefixes go to an instance of that module. Never listens. */
 export async function buildGateway (config: Config, options: GatewayOptions = {}) {
-  const { modules = [...config.modules, ...moduleRegistry.external], connectTimeoutMs, upstreamTimeoutMs, docsTtlMs } = { ...defaults, ...options }
+  const { modules = [...config.modules, ...deployedExternals(config)], connectTimeoutMs, upstreamTimeoutMs, docsTtlMs } = { ...defaults, ...options }
   const prefixes = modulePrefixes(modules.flatMap((module) => moduleRegistry.contracts.get(module) ?? []))
   const gatewayConfig: Config = { ...config, SERVICE_NAME: config.SERVICE_NAME ?? 'cleave:gateway' }
 
