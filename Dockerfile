@@ -9,7 +9,7 @@
 
 # A supported LTS, pinned (a rebuild gets the same Node; bump it on purpose). The code also runs on
 # Node 20, which CI still tests.
-FROM node:24.21.0-bookworm-slim AS base
+FROM node:24.19.0-bookworm-slim AS base
 WORKDIR /app
 
 # Production dependencies only. better-sqlite3 and msgpackr-extract compile from source

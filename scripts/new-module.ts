@@ -1,12 +1,12 @@
 // npm run new:module -- <name> — a new module with everything the checks ask of one: its source and
 // test, its Compose services (split and postgres profiles) and Kubernetes manifest (and its patch in the
 // postgres overlay), its first migrations (drizzle/<name>/sqlite/ and drizzle/<name>/postgres/,
-// 0000_init.sql each, from its tables.ts) and its published contract.
+// 0000_init.sql each, from its tables.ts), its published contract and its row in the README's table of modules.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { serviceUrlKey } from '../src/platform/config/config.js'
-import { k8sManifest, moduleFiles, namesOf, postgresPatch } from './new-module/templates.js'
+import { k8sManifest, moduleFiles, namesOf, postgresPatch, readmeRow } from './new-module/templates.js'
 
 const root = resolve(import.meta.dirname, '..')
 // Path prefixes the platform serves, and words MODULES or the deployment already give a meaning.
@@ -80,6 +80,18 @@ function addKubernetes (module: string) {
   })
 }
 
+// The table under "## Modules" ends at its first blank line; the row goes at its end.
+function addReadme (module: string) {
+  edit('README.md', (text) => {
+    const heading = text.indexOf('\n## Modules\n')
+    if (heading === -1) throw new Error('README.md: no "## Modules" section')
+    const table = text.indexOf('\n| ', heading)
+    const end = text.indexOf('\n\n', table) + 1
+    if (table === -1 || end === 0) throw new Error('README.md: no table of modules under "## Modules"')
+    return text.slice(0, end) + readmeRow(module) + text.slice(end)
+  })
+}
+
 function run (command: string, args: string[]) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' })
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal})`)
@@ -98,7 +110,8 @@ function main (name: string | undefined) {
   }
   addCompose(name)
   addKubernetes(name)
-  console.log(`written   deploy/compose.yaml, deploy/k8s/base/${name}.yaml (+ kustomization.yaml, config.yaml), deploy/k8s/overlays/postgres/${name}.yaml (+ kustomization.yaml)`)
+  addReadme(name)
+  console.log(`written   deploy/compose.yaml, deploy/k8s/base/${name}.yaml (+ kustomization.yaml, config.yaml), deploy/k8s/overlays/postgres/${name}.yaml (+ kustomization.yaml), README.md (its row under Modules)`)
   run(process.execPath, ['--import', 'tsx', 'scripts/generate-migrations.ts', name, '--name', 'init'])
   for (const dialect of ['sqlite', 'postgres']) {
     if (!existsSync(join(root, 'drizzle', name, dialect, '0000_init.sql'))) throw new Error(`drizzle/${name}/${dialect}/0000_init.sql was not generated`)

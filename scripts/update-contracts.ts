@@ -6,10 +6,9 @@ import { join } from 'node:path'
 import { contractsDir, currentDocuments, serialize, snapshotFile } from './contracts/document.js'
 
 const only = process.argv.slice(2)
-const documents = await currentDocuments()
+const documents = await currentDocuments(only)
 mkdirSync(contractsDir, { recursive: true })
 for (const [module, document] of documents) {
-  if (only.length > 0 && !only.includes(module)) continue
   const file = snapshotFile(module)
   const text = serialize(document)
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : undefined

@@ -44,11 +44,13 @@ async function servedDocument (module: string): Promise<OpenApiDocument> {
   }
 }
 
-/** Every module's current contract document, by module name. */
-export async function currentDocuments (): Promise<Map<string, OpenApiDocument>> {
+/** Every module's current contract document (or only those of `only`), by module name. */
+export async function currentDocuments (only: string[] = []): Promise<Map<string, OpenApiDocument>> {
   const prefixes = prefixesByModule(modulePrefixes(moduleRegistry.contracts.values()))
   const documents = new Map<string, OpenApiDocument>()
   for (const [module, modulePaths] of [...prefixes].sort(([a], [b]) => a.localeCompare(b))) {
+    // Each document is a whole app built and started: one module's costs one, not one per module.
+    if (only.length > 0 && !only.includes(module)) continue
     const merged = mergeDocuments(bare, [{ module, prefixes: modulePaths, document: await servedDocument(module) }])
     const { info: _info, ...api } = merged
     documents.set(module, sortKeys(api as OpenApiDocument))

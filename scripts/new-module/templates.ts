@@ -1,7 +1,7 @@
 // The files npm run new:module writes for a module: a small stored resource (list, create, get by id),
 // shaped like src/modules/users (tables.ts, a store on its ModuleDatabase, async operations), and
-// its Kubernetes manifest, shaped like deploy/k8s/base/users.yaml, and its patch in the postgres overlay,
-// shaped like deploy/k8s/overlays/postgres/users.yaml.
+// its Kubernetes manifest, shaped like deploy/k8s/base/users.yaml, its patch in the postgres overlay,
+// shaped like deploy/k8s/overlays/postgres/users.yaml, and its row in the README's table of modules.
 export interface Names {
   /** kebab-case: folder, URL, database, Compose service, Kubernetes names */
   module: string
@@ -169,6 +169,11 @@ t.test('${module}: a name that is only spaces is refused', async (t) => {
 })
 `
   }
+}
+
+/** Its row in the README's table of modules, naming the routes the generated contract declares. */
+export function readmeRow (module: string): string {
+  return `| \`${module}\` | \`GET /${module}\` (\`limit\` 1–100, \`cursor\`), \`GET /${module}/:id\`, \`POST /${module}\` (201; name 1–100 characters) |\n`
 }
 
 export function k8sManifest (module: string): string {

@@ -14,6 +14,9 @@ import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
 import { args, copies, env, execForm, parseDockerfile, stage, type Copy } from './dockerfile.js'
 
+// Building and assembling the image folder take one to two minutes on two busy cores.
+t.setTimeout(300_000)
+
 // The LTS lines the image may use: 22 (supported to April 2027) and 24 (to April 2028).
 const supportedLts = [22, 24]
 const stages = parseDockerfile(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'))
@@ -169,9 +172,13 @@ t.test('the image path: built dist/ with production dependencies only, every rol
   t.notOk(existsSync(join(appDir, 'dist/bin/server.ts')) || existsSync(join(appDir, 'src')), 'no TypeScript sources')
   // typescript may be there: valibot (via @bull-board/api) has it as an optional peer, and npm keeps such
   // devOptional packages under --omit=dev. The image gets what `npm ci --omit=dev` gives, so the test does too.
-  for (const dev of ['tsx', 'tap', 'drizzle-kit', 'playwright-core', 'autocannon']) t.notOk(existsSync(join(appDir, 'node_modules', dev)), `no ${dev}`)
+  for (const dev of ['tsx', 'tap', 'drizzle-kit', 'playwright-core', 'autocannon', 'pino-pretty']) t.notOk(existsSync(join(appDir, 'node_modules', dev)), `no ${dev}`)
   const devImport = run(t, appDir, ['node', '--input-type=module', '-e', 'await import("tsx")'], {})
   t.not(await devImport.exited, 0, 'a dev dependency cannot be imported from the image folder')
+
+  const pretty = run(t, appDir, imageCommand, { DATA_DIR: tempDir(t), LOG_FORMAT: 'pretty' })
+  t.equal(await pretty.exited, 1, 'LOG_FORMAT=pretty is refused at start-up: the image has no pino-pretty')
+  t.match(pretty.output(), /^Invalid configuration:\n {2}- LOG_FORMAT: pretty needs pino-pretty, a development dependency .*; use json\n$/, 'in one message, with no stack')
 
   const dataDir = tempDir(t)
   const server = await start(t, appDir, imageCommand, { DATA_DIR: dataDir })

@@ -148,3 +148,24 @@ t.test('PostgreSQL lost while serving: 503 problems and not ready, then whole ag
   const lines = server.logs.map((line) => JSON.stringify(line)).join('\n')
   t.notMatch(lines, password, 'no log line shows the password')
 })
+
+t.test('a connection lost just as a transaction begins goes back to the pool: more such losses than the pool holds, and requests still get connections', async (t) => {
+  const database = new URL(await createTestDatabase(t))
+  const proxy = await startTcpProxy(t, { host: database.hostname, port: Number(database.port) })
+  // Only users, its relay polling once in the test's life: once a request's event is marked sent,
+  // the next request's queries are the only ones.
+  const app = await buildTestApp(t, { modules: ['users'], env: { USERS_DATABASE_URL: withPassword(database.toString(), proxy.port), DATABASE_POOL_MAX: '2', RELAY_INTERVAL_MS: '600000' } })
+  const allSent = async () => (await adminQuery('select count(*)::int as n from users.outbox where sent_at is null', database.toString())).rows[0].n === 0
+  let i = 0
+  const create = () => app.inject({ method: 'POST', url: '/users', payload: { name: `U${++i}`, email: `u${i}@example.com` } })
+  for (let round = 1; round <= 4; round++) {
+    t.equal((await create()).statusCode, 201, `round ${round}: a user created on a connection of the pool`)
+    await until(allSent, { what: 'its event marked sent' })
+    // That connection, idle in the pool now, is cut as the next request sends its BEGIN.
+    const broken = proxy.breakNext()
+    const failed = await create()
+    await broken
+    t.match({ status: failed.statusCode, code: failed.json().code }, { status: 503, code: 'CLV_DATABASE_UNAVAILABLE' }, `round ${round}: the request whose BEGIN was lost`)
+  }
+  for (let n = 1; n <= 3; n++) t.equal((await create()).statusCode, 201, 'more losses than the pool holds, and requests still get a connection')
+})

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { moduleRegistry } from '../contracts/module-registry.js'
@@ -21,7 +22,7 @@ export const ConfigSchema = Type.Object({
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections one process opens per module at most; keep replicas × modules × this under the server\'s max_connections' }),
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30000, description: 'how long start-up keeps trying to reach PostgreSQL (with backoff) before exiting 1' }),
   LOG_LEVEL: LogLevel,
-  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json', description: 'json: one JSON object a line; pretty: coloured lines for a person (pino-pretty; npm run dev picks it on a terminal)' }),
+  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json', description: 'json: one JSON object a line; pretty: coloured lines for a person (pino-pretty, a development dependency: npm run dev picks it on a terminal; the image has none)' }),
   SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'name in every log line (default: the module list)' })),
   DRAIN_DELAY_MS: Type.Integer({ minimum: 0, default: 5000, description: 'on SIGTERM, how long the process keeps serving while not ready and withdrawn from discovery, so load balancers and other processes stop sending to it before it stops accepting' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000, description: 'after the drain delay, longest wait for in-flight requests and running jobs before exiting anyway' }),
@@ -145,6 +146,16 @@ export function resolveModules (list: string, available: string[]): { modules: s
 }
 
 // Reads only the keys the schema names, so unrelated environment never fails start-up.
+// Production installs stay lean: pino-pretty and its dependencies are for a person at a terminal.
+function prettyInstalled (): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty')
+    return true
+  } catch {
+    return false
+  }
+}
+
 export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = moduleRegistry.names, external = moduleRegistry.external): Config {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(ConfigSchema.properties)) {
@@ -169,6 +180,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = mo
   }
   const services = readServices(env, [...available, ...external], problems)
   const databaseUrls = readDatabaseUrls(env, available, problems)
+  if ((candidate as { LOG_FORMAT?: unknown }).LOG_FORMAT === 'pretty' && !prettyInstalled()) {
+    problems.push('LOG_FORMAT: pretty needs pino-pretty, a development dependency this install leaves out (npm ci --omit=dev, as in the image); use json')
+  }
   if ((candidate as { DISCOVERY?: unknown }).DISCOVERY === 'redis' && !raw.REDIS_URL) {
     problems.push('REDIS_URL: expected a redis:// URL, required when DISCOVERY=redis')
   }

@@ -24,8 +24,6 @@ function envelopeOf (row: OutboxRow): EventEnvelope {
 export interface Relay {
   /** Writes the event to the outbox through the caller's transaction; it is shipped once that commits. */
   append (tx: Db, event: { id: string, name: string, payload: string, traceparent: string | null, tracestate: string | null }): Promise<void>
-  /** Ships what is pending now rather than at the next interval. */
-  wake (): void
   /**
    * The Redis connected now has this epoch: rows sent into any other (within the retention
    * window) were lost with it and are made pending again. Never rejects: a failure is logged.
@@ -205,7 +203,6 @@ export function createRelay (options: { database: ModuleDatabase<OutboxTables>, 
         })
       })
     },
-    wake,
     redeliverOutside,
     async stop () {
       stopped = true

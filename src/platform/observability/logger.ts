@@ -19,7 +19,7 @@ export const redactedPaths = [
 ]
 
 // pino-pretty is required only when LOG_FORMAT=pretty (npm run dev on a terminal), so a JSON
-// process never loads it. It formats in this thread, after redaction, and writes to stdout.
+// process never loads it; it is a development dependency, and loadConfig refuses pretty without it. It formats in this thread, after redaction, and writes to stdout.
 function prettyDestination (): DestinationStream {
   const pretty = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty
   return pretty({ destination: 1, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' })

@@ -1,7 +1,5 @@
 import type { Db } from './database.js'
 
-export type CommitCallbacks = ReturnType<typeof createCommitCallbacks>
-
 /** What a transaction asked to run once it has committed (ModuleDatabase.afterCommit). */
 export function createCommitCallbacks () {
   const open = new Map<Db, Array<() => void>>()

@@ -32,9 +32,10 @@ export function isUniqueViolation (error: unknown, index?: string): boolean {
 
 // PostgreSQL's connection-exception class (08), shutdowns and "too many connections" (57P01-3,
 // 53300), the socket's own errors, and node-postgres's words for a connection it lost or could
-// not get from the pool in time.
+// not get from the pool in time ("Connection terminated" begins its "… unexpectedly" and "… due to
+// connection timeout" too).
 const unavailableCodes = new Set(['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
-const unavailableMessages = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated unexpectedly)/
+const unavailableMessages = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/
 
 /** The database could not be reached or dropped the connection: the request may succeed later. */
 export function isDatabaseUnavailable (error: unknown): boolean {

@@ -8,6 +8,7 @@ import { createCommitCallbacks, runAll } from './commit-callbacks.js'
 import type { Db, ModuleDatabase } from './database.js'
 import { DatabaseConnectError } from './errors.js'
 import { migrationsOf } from './migrations.js'
+import { createPostgresTransactions } from './postgres-transaction.js'
 import { describePostgres, schemaOf } from './database-url.js'
 
 export interface PostgresOptions {
@@ -95,6 +96,7 @@ export async function openPostgres<T> (module: string, tables: T, options: Postg
   }
   const db = drizzle({ client: pool }) as unknown as Db
   const commitCallbacks = createCommitCallbacks()
+  const transaction = createPostgresTransactions(pool)
 
   return {
     module,
@@ -103,7 +105,7 @@ export async function openPostgres<T> (module: string, tables: T, options: Postg
     db,
     location,
     async atomically (work) {
-      const [result, callbacks] = await db.transaction((tx) => commitCallbacks.collect(tx, () => work(tx)))
+      const [result, callbacks] = await transaction((tx) => commitCallbacks.collect(tx, () => work(tx)))
       runAll(callbacks)
       return result
     },
