@@ -13,7 +13,7 @@ import { buildEventCatalog } from './catalog.js'
 import type { EventName, EventPayload } from './event.js'
 import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
 import { createLocalEventTransport } from './local-transport.js'
-import { createRedisEventTransport, jobStates, type RedisEventTransport } from './redis-transport.js'
+import type { RedisEventTransport } from './redis-transport.js'
 import { createRelay, type Relay } from './relay.js'
 import type { OutboxTables, ProcessedEventsTables } from './tables.js'
 
@@ -37,7 +37,7 @@ declare module 'fastify' {
 const scrapeTimeoutMs = 1000
 
 // Counted when /metrics is scraped, not kept up to date on every change.
-function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: RedisEventTransport | undefined) {
+function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: RedisEventTransport | undefined, jobStates: readonly string[] = []) {
   // Registered on this app's registry only (prom-client's default is its global one).
   const { registry } = app.metrics
   const registers: [] = []
@@ -82,8 +82,10 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   const runners = new Map<string, HandlerRunner>()
   const relays = new Map<string, Relay>()
   const prefix = config.REDIS_PREFIX.replace(/:+$/, '') || 'cleave'
-  const redis = config.REDIS_URL
-    ? createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS }, catalog, app.log)
+  // BullMQ is loaded only with Redis: without it events go in-process.
+  const redisTransport = config.REDIS_URL ? await import('./redis-transport.js') : undefined
+  const redis = redisTransport && config.REDIS_URL
+    ? redisTransport.createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS }, catalog, app.log)
     : undefined
   const deliver = redis?.deliver ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log }).deliver
 
@@ -120,7 +122,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
     queues: () => redis?.queues() ?? []
   } satisfies Events)
 
-  addScrapeGauges(app, modules.filter((name) => catalog.publishingModules.includes(name)), redis)
+  addScrapeGauges(app, modules.filter((name) => catalog.publishingModules.includes(name)), redis, redisTransport?.jobStates)
   if (redis) app.health.addCheck('redis', () => redis.ping())
   else app.log.info('REDIS_URL is not set: events are dispatched in-process, and jobs are not shared across processes')
 
