@@ -147,9 +147,14 @@ let ticksPerSecond: number | undefined
  * CPU time the server's process has used so far (user + system, all its threads), in µs, from
  * /proc/<pid>/stat (Linux only). Its resolution is one clock tick, 10 ms on most systems.
  */
-export function cpuMicros (server: Server): number {
+export function pidOf (server: Server): number {
   const pid = children.get(server)?.pid
   if (pid === undefined) throw new Error(`${server.name}: no process`)
+  return pid
+}
+
+export function cpuMicros (server: Server): number {
+  const pid = pidOf(server)
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))
   // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
