@@ -243,7 +243,7 @@ try {
   await openBreaker(all[4], ids)
   await assertSameAnswers(all, ids)
   // The callee's own route, for the hop's CPU: its answers are users, not orders.
-  const userIds = await Promise.all(ids.slice(0, 50).map(async (id) => (JSON.parse(await get(all[1], id)) as { user: { id: number } }).user.id))
+  const userIds = await Promise.all(ids.slice(0, 50).map(async (id) => (JSON.parse(await get(all[1], id)) as { userId: number }).userId))
   all.push({ server: users, processes: [users], prefix: '/users', degraded: false, own: { name: CALLEE, ids: userIds, marker: '"email":' } })
 
   const most = Math.max(...settings.connections)
