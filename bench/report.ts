@@ -14,6 +14,10 @@ export interface Row extends Summary {
   ratio?: number
   target?: number
   verdict?: 'PASS' | 'MISS'
+  /** CPU µs/req over the baseline's, where both were measured; a CPU target is a ceiling. */
+  cpuRatio?: number
+  cpuTarget?: number
+  cpuVerdict?: 'PASS' | 'MISS'
 }
 
 export function median (values: number[]): number {
@@ -41,8 +45,11 @@ export function medians (runs: Run[]): Summary[] {
   }))
 }
 
-/** A target of null gives the ratio to the baseline without a verdict. */
-export function summarize (runs: Run[], baseline: string, targets: Record<string, number | null>): Row[] {
+/**
+ * A target of null gives the ratio to the baseline without a verdict. cpuTargets are ceilings on
+ * CPU µs/req over the baseline's (lower is better).
+ */
+export function summarize (runs: Run[], baseline: string, targets: Record<string, number | null>, cpuTargets: Record<string, number> = {}): Row[] {
   const rows = medians(runs)
   const bare = rows.find((row) => row.server === baseline)
   if (!bare) throw new Error(`no runs of the baseline "${baseline}"`)
@@ -50,8 +57,11 @@ export function summarize (runs: Run[], baseline: string, targets: Record<string
     const target = targets[row.server]
     if (target === undefined) return row
     const ratio = row.reqPerSec / bare.reqPerSec
-    if (target === null) return { ...row, ratio }
-    return { ...row, ratio, target, verdict: ratio >= target ? 'PASS' : 'MISS' }
+    const throughput: Row = target === null ? { ...row, ratio } : { ...row, ratio, target, verdict: verdict(ratio >= target) }
+    if (row.cpuUs === undefined || bare.cpuUs === undefined) return throughput
+    const cpuRatio = row.cpuUs / bare.cpuUs
+    const cpuTarget = cpuTargets[row.server]
+    return cpuTarget === undefined ? { ...throughput, cpuRatio } : { ...throughput, cpuRatio, cpuTarget, cpuVerdict: verdict(cpuRatio <= cpuTarget) }
   })
 }
 
@@ -66,11 +76,11 @@ export function table (header: string[], rows: string[][], align: string): strin
   return [line(header), `|${rule.join('|')}|`, ...rows.map(line)].join('\n')
 }
 
-// The CPU column only when some row has a CPU time.
+// The CPU columns only when some row has a CPU time.
 export function markdownTable (rows: Row[]): string {
   const cpu = rows.some((row) => row.cpuUs !== undefined)
   return table(
-    ['server', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'full/bare', 'target', 'result', ...cpu ? ['server CPU µs/req'] : []],
+    ['server', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'full/bare', 'target', 'result', ...cpu ? ['server CPU µs/req', 'CPU full/bare', 'CPU target', 'CPU result'] : []],
     rows.map((row) => [
       row.server,
       String(row.runs),
@@ -80,9 +90,16 @@ export function markdownTable (rows: Row[]): string {
       row.ratio === undefined ? '—' : `${row.ratio.toFixed(3)}×`,
       row.target === undefined ? '—' : `≥ ${row.target.toFixed(2)}×`,
       row.verdict ?? '—',
-      ...cpu ? [row.cpuUs === undefined ? '—' : row.cpuUs.toFixed(0)] : []
+      ...cpu
+        ? [
+            row.cpuUs === undefined ? '—' : row.cpuUs.toFixed(1),
+            row.cpuRatio === undefined ? '—' : `${row.cpuRatio.toFixed(3)}×`,
+            row.cpuTarget === undefined ? '—' : `≤ ${row.cpuTarget.toFixed(2)}×`,
+            row.cpuVerdict ?? '—'
+          ]
+        : []
     ]),
-    cpu ? 'lrrrrrrlr' : 'lrrrrrrl'
+    cpu ? 'lrrrrrrlrrrl' : 'lrrrrrrl'
   )
 }
 

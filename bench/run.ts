@@ -13,14 +13,18 @@ import { seedUsers } from './seed.js'
 const USERS = 1000
 const BASELINE = 'bare'
 const TARGETS = { 'full, LOG_LEVEL=info': 0.75, 'full, LOG_LEVEL=warn': 0.9 }
+/** Ceilings on the server's CPU µs per request over the bare server's. */
+const CPU_TARGETS = { 'full, LOG_LEVEL=info': 1.4, 'full, LOG_LEVEL=warn': 1.2 }
 
 const settings = {
-  duration: positiveInteger('BENCH_DURATION', 5),
-  rounds: positiveInteger('BENCH_ROUNDS', 3),
+  duration: positiveInteger('BENCH_DURATION', 3),
+  rounds: positiveInteger('BENCH_ROUNDS', 7),
   connections: positiveInteger('BENCH_CONNECTIONS', 10),
   warmup: positiveInteger('BENCH_WARMUP', 3),
   /** The app's own variable: both PostgreSQL servers open pools of this size. */
-  poolMax: positiveInteger('DATABASE_POOL_MAX', 10)
+  poolMax: positiveInteger('DATABASE_POOL_MAX', 10),
+  /** BENCH_POSTGRES=false: the SQLite rows only (no PostgreSQL server needed). */
+  postgres: process.env.BENCH_POSTGRES !== 'false'
 }
 
 // PostgreSQL rows: one log level, warn, so the access log is not part of what is measured (the
@@ -38,7 +42,7 @@ async function assertSameAnswers (servers: Server[], ids: number[]): Promise<voi
 }
 
 function loadUsers (server: Server, ids: number[], duration: number) {
-  return load(server, { connections: settings.connections, duration, path: (n) => `/users/${ids[n % ids.length]}` })
+  return measured([server], () => load(server, { connections: settings.connections, duration, path: (n) => `/users/${ids[n % ids.length]}` }))
 }
 
 // Every POST in the run has an email of its own: the two servers share one database.
@@ -74,6 +78,30 @@ async function assertSameCreated (servers: Server[]): Promise<void> {
 const { dir: workDir, closers, cleanUp } = workspace('users-get')
 const dataDir = join(workDir, 'data')
 
+interface PgStep { name: string, server: Server, options: Omit<LoadOptions, 'connections' | 'duration'>, settle: () => Promise<void> }
+
+// The PostgreSQL servers on a database of the run's own, dropped at clean-up, also on failure or Ctrl-C.
+async function postgresSteps (): Promise<PgStep[]> {
+  const { name: database, url: databaseUrl } = await benchDatabase(closers)
+  const pgEnv = { DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: String(settings.poolMax) }
+  const pgFull = await startServer(`full, PostgreSQL, LOG_LEVEL=${PG_LOG_LEVEL}`, 'src/bin/server.ts',
+    { MODULES: 'all', DATA_DIR: join(workDir, 'pg-data'), LOG_LEVEL: PG_LOG_LEVEL, ...pgEnv }, join(workDir, 'full-postgres.log'))
+  console.error(`seeding ${USERS} users in PostgreSQL database ${database}`)
+  const pgIds = await seedUsers(pgFull, USERS)
+  await outboxDrained(databaseUrl)
+  const pgBare = await startServer('bare, PostgreSQL', 'bench/bare-postgres-server.ts', pgEnv, join(workDir, 'bare-postgres.log'))
+  await assertSameAnswers([pgBare, pgFull], pgIds)
+  await assertSameCreated([pgBare, pgFull])
+  const settle = () => outboxDrained(databaseUrl)
+  const getUsers = { path: (n: number) => `/users/${pgIds[n % pgIds.length]}` }
+  return [
+    { name: PG_GET.bare, server: pgBare, options: getUsers, settle },
+    { name: PG_GET.full, server: pgFull, options: getUsers, settle },
+    { name: PG_POST.bare, server: pgBare, options: postUsers, settle },
+    { name: PG_POST.full, server: pgFull, options: postUsers, settle }
+  ]
+}
+
 try {
   const fullServer = (level: string) => startServer(`full, LOG_LEVEL=${level}`, 'src/bin/server.ts',
     { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: level }, join(workDir, `full-${level}.log`))
@@ -85,26 +113,9 @@ try {
   const bare = await startServer(BASELINE, 'bench/bare-server.ts', { DATA_DIR: dataDir }, join(workDir, 'bare.log'))
   await assertSameAnswers([bare, info, warn], ids)
 
-  // A database of the run's own, dropped at clean-up, also on failure or Ctrl-C.
-  const { name: database, url: databaseUrl } = await benchDatabase(closers)
-  const pgEnv = { DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: String(settings.poolMax) }
-  const pgFull = await startServer(`full, PostgreSQL, LOG_LEVEL=${PG_LOG_LEVEL}`, 'src/bin/server.ts',
-    { MODULES: 'all', DATA_DIR: join(workDir, 'pg-data'), LOG_LEVEL: PG_LOG_LEVEL, ...pgEnv }, join(workDir, 'full-postgres.log'))
-  console.error(`seeding ${USERS} users in PostgreSQL database ${database}`)
-  const pgIds = await seedUsers(pgFull, USERS)
-  await outboxDrained(databaseUrl)
-  const pgBare = await startServer('bare, PostgreSQL', 'bench/bare-postgres-server.ts', pgEnv, join(workDir, 'bare-postgres.log'))
-  await assertSameAnswers([pgBare, pgFull], pgIds)
-  await assertSameCreated([pgBare, pgFull])
-
-  const pgSteps = [
-    { name: PG_GET.bare, server: pgBare, options: { path: (n: number) => `/users/${pgIds[n % pgIds.length]}` } },
-    { name: PG_GET.full, server: pgFull, options: { path: (n: number) => `/users/${pgIds[n % pgIds.length]}` } },
-    { name: PG_POST.bare, server: pgBare, options: postUsers },
-    { name: PG_POST.full, server: pgFull, options: postUsers }
-  ]
-  const pgRun = (step: typeof pgSteps[number], duration: number) =>
-    measured([step.server], () => load(step.server, { connections: settings.connections, duration, ...step.options }), () => outboxDrained(databaseUrl))
+  const pgSteps = settings.postgres ? await postgresSteps() : []
+  const pgRun = (step: PgStep, duration: number) =>
+    measured([step.server], () => load(step.server, { connections: settings.connections, duration, ...step.options }), step.settle)
 
   for (const server of [bare, info, warn]) {
     console.error(`warming up ${server.name} for ${settings.warmup} s`)
@@ -119,7 +130,7 @@ try {
   const runs: Run[] = []
   const pgRuns: Run[] = []
   const report = (run: Run) => console.error(`round ${run.round}/${settings.rounds} ${run.server}: ${Math.round(run.reqPerSec)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
-    (run.cpuUs === undefined ? '' : `, ${run.cpuUs.toFixed(0)} µs CPU/req`))
+    (run.cpuUs === undefined ? '' : `, ${run.cpuUs.toFixed(1)} µs CPU/req`))
   for (let round = 1; round <= settings.rounds; round++) {
     for (const server of [bare, info, bare, warn]) {
       const run = { round, server: server.name, ...await loadUsers(server, ids, settings.duration) }
@@ -133,11 +144,13 @@ try {
     }
   }
 
-  const rows = summarize(runs, BASELINE, TARGETS)
-  const pgRows = [
-    ...summarize(pgRuns.filter((run) => run.server.includes('GET')), PG_GET.bare, { [PG_GET.full]: null }),
-    ...summarize(pgRuns.filter((run) => run.server.includes('POST')), PG_POST.bare, { [PG_POST.full]: null })
-  ]
+  const rows = summarize(runs, BASELINE, TARGETS, CPU_TARGETS)
+  const pgRows = settings.postgres
+    ? [
+        ...summarize(pgRuns.filter((run) => run.server.includes('GET')), PG_GET.bare, { [PG_GET.full]: null }),
+        ...summarize(pgRuns.filter((run) => run.server.includes('POST')), PG_POST.bare, { [PG_POST.full]: null })
+      ]
+    : []
   const host = machine()
   writeResults('users-get.json', {
     benchmark: 'GET /users/:id',
@@ -152,9 +165,11 @@ try {
   console.log(`GET /users/:id — ${settings.rounds} rounds × ${settings.duration} s, ${settings.connections} connections, ` +
     `${host.cpus} cores, Node ${host.node}\n`)
   console.log(markdownTable(rows))
-  console.log(`\nPostgreSQL (DATABASE_URL, pool of ${settings.poolMax}), GET /users/:id and POST /users — same rounds, ` +
-    'full/bare within each route, server CPU counted until the outbox is drained\n')
-  console.log(markdownTable(pgRows))
+  if (settings.postgres) {
+    console.log(`\nPostgreSQL (DATABASE_URL, pool of ${settings.poolMax}), GET /users/:id and POST /users — same rounds, ` +
+      'full/bare within each route, server CPU counted until the outbox is drained\n')
+    console.log(markdownTable(pgRows))
+  }
 } finally {
   await cleanUp()
 }

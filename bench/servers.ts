@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { createServer, type AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
@@ -82,11 +82,35 @@ async function waitUntilListening (url: string, child: ChildProcess, logFile: st
   throw new Error(`${url}: server not listening after 30 s:\n${tail(logFile)}`)
 }
 
+let newest: number | undefined
+
+// tsc writes every output on each build, so one compiled file older than any source means a stale dist/.
+function newestSource (): number {
+  newest ??= Math.max(...readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => statSync(join(entry.parentPath, entry.name)).mtimeMs))
+  return newest
+}
+
+/**
+ * What production runs: `src/<path>.ts` starts as the compiled `dist/<path>.js` (run `npm run build`
+ * first; the bench scripts do), with no loader. The bench's own servers (bench/*.ts) run under tsx,
+ * which costs them start-up time only: the code they serve is compiled once, at import.
+ */
+export function command (script: string, args: string[] = []): string[] {
+  if (!script.startsWith('src/')) return ['--import', 'tsx', ...args, script]
+  const compiled = join(root, 'dist', script.slice('src/'.length).replace(/\.ts$/, '.js'))
+  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build first`)
+  if (statSync(compiled).mtimeMs < newestSource()) throw new Error(`${compiled} is older than src/: run npm run build first`)
+  return [...args, compiled]
+}
+
 // Output goes straight to a file, so the bench process does none of the logging work it measures.
-export async function startServer (name: string, script: string, env: Record<string, string>, logFile: string): Promise<Server> {
+// nodeArgs: options for node itself, e.g. --cpu-prof.
+export async function startServer (name: string, script: string, env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<Server> {
   const port = await freePort()
   const output = openSync(logFile, 'w')
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, command(script, nodeArgs), {
     cwd: root,
     // No load balancer to wait for: a server stops at once instead of draining (stopProcess allows 5 s).
     env: { ...process.env, DRAIN_DELAY_MS: '0', ...env, HOST: '127.0.0.1', PORT: String(port) },
@@ -123,9 +147,14 @@ let ticksPerSecond: number | undefined
  * CPU time the server's process has used so far (user + system, all its threads), in µs, from
  * /proc/<pid>/stat (Linux only). Its resolution is one clock tick, 10 ms on most systems.
  */
-export function cpuMicros (server: Server): number {
+export function pidOf (server: Server): number {
   const pid = children.get(server)?.pid
   if (pid === undefined) throw new Error(`${server.name}: no process`)
+  return pid
+}
+
+export function cpuMicros (server: Server): number {
+  const pid = pidOf(server)
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))
   // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

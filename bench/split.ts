@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isDeepStrictEqual } from 'node:util'
-import { load } from './load.js'
+import { load, measured } from './load.js'
 import { machine, medians, milliseconds, requests, table, verdict, writeResults, type Run, type Summary } from './report.js'
 import { startServer, stopServer, workspace, type Server } from './servers.js'
 import { positiveInteger, positiveIntegers } from './settings.js'
@@ -17,28 +17,38 @@ const ONE_PROCESS = 'one process'
 const DIRECT = 'split, direct'
 const GATEWAY = 'split, via gateway'
 const FALLBACK = 'fallback, breaker open'
+/** users' own GET /users/:id, straight to the users process of the split: the callee's route CPU. */
+const CALLEE = 'users, GET /users/:id'
 
 const targets = {
   minRatio: 0.9,
   /** The per-hop p50 budget is judged at this many connections, as is the fallback's p99. */
   latencyConnections: 10,
   hopP50Ms: 0.3,
-  fallbackP99Ms: 2
+  /** The hop's p50 is judged at this many connections (latency, not saturation). */
+  hopConnections: 1,
+  fallbackP99Ms: 2,
+  /** CPU a hop adds (split direct, both processes, less one process) over the callee route's own CPU. */
+  hopCpuRatio: 1.5
 }
 
 const settings = {
-  duration: positiveInteger('BENCH_DURATION', 3),
-  rounds: positiveInteger('BENCH_ROUNDS', 5),
-  connections: positiveIntegers('BENCH_CONNECTIONS', [10, 50]),
+  duration: positiveInteger('BENCH_DURATION', 2),
+  rounds: positiveInteger('BENCH_ROUNDS', 7),
+  connections: positiveIntegers('BENCH_CONNECTIONS', [1, 10]),
   warmup: positiveInteger('BENCH_WARMUP', 2)
 }
 
 interface Target {
   server: Server
+  /** Every process the request goes through, whose CPU is counted: the topology. */
+  processes: Server[]
   /** Where orders are read: /orders on the real route, /baseline/orders on the floor. */
   prefix: string
   /** Answers come without the user (users is down). */
   degraded: boolean
+  /** The callee's own route: its name, its ids, a text every answer has. */
+  own?: { name: string, ids: number[], marker: string }
 }
 
 async function create (server: Server, path: string, body: unknown): Promise<number> {
@@ -107,13 +117,14 @@ async function openBreaker (target: Target, ids: number[]): Promise<void> {
 
 async function measure (target: Target, ids: number[], connections: number, duration: number) {
   if (target.degraded) await openBreaker(target, ids)
-  const marker = expectedMarker(target)
-  return load(target.server, {
+  const marker = target.own?.marker ?? expectedMarker(target)
+  const walked = target.own?.ids ?? ids
+  return measured(target.processes, () => load(target.server, {
     connections,
     duration,
-    path: (n) => pathOf(target, ids[n % ids.length]),
+    path: (n) => pathOf(target, walked[n % walked.length]),
     verifyBody: (body) => body.includes(marker)
-  })
+  }))
 }
 
 function rowOf (rows: Summary[], server: string, connections: number): Summary {
@@ -131,14 +142,23 @@ function checks (rows: Summary[]): Check[] {
     const ratio = row(ONE_PROCESS, connections).reqPerSec / row(BASELINE, connections).reqPerSec
     result.push({ check: 'one process req/s ÷ baseline req/s', connections, measured: ratio, shown: `${ratio.toFixed(3)}×`, target: `≥ ${targets.minRatio.toFixed(2)}×`, verdict: verdict(ratio >= targets.minRatio) })
   }
+  const hopAt = targets.hopConnections
+  if (settings.connections.includes(hopAt)) {
+    const oneP50 = row(ONE_PROCESS, hopAt).p50
+    for (const [server, hops] of [[DIRECT, 1], [GATEWAY, 2]] as const) {
+      const added = row(server, hopAt).p50 - oneP50
+      const budget = hops * targets.hopP50Ms
+      result.push({ check: `${server}: p50 − one process p50 (${hops} hop${hops > 1 ? 's' : ''})`, connections: hopAt, measured: added, shown: `${signed(added)} ms`, target: `≤ +${budget.toFixed(3)} ms`, verdict: verdict(added <= budget) })
+    }
+  }
+  for (const at of settings.connections) {
+    const hopCpu = row(DIRECT, at).cpuUs! - row(ONE_PROCESS, at).cpuUs!
+    const calleeCpu = row(CALLEE, at).cpuUs!
+    const ratio = hopCpu / calleeCpu
+    result.push({ check: `CPU a hop adds (split, direct − one process: ${hopCpu.toFixed(0)} µs) ÷ callee route CPU (${calleeCpu.toFixed(0)} µs)`, connections: at, measured: ratio, shown: `${ratio.toFixed(2)}×`, target: `≤ ${targets.hopCpuRatio.toFixed(2)}×`, verdict: verdict(ratio <= targets.hopCpuRatio) })
+  }
   const connections = targets.latencyConnections
   if (!settings.connections.includes(connections)) return result
-  const oneP50 = row(ONE_PROCESS, connections).p50
-  for (const [server, hops] of [[DIRECT, 1], [GATEWAY, 2]] as const) {
-    const added = row(server, connections).p50 - oneP50
-    const budget = hops * targets.hopP50Ms
-    result.push({ check: `${server}: p50 − one process p50 (${hops} hop${hops > 1 ? 's' : ''})`, connections, measured: added, shown: `${signed(added)} ms`, target: `≤ +${budget.toFixed(3)} ms`, verdict: verdict(added <= budget) })
-  }
   const p99 = row(FALLBACK, connections).p99
   result.push({ check: `${FALLBACK}: p99`, connections, measured: p99, shown: `${milliseconds(p99, 3)} ms`, target: `≤ ${targets.fallbackP99Ms.toFixed(3)} ms`, verdict: verdict(p99 <= targets.fallbackP99Ms) })
   return result
@@ -151,10 +171,11 @@ function signed (value: number): string {
 function summaryTable (rows: Summary[]): string {
   const row = (server: string, connections: number) => rowOf(rows, server, connections)
   return table(
-    ['target', 'connections', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ baseline', 'p50 − one process'],
+    ['target', 'connections', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ baseline', 'p50 − one process', 'CPU µs/req, all its processes', 'CPU ÷ baseline'],
     rows.map((r) => {
       const connections = r.connections!
-      const compared = r.server !== BASELINE && r.server !== ONE_PROCESS
+      const compared = r.server !== BASELINE && r.server !== ONE_PROCESS && r.server !== CALLEE
+      const baselineCpu = row(BASELINE, connections).cpuUs!
       return [
         r.server,
         String(connections),
@@ -163,10 +184,12 @@ function summaryTable (rows: Summary[]): string {
         milliseconds(r.p50, 3),
         milliseconds(r.p99, 3),
         r.server === BASELINE ? '—' : `${(r.reqPerSec / row(BASELINE, connections).reqPerSec).toFixed(3)}×`,
-        compared ? `${signed(r.p50 - row(ONE_PROCESS, connections).p50)} ms` : '—'
+        compared ? `${signed(r.p50 - row(ONE_PROCESS, connections).p50)} ms` : '—',
+        r.cpuUs!.toFixed(1),
+        r.server === BASELINE ? '—' : `${(r.cpuUs! / baselineCpu).toFixed(3)}×`
       ]
     }),
-    'lrrrrrrr'
+    'lrrrrrrrrr'
   )
 }
 
@@ -211,18 +234,21 @@ try {
   await stopServer(doomedUsers)
 
   const all: Target[] = [
-    { server: baseline, prefix: '/baseline/orders', degraded: false },
-    { server: oneProcess, prefix: '/orders', degraded: false },
-    { server: orders, prefix: '/orders', degraded: false },
-    { server: gateway, prefix: '/orders', degraded: false },
-    { server: fallback, prefix: '/orders', degraded: true }
+    { server: baseline, processes: [baseline], prefix: '/baseline/orders', degraded: false },
+    { server: oneProcess, processes: [oneProcess], prefix: '/orders', degraded: false },
+    { server: orders, processes: [orders, users], prefix: '/orders', degraded: false },
+    { server: gateway, processes: [gateway, orders, users], prefix: '/orders', degraded: false },
+    { server: fallback, processes: [fallback], prefix: '/orders', degraded: true }
   ]
   await openBreaker(all[4], ids)
   await assertSameAnswers(all, ids)
+  // The callee's own route, for the hop's CPU: its answers are users, not orders.
+  const userIds = await Promise.all(ids.slice(0, 50).map(async (id) => (JSON.parse(await get(all[1], id)) as { userId: number }).userId))
+  all.push({ server: users, processes: [users], prefix: '/users', degraded: false, own: { name: CALLEE, ids: userIds, marker: '"email":' } })
 
   const most = Math.max(...settings.connections)
   for (const target of all) {
-    console.error(`warming up ${target.server.name} for ${settings.warmup} s`)
+    console.error(`warming up ${target.own?.name ?? target.server.name} for ${settings.warmup} s`)
     await measure(target, ids, most, settings.warmup)
   }
 
@@ -232,15 +258,15 @@ try {
     const order = [...all.slice((round - 1) % all.length), ...all.slice(0, (round - 1) % all.length)]
     for (const connections of settings.connections) {
       for (const target of order) {
-        const run = { round, server: target.server.name, connections, ...await measure(target, ids, connections, settings.duration) }
+        const run = { round, server: target.own?.name ?? target.server.name, connections, ...await measure(target, ids, connections, settings.duration) }
         console.error(`round ${round}/${settings.rounds} ${run.server} @${connections}: ${Math.round(run.reqPerSec)} req/s, ` +
-          `p50 ${milliseconds(run.p50, 3)} ms, p99 ${milliseconds(run.p99, 3)} ms`)
+          `p50 ${milliseconds(run.p50, 3)} ms, p99 ${milliseconds(run.p99, 3)} ms, ${run.cpuUs.toFixed(1)} µs CPU/req`)
         runs.push(run)
       }
     }
   }
 
-  const listed = [BASELINE, ONE_PROCESS, DIRECT, GATEWAY, FALLBACK]
+  const listed = [BASELINE, ONE_PROCESS, DIRECT, GATEWAY, FALLBACK, CALLEE]
   const rows = medians(runs).sort((a, b) => a.connections! - b.connections! || listed.indexOf(a.server) - listed.indexOf(b.server))
   const verdicts = checks(rows)
   const host = machine()

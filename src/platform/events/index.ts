@@ -13,7 +13,7 @@ import { buildEventCatalog } from './catalog.js'
 import type { EventName, EventPayload } from './event.js'
 import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
 import { createLocalEventTransport } from './local-transport.js'
-import { createRedisEventTransport, jobStates, type RedisEventTransport } from './redis-transport.js'
+import type { RedisEventTransport } from './redis-transport.js'
 import { createRelay, type Relay } from './relay.js'
 import type { OutboxTables, ProcessedEventsTables } from './tables.js'
 import { createAmqpEvents, inboundEvents } from './amqp/index.js'
@@ -39,7 +39,7 @@ declare module 'fastify' {
 const scrapeTimeoutMs = 1000
 
 // Counted when /metrics is scraped, not kept up to date on every change.
-function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: RedisEventTransport | undefined) {
+function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: RedisEventTransport | undefined, jobStates: readonly string[] = []) {
   // Registered on this app's registry only (prom-client's default is its global one).
   const { registry } = app.metrics
   const registers: [] = []
@@ -84,8 +84,10 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   const runners = new Map<string, HandlerRunner>()
   const relays = new Map<string, Relay>()
   const prefix = config.REDIS_PREFIX.replace(/:+$/, '') || 'cleave'
-  const redis = config.REDIS_URL
-    ? createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS }, catalog, app.log)
+  // BullMQ is loaded only with Redis: without it events go in-process.
+  const redisTransport = config.REDIS_URL ? await import('./redis-transport.js') : undefined
+  const redis = redisTransport && config.REDIS_URL
+    ? redisTransport.createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS }, catalog, app.log)
     : undefined
   const transport = redis ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log })
   const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
@@ -128,7 +130,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
     queues: () => redis?.queues() ?? []
   } satisfies Events)
 
-  addScrapeGauges(app, publishers, redis)
+  addScrapeGauges(app, publishers, redis, redisTransport?.jobStates)
   if (redis) app.health.addCheck('redis', () => redis.ping())
   // Shown, never a readiness check: the outbox and the broker's queues absorb an outage.
   if (amqp) app.health.addSection('amqp', () => amqp.describe())

@@ -1,8 +1,5 @@
 // Bull Board at /admin/queues over every Cleave event queue; only when Redis and an admin token are configured.
 import fp from 'fastify-plugin'
-import { createBullBoard } from '@bull-board/api'
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
-import { FastifyAdapter } from '@bull-board/fastify'
 import type { FastifyInstance } from 'fastify'
 import { requireAdminToken } from '../security/admin-auth.js'
 
@@ -21,6 +18,10 @@ export const queueDashboardPolicy = [
 async function queueDashboard (app: FastifyInstance) {
   const { REDIS_URL, ADMIN_TOKEN } = app.config
   if (!REDIS_URL || !ADMIN_TOKEN) return
+  // Bull Board (and its page's assets) loaded only by a process that serves it.
+  const [{ createBullBoard }, { BullMQAdapter }, { FastifyAdapter }] = await Promise.all([
+    import('@bull-board/api'), import('@bull-board/api/bullMQAdapter'), import('@bull-board/fastify')
+  ])
   const serverAdapter = new FastifyAdapter().setBasePath(queueDashboardPath)
   createBullBoard({
     queues: app.events.queues().map((queue) => new BullMQAdapter(queue)),

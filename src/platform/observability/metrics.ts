@@ -8,7 +8,8 @@ import { addRouteHook } from '../http/route-hooks.js'
 export interface Metrics {
   registry: Registry
   httpRequestDuration: RequestDurations
-  httpRequestsInFlight: Gauge
+  /** Counted in a plain number by the request hooks, read into the gauge at scrape. */
+  httpRequestsInFlight: InFlight
   /** 0 closed, 1 half-open, 2 open. */
   breakerState: Gauge<'target'>
   breakerEvents: Counter<'target' | 'event'>
@@ -42,6 +43,17 @@ function processRegistry (): Registry {
 // suffix"); each is the sum of the by-type gauge of the same name without _total, which stays.
 export const droppedDefaultMetrics = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
 
+// Gauge.inc and dec validate and hash an empty label object on every call; a request in flight
+// is one addition here, and the gauge takes the count when /metrics is scraped.
+export interface InFlight { count: number }
+
+function inFlightGauge (registers: Registry[]): InFlight {
+  const inFlight = { count: 0 }
+  // eslint-disable-next-line no-new -- registered by its constructor; read only through collect()
+  new Gauge({ name: 'cleave_http_requests_in_flight', help: 'HTTP requests being served', registers, collect () { this.set(inFlight.count) } })
+  return inFlight
+}
+
 function registered<M> (registry: Registry, metric: M): M {
   registry.registerMetric(metric as unknown as Metric)
   return metric
@@ -53,7 +65,7 @@ export function createMetrics (): Metrics {
   return {
     registry,
     httpRequestDuration: registered(registry, new RequestDurations()),
-    httpRequestsInFlight: new Gauge({ name: 'cleave_http_requests_in_flight', help: 'HTTP requests being served', registers }),
+    httpRequestsInFlight: inFlightGauge(registers),
     breakerState: new Gauge({ name: 'cleave_breaker_state', help: 'Circuit breaker per target module: 0 closed, 1 half-open, 2 open', labelNames: ['target'], registers }),
     breakerEvents: new Counter({
       name: 'cleave_breaker_events_total',
@@ -110,11 +122,11 @@ async function metrics (app: FastifyInstance) {
   })
   const unmatched = httpRequestDuration.route(unmatchedRoute)
   app.addHook('onRequest', (request, reply, done) => {
-    httpRequestsInFlight.inc()
+    httpRequestsInFlight.count++
     done()
   })
   app.addHook('onResponse', (request, reply, done) => {
-    httpRequestsInFlight.dec()
+    httpRequestsInFlight.count--
     if (request.is404) unmatched.observe(request.method, reply.statusCode, reply.elapsedTime / 1000)
     done()
   })

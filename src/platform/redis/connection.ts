@@ -1,7 +1,8 @@
 // Every Redis connection Cleave opens is made here: named after its role, with the options that
 // role needs, and closed by closeRedis. A connection made elsewhere is a defect
 // (test/platform/redis-connections.test.ts finds it by its name in CLIENT LIST).
-import { Redis, type RedisOptions } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Redis, RedisOptions } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 
 // What each kind of use needs while Redis is down, and why.
@@ -43,10 +44,17 @@ export function redisConnectionName (role: RedisRole, name?: string): string {
 }
 
 // One reconnection policy for every role: 50 ms more per attempt, up to maxRetryDelayMs.
+// ioredis (CommonJS) is loaded with the first connection: a process without Redis never needs it.
+let redisClass: typeof Redis | undefined
+function loadRedis (): typeof Redis {
+  redisClass ??= (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis
+  return redisClass
+}
+
 export function createRedis (url: string, { role, name, log, timeouts = {} }: RedisConnectionOptions): Redis {
   const connectionName = redisConnectionName(role, name)
   const retryCap = Math.min(timeouts.maxRetryDelayMs ?? maxRetryDelayMs, maxRetryDelayMs)
-  const client = new Redis(url, {
+  const client = new (loadRedis())(url, {
     ...roles[role],
     ...(timeouts.connectMs !== undefined && { connectTimeout: timeouts.connectMs }),
     ...(timeouts.commandMs !== undefined && { commandTimeout: timeouts.commandMs }),

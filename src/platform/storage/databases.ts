@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Config } from '../config/config.js'
 import type { ModuleDatabase } from './database.js'
-import { openPostgres } from './postgres.js'
 import { openSqlite } from './sqlite.js'
 import type { Tables } from './table-kit.js'
 
@@ -23,9 +22,10 @@ declare module 'fastify' {
 /** PostgreSQL where the module has a URL, its SQLite file in DATA_DIR otherwise; migrated. */
 export async function openModuleDatabase<T> (config: Config, module: string, tables: Tables<T>, log: FastifyBaseLogger): Promise<ModuleDatabase<T>> {
   const url = config.databaseUrls[module]
-  return url
-    ? openPostgres(module, tables.postgres, { url, poolMax: config.DATABASE_POOL_MAX, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, log })
-    : openSqlite(config.DATA_DIR, module, tables.sqlite)
+  if (!url) return openSqlite(config.DATA_DIR, module, tables.sqlite)
+  // node-postgres and drizzle's driver for it are loaded only by a process that has a PostgreSQL module.
+  const { openPostgres } = await import('./postgres.js')
+  return openPostgres(module, tables.postgres, { url, poolMax: config.DATABASE_POOL_MAX, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, log })
 }
 
 async function databases (app: FastifyInstance) {

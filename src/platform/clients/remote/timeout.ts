@@ -6,9 +6,18 @@ import type { Settings, Stage } from './pipeline.js'
 /** Past the breaker's timeout: the breaker rejects first, then the request is cut. */
 export const abortGraceMs = 50
 
+// Not AbortSignal.timeout: its timer cannot be cleared, so it fired for every call, long after the
+// answer, and made a DOMException (a stack trace) each time; measured, the largest JS cost of a
+// remote call. This timer ends with the call.
 export function timeoutStage (settings: Settings): Stage {
-  return (next) => (call) => {
-    call.signal = AbortSignal.timeout(settings().timeoutMs + abortGraceMs)
-    return next(call)
+  return (next) => async (call) => {
+    const controller = new AbortController()
+    const timer = setTimeout(() => { controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')) }, settings().timeoutMs + abortGraceMs)
+    call.signal = controller.signal
+    try {
+      return await next(call)
+    } finally {
+      clearTimeout(timer)
+    }
   }
 }

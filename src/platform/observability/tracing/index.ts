@@ -1,7 +1,9 @@
 // The request's trace: read from traceparent where Fastify makes the request's logger, bound
 // to that logger (so every line written for the request carries it), and kept as request.trace.
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { Logger } from 'pino'
+import { requestLogger } from '../request-logger.js'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from '../../config/config.js'
 import { continueTrace, maxTracestate, parseTraceparent, type TraceContext } from './trace-context.js'
@@ -46,10 +48,10 @@ export function traceBindings (trace: TraceContext): { trace_id: string, span_id
 }
 
 // Fastify makes exactly one child logger per request; the trace ids join its bindings there
-// rather than in a second child made by a hook. Undefined (Fastify's own factory) when off.
-// With span export on, the exported server span's ids are the request's.
-export function traceLoggerFactory (config: Pick<Config, 'TRACING'>, spans?: SpanExport): ChildLoggerFactory | undefined {
-  if (!config.TRACING) return undefined
+// rather than in a second child made by a hook. The child itself is made on the request's first
+// line (request-logger.ts). With span export on, the exported server span's ids are the request's.
+export function traceLoggerFactory (config: Pick<Config, 'TRACING'>, spans?: SpanExport): ChildLoggerFactory {
+  if (!config.TRACING) return (logger, bindings, options) => requestLogger(logger as Logger, bindings, options) as FastifyBaseLogger
   return function (logger, bindings, options, raw) {
     const { traceparent, tracestate } = raw.headers
     const state = typeof tracestate === 'string' ? tracestate : undefined
@@ -65,7 +67,7 @@ export function traceLoggerFactory (config: Pick<Config, 'TRACING'>, spans?: Spa
     const traced = bindings as Record<string, unknown>
     traced.trace_id = trace.traceId
     traced.span_id = trace.spanId
-    return logger.child(bindings, options)
+    return requestLogger(logger as Logger, bindings, options) as FastifyBaseLogger
   }
 }
 

@@ -72,10 +72,20 @@ export function parseTraceparent (value: string | undefined): { traceId: string,
   return { traceId, parentId, flags }
 }
 
+// Both ids of a new trace from one hex conversion: most requests start a trace.
+function newTrace (): TraceContext {
+  for (;;) {
+    const hex = randomHex(24)
+    const traceId = hex.slice(0, 32)
+    const spanId = hex.slice(32)
+    if (traceId !== zeroTraceId && spanId !== zeroSpanId) return { traceId, spanId, flags: '00' }
+  }
+}
+
 /** A span continuing the caller's trace, or the first span of a new one. */
 export function continueTrace (traceparent: string | undefined, tracestate?: string | undefined): TraceContext {
   const parent = parseTraceparent(traceparent)
-  if (!parent) return { traceId: newTraceId(), spanId: newSpanId(), flags: '00' }
+  if (!parent) return newTrace()
   const trace: TraceContext = { traceId: parent.traceId, spanId: newSpanId(), parentId: parent.parentId, flags: parent.flags }
   if (typeof tracestate === 'string' && tracestate.length > 0 && tracestate.length <= maxTracestate) trace.tracestate = tracestate
   return trace
