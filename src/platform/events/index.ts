@@ -16,7 +16,6 @@ import { createLocalEventTransport } from './local-transport.js'
 import type { RedisEventTransport } from './redis-transport.js'
 import { createRelay, type Relay } from './relay.js'
 import type { OutboxTables, ProcessedEventsTables } from './tables.js'
-import { createAmqpEvents, inboundEvents } from './amqp/index.js'
 import { serviceName } from '../observability/logger.js'
 
 export interface Events {
@@ -92,8 +91,10 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   const transport = redis ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log })
   const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
   // RabbitMQ only where something here publishes, or handles events of external modules.
-  const amqp = config.AMQP_URL && (publishers.length > 0 || (config.WORKERS && inboundEvents(app.registry.contracts.values(), modules).size > 0))
-    ? createAmqpEvents({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, name: serviceName(config), concurrency: config.WORKER_CONCURRENCY, retryDelayMs: config.RELAY_INTERVAL_MS }, { catalog, contracts: app.registry.contracts.values(), registry: metrics.registry, log: app.log })
+  // Loaded only with AMQP_URL, like BullMQ with Redis.
+  const amqpEvents = config.AMQP_URL ? await import('./amqp/index.js') : undefined
+  const amqp = amqpEvents && config.AMQP_URL && (publishers.length > 0 || (config.WORKERS && amqpEvents.inboundEvents(app.registry.contracts.values(), modules).size > 0))
+    ? amqpEvents.createAmqpEvents({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, name: serviceName(config), concurrency: config.WORKER_CONCURRENCY, retryDelayMs: config.RELAY_INTERVAL_MS }, { catalog, contracts: app.registry.contracts.values(), registry: metrics.registry, log: app.log })
     : undefined
   const deliver = amqp ? amqp.alsoPublishing(transport.deliver) : transport.deliver
 
