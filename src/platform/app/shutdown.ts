@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,20 +21,11 @@ declare module 'fastify' {
 // accepting, in-flight requests and running jobs finish, then connections and files close.
 async function shutdown (app: FastifyInstance) {
   let draining: Promise<void> | undefined
-  let hangingUp = false
+  let closing = false
   // close() during the wait ends it: closing is what the wait was leading to.
   const closed = new AbortController()
 
-  // Set on the raw response before Fastify sees the request, and only from the drain on: an onSend
-  // hook would put every response of the process's life through Fastify's onSend chain for it.
-  function hangUpFromNowOn () {
-    if (hangingUp) return
-    hangingUp = true
-    app.server.prependListener('request', (_request: IncomingMessage, response: ServerResponse) => { response.setHeader('connection', 'close') })
-  }
-
   async function drain (delayMs: number) {
-    hangUpFromNowOn()
     app.log.info({ phase: 'draining' }, 'draining: not ready, withdrawing from discovery')
     await app.discovery.announcer.withdraw()
     app.log.info({ phase: 'draining', delayMs }, `draining: still serving for ${delayMs} ms`)
@@ -50,8 +40,12 @@ async function shutdown (app: FastifyInstance) {
     if (draining) throw new Error('shutting down')
   })
   app.addHook('preClose', async () => {
-    hangUpFromNowOn()
+    closing = true
     closed.abort()
+  })
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining || closing) reply.header('connection', 'close')
+    done(null, payload)
   })
 }
 
