@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { TSchema } from '@sinclair/typebox'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 import type { OpenApiDocument } from '../src/platform/gateway/merge-documents.js'
@@ -175,4 +176,47 @@ t.test('every module\'s served API keeps its published contract', async (t) => {
     const module = name.slice(0, -'.json'.length)
     if (!documents.has(module)) t.fail(`${module}: contracts/${name} is published but no module serves it any more (every route removed); run \`${update}\` if that is intended`)
   }
+})
+
+// Routes, clients and events compile their checks and serializers on first use
+// (compile-on-first-use.ts), so a schema Ajv or fast-json-stringify refuses would only fail at
+// its first request: every one is compiled here, from the route options Fastify is given.
+t.test('every contract\'s schemas compile: route inputs and answers, client checks, event payloads', async (t) => {
+  const { SerializerSelector } = await import('@fastify/fast-json-stringify-compiler')
+  const { buildValidator, compileExact } = await import('../src/platform/http/validation.js')
+  const { moduleRegistry } = await import('../src/platform/contracts/module-registry.js')
+  const { operationRoute } = await import('../src/platform/contracts/operation-routes.js')
+  const { successStatus } = await import('../src/platform/contracts/define-contract.js')
+  const { Problem } = await import('../src/platform/http/problem.js')
+  const shared = { [Problem.$id as string]: Problem }
+  const validatorFor = buildValidator!(shared, {})
+  // serialization.ts defers exactly this compiler's work; called here, it compiles at once.
+  const serializerFor = SerializerSelector()(shared, {})
+  let compiled = 0
+  const compile = (what: string, run: () => unknown) => {
+    try { run(); compiled++ } catch (error) { t.fail(`${what}: ${(error as Error).message}`) }
+  }
+  for (const contract of moduleRegistry.contracts.values()) {
+    for (const [name, route] of Object.entries(contract.routes)) {
+      const { method, url, schema } = operationRoute(contract, name, route, { serviceAuth: true, bodyLimit: 1024 })
+      const parts = schema as Record<string, TSchema | undefined> & { response: Record<string, TSchema | { content: Record<string, { schema: TSchema }> }> }
+      for (const httpPart of ['params', 'querystring', 'body'] as const) {
+        const part = parts[httpPart]
+        if (part) compile(`${contract.module}.${name} ${httpPart}`, () => validatorFor({ schema: part, method: String(method), url, httpPart })(undefined))
+      }
+      for (const [status, response] of Object.entries(parts.response)) {
+        const content = (response as { content?: Record<string, { schema: TSchema }> }).content
+        const answers = content ? Object.values(content).map((entry) => entry.schema) : [response as TSchema]
+        for (const answer of answers) compile(`${contract.module}.${name} ${status} serializer`, () => serializerFor({ schema: answer, method: String(method), url, httpStatus: status }))
+      }
+      // What a client checks a remote answer with.
+      const success = route.schema.response[successStatus(route)]
+      const answer = success && 'content' in success ? success.content['application/json']?.schema : success
+      if (answer) compile(`${contract.module}.${name} client check`, () => compileExact(answer)(undefined))
+    }
+    for (const [event, payload] of Object.entries(contract.events?.publishes ?? {})) {
+      compile(`${contract.module} event ${event}`, () => compileExact(payload)(undefined))
+    }
+  }
+  t.ok(compiled > 100, `${compiled} schemas compiled`)
 })

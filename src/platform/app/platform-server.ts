@@ -25,6 +25,7 @@ import { requestTimeouts } from '../http/connections/request-timeouts.js'
 import serviceAuth from '../security/service-auth.js'
 import tracing, { loadSpanExport, traceLoggerFactory } from '../observability/tracing/index.js'
 import { buildValidator } from '../http/validation.js'
+import { buildSerializer } from '../http/serialization.js'
 
 export interface PlatformOptions {
   /** The OpenAPI document and Swagger UI; false for a process that serves no API (a worker). */
@@ -51,7 +52,7 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
     childLoggerFactory: traceLoggerFactory(config, spans),
     frameworkErrors,
     clientErrorHandler,
-    schemaController: { compilersFactory: { buildValidator } },
+    schemaController: { compilersFactory: { buildValidator, buildSerializer } },
     // A module's plugin opens its database, which on PostgreSQL may wait DATABASE_CONNECT_TIMEOUT_MS
     // for the server and then for the migration lock: Fastify's default 10 s would cut that short.
     pluginTimeout: pluginTimeoutMs(config)

@@ -3,6 +3,7 @@ import type { FastifyServerOptions } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
+import { validatorOnFirstUse } from './compile-on-first-use.js'
 
 type BuildValidator = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
 
@@ -15,23 +16,26 @@ export const buildValidator: BuildValidator = (() => {
   const pool = AjvCompiler()
   return (externalSchemas, options) => {
     const plugins = options?.plugins
-    const coercing = pool(externalSchemas, { plugins, customOptions: { ...ajvOptions, coerceTypes: 'array' } })
-    const exact = pool(externalSchemas, { plugins, customOptions: { ...ajvOptions, coerceTypes: false } })
-    return (route) => route.httpPart === 'body' ? exact(route) : coercing(route)
+    // Ajv instances too are made on first use: each costs milliseconds (formats, meta-schema).
+    let coercing: ReturnType<typeof pool> | undefined
+    let exact: ReturnType<typeof pool> | undefined
+    return (route) => validatorOnFirstUse(() => (route.httpPart === 'body'
+      ? (exact ??= pool(externalSchemas, { plugins, customOptions: { ...ajvOptions, coerceTypes: false } }))
+      : (coercing ??= pool(externalSchemas, { plugins, customOptions: { ...ajvOptions, coerceTypes: 'array' } })))(route) as ValidateFunction)
   }
 })()
 
 // The same two rules for what the platform checks outside a route: a call's input before it is
 // sent, an answer's body, an event's payload.
-const coercingAjv = addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: 'array' }))
-const exactAjv = addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: false }))
+let coercingAjv: Ajv | undefined
+let exactAjv: Ajv | undefined
 
-/** A check for text parts (params, query strings): values coerced from strings. */
+/** A check for text parts (params, query strings): values coerced from strings; compiled on its first call. */
 export function compileCoercing (schema: TSchema): ValidateFunction {
-  return coercingAjv.compile(schema)
+  return validatorOnFirstUse(() => (coercingAjv ??= addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: 'array' }))).compile(schema))
 }
 
-/** A check for JSON (bodies, answers, event payloads): types exact. */
+/** A check for JSON (bodies, answers, event payloads): types exact; compiled on its first call. */
 export function compileExact (schema: TSchema): ValidateFunction {
-  return exactAjv.compile(schema)
+  return validatorOnFirstUse(() => (exactAjv ??= addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: false }))).compile(schema))
 }
