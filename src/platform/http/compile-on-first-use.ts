@@ -1,6 +1,6 @@
 // Compiling every route's input checks and answer serializers, and every client's and event's
-// checks, at start-up was a fifth of the server's start (Ajv and fast-json-stringify, measured
-// with --cpu-prof); most are never used by a process that serves a few routes. Each is compiled
+// checks, at start-up was about a quarter of the server's start-up CPU (Ajv and fast-json-stringify,
+// measured with --cpu-prof); most are never used by a process that serves a few routes. Each is compiled
 // on its first call instead. The contracts test compiles them all, so a schema Ajv or
 // fast-json-stringify refuses still fails CI rather than a first request.
 import type { ValidateFunction } from 'ajv'
