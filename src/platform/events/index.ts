@@ -107,7 +107,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   function relayOf (module: string): Relay {
     let relay = relays.get(module)
     if (!relay) {
-      relay = createRelay({ database: databaseOf<OutboxTables>(module), deliver, intervalMs: config.RELAY_INTERVAL_MS, claimMs: config.RELAY_CLAIM_MS, retentionMs: config.OUTBOX_RETENTION_MS, log: app.log, relayLag: metrics.relayLag })
+      relay = createRelay({ database: databaseOf<OutboxTables>(module), deliver, queued: redis !== undefined, intervalMs: config.RELAY_INTERVAL_MS, claimMs: config.RELAY_CLAIM_MS, retentionMs: config.OUTBOX_RETENTION_MS, log: app.log, relayLag: metrics.relayLag })
       relays.set(module, relay)
       const epoch = redis?.epoch()
       if (epoch) void relay.redeliverOutside(epoch)
