@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { load, measured, type LoadOptions } from './load.js'
 import { benchDatabase, outboxDrained } from './postgres.js'
 import { machine, markdownTable, summarize, writeResults, type Run } from './report.js'
-import { startServer, workspace, type Server } from './servers.js'
+import { startServer, stopServer, workspace, type Server } from './servers.js'
 import { positiveInteger } from './settings.js'
 import { seedUsers } from './seed.js'
 
@@ -106,9 +106,13 @@ try {
   const fullServer = (level: string) => startServer(`full, LOG_LEVEL=${level}`, 'src/bin/server.ts',
     { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: level }, join(workDir, `full-${level}.log`))
 
-  const info = await fullServer('info')
+  // Seeded by a process of its own, stopped before anything is measured, so no measured server
+  // carries the seeding's POSTs (JIT and heap state) into its reads.
+  const seeder = await startServer('seeder', 'src/bin/server.ts', { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, join(workDir, 'seeder.log'))
   console.error(`seeding ${USERS} users`)
-  const ids = await seedUsers(info, USERS)
+  const ids = await seedUsers(seeder, USERS)
+  await stopServer(seeder)
+  const info = await fullServer('info')
   const warn = await fullServer('warn')
   const bare = await startServer(BASELINE, 'bench/bare-server.ts', { DATA_DIR: dataDir }, join(workDir, 'bare.log'))
   await assertSameAnswers([bare, info, warn], ids)

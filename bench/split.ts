@@ -217,11 +217,14 @@ try {
   const service = (name: string, module: string, extra: Record<string, string> = {}) =>
     startServer(name, 'src/bin/server.ts', { ...env, MODULES: module, ...extra }, logOf(name.replaceAll(/\W+/g, '-')))
 
-  // Started one at a time: the first creates and migrates the files the others open, and each
-  // picks its port only after the previous one listens on its own.
-  const oneProcess = await service(ONE_PROCESS, 'all')
+  // Seeded by a process of its own, stopped before anything is measured: a measured server that had
+  // served the seeding's POSTs would carry their JIT and heap state into its reads (the baseline does not).
+  const seeder = await service('seeder', 'all')
   console.error(`seeding ${USERS} users and ${ORDERS} orders`)
-  const ids = await seed(oneProcess)
+  const ids = await seed(seeder)
+  await stopServer(seeder)
+  // Started one at a time: each picks its port only after the previous one listens on its own.
+  const oneProcess = await service(ONE_PROCESS, 'all')
   const baseline = await startServer(BASELINE, 'bench/orders-baseline-server.ts', env, logOf('baseline'))
   const users = await service('users', 'users')
   const orders = await service(DIRECT, 'orders', { SERVICE_USERS_URL: users.url })
