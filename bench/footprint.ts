@@ -57,6 +57,21 @@ function rssOf (server: Server): number {
   return Number(kb) / 1024
 }
 
+interface Sample { second: number, rssMb: number, heapUsedMb?: number, heapTotalMb?: number }
+
+// What of the RSS is V8's heap (used, and reserved by V8), from the server's own /metrics; the
+// rest is code, native allocations (SQLite's page caches, buffers) and the young generation's slack.
+async function heapOf (server: Server): Promise<Pick<Sample, 'heapUsedMb' | 'heapTotalMb'>> {
+  const text = await (await fetch(`${server.url}/metrics`)).text()
+  const mb = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]) / 1024 / 1024
+  return { heapUsedMb: mb('nodejs_heap_size_used_bytes'), heapTotalMb: mb('nodejs_heap_size_total_bytes') }
+}
+
+async function sampleOf (server: Server, started: number): Promise<Sample> {
+  const rssMb = rssOf(server)
+  return { second: Math.round((Date.now() - started) / 1000), rssMb, ...await heapOf(server) }
+}
+
 // Reads across the modules, with /metrics and /health now and then.
 function mixedPath (ids: number[], orderIds: number[]): (n: number) => string {
   return (n) => {
@@ -114,17 +129,17 @@ try {
   }
 
   const server = await startServer('full', 'src/bin/server.ts', { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, logFile)
-  const idleMb = rssOf(server)
-  const until = Date.now() + settings.minutes * 60_000
-  const samples: Array<{ second: number, rssMb: number }> = [{ second: 0, rssMb: idleMb }]
   const started = Date.now()
-  const sampler = setInterval(() => { samples.push({ second: Math.round((Date.now() - started) / 1000), rssMb: rssOf(server) }) }, settings.sampleEvery * 1000)
+  const samples: Sample[] = [await sampleOf(server, started)]
+  const idleMb = samples[0].rssMb
+  const until = Date.now() + settings.minutes * 60_000
+  const sampler = setInterval(() => { void sampleOf(server, started).then((sample) => samples.push(sample)) }, settings.sampleEvery * 1000)
   const [reads, writes] = await Promise.all([
     load(server, { connections: settings.connections, duration: settings.minutes * 60, path: mixedPath(ids, orderIds) }),
     writeLoop(server, ids, until)
   ])
   clearInterval(sampler)
-  samples.push({ second: Math.round((Date.now() - started) / 1000), rssMb: rssOf(server) })
+  samples.push(await sampleOf(server, started))
   await stopServer(server)
 
   // RSS saws with the garbage collector, so a minute is judged by the median of its samples.
@@ -143,7 +158,10 @@ try {
   console.log(`Start-up and memory, MODULES=all, LOG_LEVEL=warn, ${host.cpus} cores, Node ${host.node}: ${settings.starts} starts ` +
     `(${startTimes.map((ms) => ms.toFixed(0)).join(', ')} ms), idle RSS ${idleMb.toFixed(1)} MB, then ${settings.minutes} min of mixed load ` +
     `(${reads.requests} reads at ${settings.connections} connections, ${writes} POST /orders)\n`)
-  console.log(`RSS every ${settings.sampleEvery} s, MB: ${samples.map((sample) => sample.rssMb.toFixed(0)).join(', ')}\n`)
+  const mbs = (of: (sample: Sample) => number | undefined) => samples.map((sample) => of(sample)?.toFixed(0) ?? '?').join(', ')
+  console.log(`RSS every ${settings.sampleEvery} s, MB: ${mbs((sample) => sample.rssMb)}`)
+  console.log(`V8 heap used, MB: ${mbs((sample) => sample.heapUsedMb)}`)
+  console.log(`V8 heap total, MB: ${mbs((sample) => sample.heapTotalMb)}\n`)
   console.log()
   console.log(table(['check', 'measured', 'target', 'result'], checks, 'lrrl'))
 } finally {
