@@ -31,6 +31,10 @@ RUN npm run build
 
 FROM base AS runtime
 ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/data
+# A smaller young generation (V8's default semi-space grows to 16 MB): measured with
+# bench:footprint, RSS after 3 minutes of mixed load 132 → 109 MB, CPU per request unchanged
+# within noise. Every role gets it; a deployment that sets NODE_OPTIONS replaces it.
+ENV NODE_OPTIONS=--max-semi-space-size=4
 RUN mkdir -p /data && chown node:node /data
 # Code and dependencies stay owned by root (read-only to the app); only /data is writable.
 COPY package.json package-lock.json ./

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { load } from './load.js'
 import { machine, median, table, verdict, writeResults } from './report.js'
-import { command, freePort, pidOf, startServer, stopProcess, stopServer, track, workspace, type Server } from './servers.js'
+import { command, freePort, pidOf, productionEnv, startServer, stopProcess, stopServer, track, workspace, type Server } from './servers.js'
 import { positiveInteger } from './settings.js'
 import { seedUsers } from './seed.js'
 
@@ -37,7 +37,7 @@ async function timeToListen (dataDir: string, logFile: string): Promise<number> 
   const port = await freePort()
   const output = openSync(logFile, 'a')
   const started = performance.now()
-  const child = spawn(process.execPath, command('src/bin/server.ts'), { env: { ...env(dataDir), PORT: String(port) }, stdio: ['ignore', output, output] })
+  const child = spawn(process.execPath, command('src/bin/server.ts'), { env: { ...env(dataDir), ...productionEnv('src/bin/server.ts'), PORT: String(port) }, stdio: ['ignore', output, output] })
   closeSync(output)
   track(child)
   try {

@@ -97,6 +97,15 @@ function newestSource (): number {
  * first; the bench scripts do), with no loader. The bench's own servers (bench/*.ts) run under tsx,
  * which costs them start-up time only: the code they serve is compiled once, at import.
  */
+// What the image sets for every Cleave process (the Dockerfile's ENV NODE_OPTIONS), so a bench
+// runs the compiled server as production does; the bench's own floors run without it.
+const imageNodeOptions = /^ENV NODE_OPTIONS=(\S+)$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1]
+
+/** The environment of a process started with command(script): the image's NODE_OPTIONS for Cleave's own. */
+export function productionEnv (script: string): Record<string, string> {
+  return script.startsWith('src/') && imageNodeOptions !== undefined ? { NODE_OPTIONS: imageNodeOptions } : {}
+}
+
 export function command (script: string, args: string[] = []): string[] {
   if (!script.startsWith('src/')) return ['--import', 'tsx', ...args, script]
   const compiled = join(root, 'dist', script.slice('src/'.length).replace(/\.ts$/, '.js'))
@@ -113,7 +122,7 @@ export async function startServer (name: string, script: string, env: Record<str
   const child = spawn(process.execPath, command(script, nodeArgs), {
     cwd: root,
     // No load balancer to wait for: a server stops at once instead of draining (stopProcess allows 5 s).
-    env: { ...process.env, DRAIN_DELAY_MS: '0', ...env, HOST: '127.0.0.1', PORT: String(port) },
+    env: { ...process.env, ...productionEnv(script), DRAIN_DELAY_MS: '0', ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', output, output]
   })
   closeSync(output)
