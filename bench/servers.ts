@@ -92,11 +92,6 @@ function newestSource (): number {
   return newest
 }
 
-/**
- * What production runs: `src/<path>.ts` starts as the compiled `dist/<path>.js` (run `npm run build`
- * first; the bench scripts do), with no loader. The bench's own servers (bench/*.ts) run under tsx,
- * which costs them start-up time only: the code they serve is compiled once, at import.
- */
 // What the image sets for every Cleave process (the Dockerfile's ENV NODE_OPTIONS), so a bench
 // runs the compiled server as production does; the bench's own floors run without it.
 const imageNodeOptions = /^ENV NODE_OPTIONS=(\S+)$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1]
@@ -106,6 +101,11 @@ export function productionEnv (script: string): Record<string, string> {
   return script.startsWith('src/') && imageNodeOptions !== undefined ? { NODE_OPTIONS: imageNodeOptions } : {}
 }
 
+/**
+ * What production runs: `src/<path>.ts` starts as the compiled `dist/<path>.js` (run `npm run build`
+ * first; the bench scripts do), with no loader. The bench's own servers (bench/*.ts) run under tsx,
+ * which costs them start-up time only: the code they serve is compiled once, at import.
+ */
 export function command (script: string, args: string[] = []): string[] {
   if (!script.startsWith('src/')) return ['--import', 'tsx', ...args, script]
   const compiled = join(root, 'dist', script.slice('src/'.length).replace(/\.ts$/, '.js'))
