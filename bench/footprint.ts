@@ -22,6 +22,7 @@ const settings = {
   sampleEvery: positiveInteger('BENCH_SAMPLE_SECONDS', 10)
 }
 
+const serverScript = 'src/bin/server.ts'
 const env = (dataDir: string) => ({ ...process.env, MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0', HOST: '127.0.0.1' })
 
 function accepts (port: number): Promise<boolean> {
@@ -37,7 +38,7 @@ async function timeToListen (dataDir: string, logFile: string): Promise<number> 
   const port = await freePort()
   const output = openSync(logFile, 'a')
   const started = performance.now()
-  const child = spawn(process.execPath, command('src/bin/server.ts'), { env: { ...env(dataDir), ...productionEnv('src/bin/server.ts'), PORT: String(port) }, stdio: ['ignore', output, output] })
+  const child = spawn(process.execPath, command(serverScript), { env: { ...env(dataDir), ...productionEnv(serverScript), PORT: String(port) }, stdio: ['ignore', output, output] })
   closeSync(output)
   track(child)
   try {
@@ -116,7 +117,7 @@ try {
   const dataDir = join(dir, 'data')
   const logFile = join(dir, 'server.log')
   // The data folder exists and is migrated before any start is timed.
-  const seeder = await startServer('seeder', 'src/bin/server.ts', { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, logFile)
+  const seeder = await startServer('seeder', serverScript, { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, logFile)
   const ids = await seedUsers(seeder, 200)
   const orderIds: number[] = []
   for (let n = 0; n < 50; n++) orderIds.push(await placeOrder(seeder, ids[n], n))
@@ -128,7 +129,7 @@ try {
     console.error(`start ${i}/${settings.starts}: listening after ${startTimes.at(-1)!.toFixed(0)} ms`)
   }
 
-  const server = await startServer('full', 'src/bin/server.ts', { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, logFile)
+  const server = await startServer('full', serverScript, { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, logFile)
   const started = Date.now()
   const samples: Sample[] = [await sampleOf(server, started)]
   const idleMb = samples[0].rssMb

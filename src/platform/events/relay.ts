@@ -38,8 +38,9 @@ export interface Relay {
 // Every replica of a module relays its outbox: a row belongs to the process that wrote it
 // (claimed on insert, shipped right after commit), and the polls of all replicas claim rows
 // whose owner did not send them before its claim lapsed (it died, or its delivery failed).
-// Batches are not awaited one after another, so a slow handler (in-process delivery) does
-// not hold back the events behind it; rows under way are not picked up twice.
+// Polled batches are not awaited one after another, so a slow handler (in-process delivery)
+// does not hold back the events behind it; rows under way are not picked up twice. Fresh rows
+// wait for the delivery before them only with a queue (`queued`), where delivery is a round trip.
 // Sent rows keep the epoch they went into and are kept for retentionMs: a Redis that comes
 // back empty gets them again (job id = event id, and handlers skip processed ids).
 export function createRelay (options: {

@@ -8,20 +8,23 @@ import { validatorOnFirstUse } from './compile-on-first-use.js'
 type BuildValidator = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
 
 // Nothing is removed: contracts close their input objects (defineContract), so an unknown field is refused by name.
-export const ajvOptions = { allErrors: true, removeAdditional: false, useDefaults: true } as const
-
+const ajvOptions = { allErrors: true, removeAdditional: false, useDefaults: true } as const
 // Paths and query strings arrive as text, so they are coerced; a JSON body carries real
 // types, and `{"name": 42}` must be refused, not quietly stored as "42".
+const coercingOptions = { ...ajvOptions, coerceTypes: 'array' } as const
+const exactOptions = { ...ajvOptions, coerceTypes: false } as const
+
+// Fastify's compilers, with the rule above per part. Ajv instances too are made on first use:
+// each costs milliseconds (formats, meta-schema).
 export const buildValidator: BuildValidator = (() => {
   const pool = AjvCompiler()
   return (externalSchemas, options) => {
     const plugins = options?.plugins
-    // Ajv instances too are made on first use: each costs milliseconds (formats, meta-schema).
     let coercing: ReturnType<typeof pool> | undefined
     let exact: ReturnType<typeof pool> | undefined
     return (route) => validatorOnFirstUse(() => (route.httpPart === 'body'
-      ? (exact ??= pool(externalSchemas, { plugins, customOptions: { ...ajvOptions, coerceTypes: false } }))
-      : (coercing ??= pool(externalSchemas, { plugins, customOptions: { ...ajvOptions, coerceTypes: 'array' } })))(route) as ValidateFunction)
+      ? (exact ??= pool(externalSchemas, { plugins, customOptions: exactOptions }))
+      : (coercing ??= pool(externalSchemas, { plugins, customOptions: coercingOptions })))(route) as ValidateFunction)
   }
 })()
 
@@ -32,10 +35,10 @@ let exactAjv: Ajv | undefined
 
 /** A check for text parts (params, query strings): values coerced from strings; compiled on its first call. */
 export function compileCoercing (schema: TSchema): ValidateFunction {
-  return validatorOnFirstUse(() => (coercingAjv ??= addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: 'array' }))).compile(schema))
+  return validatorOnFirstUse(() => (coercingAjv ??= addFormats.default(new Ajv(coercingOptions))).compile(schema))
 }
 
 /** A check for JSON (bodies, answers, event payloads): types exact; compiled on its first call. */
 export function compileExact (schema: TSchema): ValidateFunction {
-  return validatorOnFirstUse(() => (exactAjv ??= addFormats.default(new Ajv({ ...ajvOptions, coerceTypes: false }))).compile(schema))
+  return validatorOnFirstUse(() => (exactAjv ??= addFormats.default(new Ajv(exactOptions))).compile(schema))
 }
