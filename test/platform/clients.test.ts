@@ -1,6 +1,6 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { once } from 'node:events'
-import { createServer } from 'node:http'
+import { createServer, type ServerResponse } from 'node:http'
 import { DependencyUnavailable, InvalidCallInput } from '../../src/platform/clients/call-errors.js'
 import { EmailTaken, UserNotFound } from '../../src/modules/users/contract.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
@@ -121,6 +121,64 @@ t.test('a refused connection is not followed by a backoff: two refusing instance
     t.match(failure.message, /ECONNREFUSED/, 'because every instance refused')
     t.ok(ms < 1000, `call ${i} failed in ${ms.toFixed(0)} ms`)
   }
+})
+
+/** A plain HTTP server on a free port that handles each request as `handle` says; it records them. */
+async function fakeUsers (t: Test, handle: (response: ServerResponse) => void) {
+  const requests: string[] = []
+  const server = createServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`)
+    handle(response)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  const { port } = server.address() as { port: number }
+  return { url: `http://127.0.0.1:${port}`, requests, server }
+}
+
+const unavailable = (response: ServerResponse) => {
+  response.writeHead(503, { 'content-type': 'application/problem+json' })
+  response.end(JSON.stringify({ status: 503, title: 'Service Unavailable', code: 'CLV_BUSY', detail: 'busy' }))
+}
+
+t.test('a call unanswered at its deadline is cut soon after the breaker gives up, and its connection closed', async (t) => {
+  // Accepts every request and never answers it.
+  const silent = await fakeUsers(t, () => {})
+  const closed = new Promise<number>((resolve) => silent.server.once('connection', (socket) => socket.once('close', () => resolve(performance.now()))))
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: silent.url, CALL_TIMEOUT_MS: '200', CALL_RETRIES: '0', BREAKER_VOLUME_THRESHOLD: '1000' } })
+  const started = performance.now()
+  const failure = await app.clients.users.getUser({ params: { id: 1 } }).catch((error) => error)
+  t.ok(failure instanceof DependencyUnavailable, 'unavailable')
+  t.match(failure.message, /no answer within 200 ms/, 'the breaker\'s timeout is the reason')
+  const closedAfter = await Promise.race([closed, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5000))])
+  t.ok(closedAfter !== undefined, 'the connection was closed')
+  const ms = (closedAfter ?? Number.NaN) - started
+  // undici's request timeouts tick every half second, so the cut comes up to about a second late.
+  t.ok(ms >= 250 && ms < 2000, `closed ${ms.toFixed(0)} ms after the call started (its deadline: 200 ms, then a 50 ms grace)`)
+  t.same(silent.requests, ['GET /users/1'], 'sent once')
+})
+
+t.test('a 503 answer is retried on the next instance after a backoff; a backoff that would outlast the call is not waited', async (t) => {
+  const busy = await fakeUsers(t, unavailable)
+  const users = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: tempDir(t) })
+  const created = await (await fetch(`${users.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ada) })).json()
+  const retrying = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `${busy.url},${users.url}`, CALL_RETRIES: '1', CALL_BACKOFF_MS: '10', BREAKER_VOLUME_THRESHOLD: '1000' } })
+  t.same(await retrying.clients.users.getUser({ params: { id: 1 } }), created, 'the second instance answered')
+  t.same(busy.requests, ['GET /users/1'], 'after the first answered 503')
+
+  // A first backoff of up to 1000 s against a call that may last 2 s.
+  busy.requests.length = 0
+  const impatient = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: busy.url, CALL_RETRIES: '1', CALL_BACKOFF_MS: '1000000', CALL_TIMEOUT_MS: '2000', BREAKER_VOLUME_THRESHOLD: '1000' } })
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now()
+    const failure = await impatient.clients.users.getUser({ params: { id: 1 } }).catch((error) => error)
+    const ms = performance.now() - started
+    t.ok(failure instanceof DependencyUnavailable, `call ${i} is unavailable`)
+    t.match(failure.message, /CLV_BUSY/, 'the answer\'s code is the reason')
+    t.ok(ms < 1000, `call ${i} failed in ${ms.toFixed(0)} ms, without waiting for its timeout`)
+  }
+  t.same(busy.requests, ['GET /users/1', 'GET /users/1', 'GET /users/1'], 'each call asked once')
 })
 
 t.test('calls in a row that reach no instance open the breaker whatever the window holds', async (t) => {
