@@ -1,7 +1,7 @@
 // GET /users/:id with metrics and tracing on (the defaults) against the same server with both
 // off, in the same run: what observability costs on the fastest route.
 import { join } from 'node:path'
-import { load } from './load.js'
+import { load, measured } from './load.js'
 import { machine, medians, milliseconds, requests, table, verdict, writeResults, type Run } from './report.js'
 import { startServer, stopServer, workspace, type Server } from './servers.js'
 import { positiveInteger } from './settings.js'
@@ -14,7 +14,7 @@ const TARGET = 0.9
 
 const settings = {
   duration: positiveInteger('BENCH_DURATION', 5),
-  rounds: positiveInteger('BENCH_ROUNDS', 5),
+  rounds: positiveInteger('BENCH_ROUNDS', 7),
   connections: positiveInteger('BENCH_CONNECTIONS', 10),
   warmup: positiveInteger('BENCH_WARMUP', 3),
   // info is the default and the dearer case for tracing: every access-log line carries the ids.
@@ -23,7 +23,7 @@ const settings = {
 
 // Each request without a traceparent: the server starts a trace for every one, the dearer path.
 const loadUsers = (server: Server, ids: number[], duration: number) =>
-  load(server, { connections: settings.connections, duration, path: (n) => `/users/${ids[n % ids.length]}` })
+  measured([server], () => load(server, { connections: settings.connections, duration, path: (n) => `/users/${ids[n % ids.length]}` }))
 
 const { dir: workDir, cleanUp } = workspace('observability')
 const dataDir = join(workDir, 'data')
@@ -52,7 +52,7 @@ try {
   for (let round = 1; round <= settings.rounds; round++) {
     for (const target of round % 2 === 1 ? [off, on] : [on, off]) {
       const run = { round, server: target.name, ...await loadUsers(target, ids, settings.duration) }
-      console.error(`round ${round}/${settings.rounds} ${target.name}: ${Math.round(run.reqPerSec)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms`)
+      console.error(`round ${round}/${settings.rounds} ${target.name}: ${Math.round(run.reqPerSec)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, ${run.cpuUs.toFixed(1)} µs CPU/req`)
       runs.push(run)
     }
   }
@@ -78,8 +78,8 @@ try {
 
   console.log(`GET /users/:id, metrics+tracing on vs off — ${settings.rounds} rounds × ${settings.duration} s, ` +
     `${settings.connections} connections, LOG_LEVEL=${settings.logLevel}, ${host.cpus} cores, Node ${host.node}\n`)
-  console.log(table(['server', 'runs', 'req/s', 'p50 ms', 'p99 ms'],
-    summary.map((row) => [row.server, String(row.runs), requests(row.reqPerSec), milliseconds(row.p50), milliseconds(row.p99)]), 'lrrrr'))
+  console.log(table(['server', 'runs', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req'],
+    summary.map((row) => [row.server, String(row.runs), requests(row.reqPerSec), milliseconds(row.p50), milliseconds(row.p99), row.cpuUs!.toFixed(1)]), 'lrrrrr'))
   console.log()
   console.log(table(['check', 'measured', 'target', 'result'],
     [['on req/s ÷ off req/s (medians)', `${ratio.toFixed(3)}×`, `≥ ${TARGET.toFixed(2)}×`, verdict(ratio >= TARGET)],

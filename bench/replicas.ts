@@ -10,7 +10,7 @@ import { positiveInteger } from './settings.js'
 
 const settings = {
   duration: positiveInteger('BENCH_DURATION', 5),
-  rounds: positiveInteger('BENCH_ROUNDS', 3),
+  rounds: positiveInteger('BENCH_ROUNDS', 7),
   connections: positiveInteger('BENCH_CONNECTIONS', 10),
   warmup: positiveInteger('BENCH_WARMUP', 3)
 }
