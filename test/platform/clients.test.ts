@@ -137,12 +137,7 @@ async function fakeUsers (t: Test, handle: (response: ServerResponse) => void) {
   return { url: `http://127.0.0.1:${port}`, requests, server }
 }
 
-const unavailable = (response: ServerResponse) => {
-  response.writeHead(503, { 'content-type': 'application/problem+json' })
-  response.end(JSON.stringify({ status: 503, title: 'Service Unavailable', code: 'CLV_BUSY', detail: 'busy' }))
-}
-
-t.test('a call unanswered at its deadline is cut soon after the breaker gives up, and its connection closed', async (t) => {
+t.test('a call still unanswered 50 ms after the breaker gives up is aborted, and its connection closed', async (t) => {
   // Accepts every request and never answers it.
   const silent = await fakeUsers(t, () => {})
   const closed = new Promise<number>((resolve) => silent.server.once('connection', (socket) => socket.once('close', () => resolve(performance.now()))))
@@ -154,31 +149,20 @@ t.test('a call unanswered at its deadline is cut soon after the breaker gives up
   const closedAfter = await Promise.race([closed, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5000))])
   t.ok(closedAfter !== undefined, 'the connection was closed')
   const ms = (closedAfter ?? Number.NaN) - started
-  // undici's request timeouts tick every half second, so the cut comes up to about a second late.
-  t.ok(ms >= 250 && ms < 2000, `closed ${ms.toFixed(0)} ms after the call started (its deadline: 200 ms, then a 50 ms grace)`)
+  t.ok(ms >= 250 && ms < 1000, `closed ${ms.toFixed(0)} ms after the call started (timeout 200 ms, then a 50 ms grace)`)
   t.same(silent.requests, ['GET /users/1'], 'sent once')
 })
 
-t.test('a 503 answer is retried on the next instance after a backoff; a backoff that would outlast the call is not waited', async (t) => {
-  const busy = await fakeUsers(t, unavailable)
+t.test('a 503 answer is retried on the next instance after a backoff', async (t) => {
+  const busy = await fakeUsers(t, (response) => {
+    response.writeHead(503, { 'content-type': 'application/problem+json' })
+    response.end(JSON.stringify({ status: 503, title: 'Service Unavailable', code: 'CLV_BUSY', detail: 'busy' }))
+  })
   const users = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: tempDir(t) })
   const created = await (await fetch(`${users.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ada) })).json()
-  const retrying = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `${busy.url},${users.url}`, CALL_RETRIES: '1', CALL_BACKOFF_MS: '10', BREAKER_VOLUME_THRESHOLD: '1000' } })
-  t.same(await retrying.clients.users.getUser({ params: { id: 1 } }), created, 'the second instance answered')
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `${busy.url},${users.url}`, CALL_RETRIES: '1', CALL_BACKOFF_MS: '10', BREAKER_VOLUME_THRESHOLD: '1000' } })
+  t.same(await app.clients.users.getUser({ params: { id: 1 } }), created, 'the second instance answered')
   t.same(busy.requests, ['GET /users/1'], 'after the first answered 503')
-
-  // A first backoff of up to 1000 s against a call that may last 2 s.
-  busy.requests.length = 0
-  const impatient = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: busy.url, CALL_RETRIES: '1', CALL_BACKOFF_MS: '1000000', CALL_TIMEOUT_MS: '2000', BREAKER_VOLUME_THRESHOLD: '1000' } })
-  for (let i = 0; i < 3; i++) {
-    const started = performance.now()
-    const failure = await impatient.clients.users.getUser({ params: { id: 1 } }).catch((error) => error)
-    const ms = performance.now() - started
-    t.ok(failure instanceof DependencyUnavailable, `call ${i} is unavailable`)
-    t.match(failure.message, /CLV_BUSY/, 'the answer\'s code is the reason')
-    t.ok(ms < 1000, `call ${i} failed in ${ms.toFixed(0)} ms, without waiting for its timeout`)
-  }
-  t.same(busy.requests, ['GET /users/1', 'GET /users/1', 'GET /users/1'], 'each call asked once')
 })
 
 t.test('calls in a row that reach no instance open the breaker whatever the window holds', async (t) => {

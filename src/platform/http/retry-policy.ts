@@ -1,5 +1,6 @@
 // The one retry policy of a request sent to an instance, shared by the clients and the gateway:
 // which failures are about the connection, and whether a failed attempt may go to the next instance.
+import { setTimeout as sleep } from 'node:timers/promises'
 
 // RFC 9110 §9.2.2: an idempotent request may be sent again.
 const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
@@ -45,7 +46,6 @@ export function nextAttempt (method: string, failure: { code?: string } | number
 
 // Full jitter (AWS architecture blog): callers retrying together spread out instead of colliding.
 // Only for answers such as 503: waiting never helps a connection that was refused.
-/** Milliseconds to wait before retry number `attempt` (from 0). */
-export function backoff (attempt: number, baseMs: number): number {
-  return Math.random() * Math.min(baseMs * 10, baseMs * 2 ** attempt)
+export function backoff (attempt: number, signal: AbortSignal, baseMs: number): Promise<void> {
+  return sleep(Math.random() * Math.min(baseMs * 10, baseMs * 2 ** attempt), undefined, { signal })
 }

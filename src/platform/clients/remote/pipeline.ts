@@ -44,8 +44,8 @@ export interface RemoteCall {
   path: string
   headers: Record<string, string>
   body: string | undefined
-  /** Set by the timeout stage: the performance.now() past which no attempt may go on. */
-  deadline: number
+  /** Set by the timeout stage. */
+  signal: AbortSignal | undefined
   /** Set by the instances stage: the target's instances for this call. */
   instances: string[]
   /** Set by the retry stage: the instance this attempt goes to. */

@@ -4,12 +4,10 @@
 // attempt, and each instance refuses a call at most once. Otherwise at most CALL_RETRIES more
 // attempts, each on the next instance. Instances that passive health has ejected are passed
 // over while another is admitted. The last answer goes on as it is.
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import type { PassiveHealth } from '../../discovery/passive-health.js'
 import { backoff, neverConnected, nextAttempt } from '../../http/retry-policy.js'
 import type { Settings, Stage } from './pipeline.js'
-import { timeLeft } from './timeout.js'
 
 export function retryStage (target: string, settings: Settings, health: PassiveHealth): Stage {
   let turn = 0
@@ -31,6 +29,7 @@ export function retryStage (target: string, settings: Settings, health: PassiveH
 
   return (next) => async (call) => {
     const { method } = call.operation.route
+    const signal = call.signal as AbortSignal
     const { retries, backoffMs } = settings()
     // Made only when an instance refuses: most calls never need it.
     let refused: Set<string> | undefined
@@ -48,7 +47,7 @@ export function retryStage (target: string, settings: Settings, health: PassiveH
           refused.add(call.instance)
         }
         // When every instance has refused, there is nothing left to try.
-        const moveOn = nextAttempt(method, failure) === 'at-once' && timeLeft(call) > 0 && (refused?.size ?? 0) < call.instances.length
+        const moveOn = nextAttempt(method, failure) === 'at-once' && !signal.aborted && (refused?.size ?? 0) < call.instances.length
         if (moveOn && nothingSent) continue
         if (moveOn && attempt < retries) {
           attempt++
@@ -58,11 +57,8 @@ export function retryStage (target: string, settings: Settings, health: PassiveH
       }
       health.answered(call.instance)
       if (attempt < retries && nextAttempt(method, response.statusCode) === 'after-backoff') {
-        const wait = backoff(attempt++, backoffMs)
-        // A wait that would outlast the call's deadline is not started: this answer is the outcome.
-        if (wait >= timeLeft(call)) return response
         await response.body.dump()
-        await sleep(wait)
+        await backoff(attempt++, signal, backoffMs)
         continue
       }
       return response

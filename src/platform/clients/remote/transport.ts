@@ -102,7 +102,7 @@ export function createRemoteTransport (options: {
         path: pathOf(operation.route, input),
         headers,
         body: input.body === undefined ? undefined : JSON.stringify(input.body),
-        deadline: Number.POSITIVE_INFINITY,
+        signal: undefined,
         instances: noInstances,
         instance: ''
       })
