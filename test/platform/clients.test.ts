@@ -1,9 +1,10 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { once } from 'node:events'
-import { createServer, type ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
 import { DependencyUnavailable, InvalidCallInput } from '../../src/platform/clients/call-errors.js'
 import { EmailTaken, UserNotFound } from '../../src/modules/users/contract.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
+import { recordingServer } from '../helpers/recording-server.js'
 import { resettingServer } from '../helpers/resetting-server.js'
 import { freePort, logLine, startProcess } from '../helpers/process.js'
 import { until } from '../helpers/until.js'
@@ -123,23 +124,9 @@ t.test('a refused connection is not followed by a backoff: two refusing instance
   }
 })
 
-/** A plain HTTP server on a free port that handles each request as `handle` says; it records them. */
-async function fakeUsers (t: Test, handle: (response: ServerResponse) => void) {
-  const requests: string[] = []
-  const server = createServer((request, response) => {
-    requests.push(`${request.method} ${request.url}`)
-    handle(response)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.teardown(() => { server.closeAllConnections(); server.close() })
-  const { port } = server.address() as { port: number }
-  return { url: `http://127.0.0.1:${port}`, requests, server }
-}
-
 t.test('a call still unanswered 50 ms after the breaker gives up is aborted, and its connection closed', async (t) => {
   // Accepts every request and never answers it.
-  const silent = await fakeUsers(t, () => {})
+  const silent = await recordingServer(t, () => {})
   const closed = new Promise<number>((resolve) => silent.server.once('connection', (socket) => socket.once('close', () => resolve(performance.now()))))
   const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: silent.url, CALL_TIMEOUT_MS: '200', CALL_RETRIES: '0', BREAKER_VOLUME_THRESHOLD: '1000' } })
   const started = performance.now()
@@ -154,7 +141,7 @@ t.test('a call still unanswered 50 ms after the breaker gives up is aborted, and
 })
 
 t.test('a 503 answer is retried on the next instance after a backoff', async (t) => {
-  const busy = await fakeUsers(t, (response) => {
+  const busy = await recordingServer(t, (_request, response) => {
     response.writeHead(503, { 'content-type': 'application/problem+json' })
     response.end(JSON.stringify({ status: 503, title: 'Service Unavailable', code: 'CLV_BUSY', detail: 'busy' }))
   })
