@@ -94,7 +94,7 @@ t.test('a POST whose connection broke after it was sent is not sent again; a GET
 
 t.test('when every instance is ejected they are tried anyway: one that is back answers at once', async (t) => {
   const port = await freePort()
-  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `http://127.0.0.1:${port}`, BREAKER_CONNECTION_FAILURES: '0' } })
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `http://127.0.0.1:${port}`, BREAKER_CONSECUTIVE_FAILURES: '0' } })
   const failure = await app.clients.users.listUsers({ query: {} }).catch((error) => error)
   t.match(failure.message, /ECONNREFUSED/)
   t.match((await app.inject('/health')).json().ejected, { [`http://127.0.0.1:${port}`]: { ejections: 1 } })
@@ -113,7 +113,7 @@ t.test('a refused connection is not followed by a backoff: two refusing instance
   const dead = await Promise.all([freePort(), freePort()])
   // A backoff of this size would take seconds (uniform in 0–10 s, then 0–20 s): failing well
   // under one shows that neither retry slept.
-  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead.map((port) => `http://127.0.0.1:${port}`).join(','), CALL_RETRIES: '2', CALL_BACKOFF_MS: '10000', CALL_TIMEOUT_MS: '60000', BREAKER_VOLUME_THRESHOLD: '1000', BREAKER_CONNECTION_FAILURES: '0' } })
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead.map((port) => `http://127.0.0.1:${port}`).join(','), CALL_RETRIES: '2', CALL_BACKOFF_MS: '10000', CALL_TIMEOUT_MS: '60000', BREAKER_VOLUME_THRESHOLD: '1000', BREAKER_CONSECUTIVE_FAILURES: '0' } })
   for (let i = 0; i < 3; i++) {
     const started = performance.now()
     const failure = await app.clients.users.getUser({ params: { id: 1 } }).catch((error) => error)
@@ -155,7 +155,7 @@ t.test('a 503 answer is retried on the next instance after a backoff', async (t)
 t.test('calls in a row that reach no instance open the breaker whatever the window holds', async (t) => {
   const dead = `http://127.0.0.1:${await freePort()}`
   // A volume threshold the percentage rule never reaches, so only the run of refusals can open it.
-  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead, BREAKER_VOLUME_THRESHOLD: '1000', BREAKER_CONNECTION_FAILURES: '3', BREAKER_RESET_MS: '60000' } })
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead, BREAKER_VOLUME_THRESHOLD: '1000', BREAKER_CONSECUTIVE_FAILURES: '3', BREAKER_RESET_MS: '60000' } })
   const reason = () => app.clients.users.getUser({ params: { id: 1 } }).then(() => 'answered', (error: Error) => error.message)
   for (let i = 0; i < 3; i++) t.match(await reason(), /ECONNREFUSED/, `call ${i} tried and was refused`)
   t.match(await reason(), /circuit breaker is open/, 'the fourth is refused by the open breaker')
@@ -164,7 +164,7 @@ t.test('calls in a row that reach no instance open the breaker whatever the wind
 
 t.test('the window length and the run of refusals can change at run time on a breaker in use', async (t) => {
   const dead = `http://127.0.0.1:${await freePort()}`
-  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead, BREAKER_VOLUME_THRESHOLD: '1000', BREAKER_CONNECTION_FAILURES: '0', BREAKER_WINDOW_MS: '600000', BREAKER_RESET_MS: '60000' } })
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead, BREAKER_VOLUME_THRESHOLD: '1000', BREAKER_CONSECUTIVE_FAILURES: '0', BREAKER_WINDOW_MS: '600000', BREAKER_RESET_MS: '60000' } })
   const reason = () => app.clients.users.getUser({ params: { id: 1 } }).then(() => 'answered', (error: Error) => error.message)
   const window = async () => (await app.inject('/health')).json().dependencies.users.window
   for (let i = 0; i < 2; i++) t.match(await reason(), /ECONNREFUSED/)
@@ -174,7 +174,7 @@ t.test('the window length and the run of refusals can change at run time on a br
   await until(async () => (await window()).calls === 0, { what: 'the 200 ms window to forget the failures', timeoutMs: 5000 })
   t.pass('a shorter window forgets them')
 
-  await app.runtimeConfig.update({ breakers: { users: { connectionFailures: 1 } } })
+  await app.runtimeConfig.update({ breakers: { users: { consecutiveFailures: 1 } } })
   t.match(await reason(), /ECONNREFUSED/, 'this refusal opens it')
   t.match(await reason(), /circuit breaker is open/, 'the next call is refused by the open breaker')
 })

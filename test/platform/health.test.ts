@@ -63,5 +63,5 @@ t.test('the gateway\'s /health lists the instances it knows per module', async (
   const report = (await gateway.inject('/health')).json()
   t.match(report, { status: 'ready', service: 'cleave:gateway', draining: false, checks: { discovery: 'ok', draining: 'ok' } })
   t.same(report.upstreams, { hello: [], users: [usersUrl] })
-  t.notOk('dependencies' in report, 'the gateway calls no module through a client')
+  t.match(report.dependencies, { hello: { state: 'closed' }, users: { state: 'closed' } }, 'a breaker per module it routes to')
 })

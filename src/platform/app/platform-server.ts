@@ -78,3 +78,5 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
   await app.register(shutdown)
   return app
 }
+
+export type PlatformServer = Awaited<ReturnType<typeof createPlatformServer>>

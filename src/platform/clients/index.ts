@@ -5,10 +5,9 @@ import type { Agent } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import type { CallInputOf, Contract, OperationContext, OperationOutput } from '../contracts/define-contract.js'
 import { continueTrace } from '../observability/tracing/index.js'
-import type { Breaker } from '../observability/health.js'
 import { isAnswer } from './call-errors.js'
 import { compileInputCheck, type CallInput } from './input-validator.js'
-import type { BreakerSettings } from './remote/pipeline.js'
+import { breakerSettings } from './remote/settings.js'
 import type { RemoteTransport } from './remote/transport.js'
 import { addInstancesGauge } from '../discovery/instances-gauge.js'
 
@@ -31,14 +30,6 @@ export type Client<C extends Contract> = {
 
 export type Clients = { [Module in keyof ModuleContracts]: ModuleContracts[Module] extends Contract ? Client<ModuleContracts[Module]> : never }
 
-function breakerReport ({ breaker }: RemoteTransport): Breaker {
-  const { fires, successes, failures, timeouts, rejects } = breaker.stats
-  return {
-    state: breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed',
-    window: { calls: fires, successes, failures, timeouts, rejected: rejects }
-  }
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
     clients: Clients
@@ -51,19 +42,7 @@ async function clients (app: FastifyInstance) {
   const remotes = new Map<string, RemoteTransport>()
   let agent: Agent | undefined
 
-  // The environment's settings, overridden per target by the runtime config.
-  const settingsFor = (target: string): BreakerSettings => ({
-    timeoutMs: config.CALL_TIMEOUT_MS,
-    retries: config.CALL_RETRIES,
-    backoffMs: config.CALL_BACKOFF_MS,
-    errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD,
-    volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
-    resetTimeoutMs: config.BREAKER_RESET_MS,
-    windowMs: config.BREAKER_WINDOW_MS,
-    connectionFailures: config.BREAKER_CONNECTION_FAILURES,
-    concurrency: config.CALL_CONCURRENCY,
-    ...app.runtimeConfig.current.breakers[target]
-  })
+  const settingsFor = (target: string) => breakerSettings(config, app.runtimeConfig.current, target)
   app.runtimeConfig.onChange(() => {
     for (const [target, transport] of remotes) transport.configure(settingsFor(target))
   })
@@ -125,9 +104,12 @@ async function clients (app: FastifyInstance) {
   for (const contract of app.registry.contracts.values()) all[contract.module] = clientFor(contract)
 
   app.decorate('clients', all as Clients)
+  // Every module served elsewhere is checked from the start, so no call pays to find a hung one
+  // (under static discovery, those without SERVICE_<MODULE>_URL have no instance to check).
+  app.discovery.checks.watch([...app.registry.contracts.keys()].filter((module) => !implemented.has(module)))
   // The targets this process has called remotely: one it never calls is not its concern.
   addInstancesGauge(metrics.registry, app.discovery.resolver, app.discovery.health, () => remotes.keys())
-  app.health.addSection('dependencies', () => Object.fromEntries([...remotes].map(([module, transport]) => [module, breakerReport(transport)])))
+  app.health.addSection('dependencies', () => Object.fromEntries([...remotes].map(([module, transport]) => [module, transport.report()])))
   app.addHook('onClose', async () => {
     for (const transport of remotes.values()) transport.breaker.shutdown()
     await agent?.close()

@@ -1,8 +1,10 @@
 import type { Config } from '../config/config.js'
 import { moduleRegistry } from '../contracts/module-registry.js'
-import { createPlatformServer } from '../app/platform-server.js'
+import { createPlatformServer, type PlatformServer } from '../app/platform-server.js'
 import docs from './docs.js'
-import proxy from './proxy.js'
+import proxy, { type Relay } from './proxy.js'
+import { createBreaker } from '../clients/remote/breaker.js'
+import { breakerSettings } from '../clients/remote/settings.js'
 import { modulePrefixes, prefixesByModule } from './module-prefixes.js'
 import { createUpstreams } from './upstreams.js'
 import { addInstancesGauge } from '../discovery/instances-gauge.js'
@@ -15,14 +17,14 @@ export interface GatewayOptions {
   modules?: string[]
   /** Longest wait for a connection to an instance; past it the next instance, or 503. */
   connectTimeoutMs?: number
-  /** Longest wait for an instance's response headers (and between body chunks); past it, 504. */
+  /** Longest wait for an instance's response headers (and between body chunks); past it, 504. Default GATEWAY_TIMEOUT_MS. */
   upstreamTimeoutMs?: number
   /** How long a service's API document is reused for the merged /docs/json. */
   docsTtlMs?: number
 }
 
 // Instances on the same network connect in well under a second; one that does not is as good as down.
-const defaults = { connectTimeoutMs: 1000, upstreamTimeoutMs: 30_000, docsTtlMs: 10_000 }
+const defaults = { connectTimeoutMs: 1000, docsTtlMs: 10_000 }
 
 // An external module is part of a deployment only where discovery can find it: with static
 // discovery, once its SERVICE_<MODULE>_URL is set. A deployment that runs no shipping service
@@ -31,9 +33,24 @@ function deployedExternals (config: Config): string[] {
   return moduleRegistry.external.filter((module) => config.DISCOVERY === 'redis' || config.services[module] !== undefined)
 }
 
+// A breaker per module, with the clients' settings and runtime overrides; the relay keeps its own
+// time (upstreamTimeoutMs), so the breaker only counts and refuses.
+function moduleBreakers (app: PlatformServer, modules: Set<string>): Map<string, (relay: Relay) => Promise<unknown>> {
+  const settingsFor = (module: string) => breakerSettings(app.config, app.runtimeConfig.current, module)
+  const breakers = new Map([...modules].map((module) => [module, createBreaker<Relay>({ target: module, settings: () => settingsFor(module), log: app.log, metrics: app.metrics, timesOut: false })]))
+  app.runtimeConfig.onChange(() => {
+    for (const [module, breaker] of breakers) breaker.configure(settingsFor(module))
+  })
+  app.health.addSection('dependencies', () => Object.fromEntries([...breakers].map(([module, breaker]) => [module, breaker.report()])))
+  app.addHook('onClose', async () => {
+    for (const breaker of breakers.values()) breaker.breaker.shutdown()
+  })
+  return new Map([...breakers].map(([module, breaker]) => [module, breaker.stage((relay) => relay())]))
+}
+
 /** The public edge in split mode: each module's URL prefixes go to an instance of that module. Never listens. */
 export async function buildGateway (config: Config, options: GatewayOptions = {}) {
-  const { modules = [...config.modules, ...deployedExternals(config)], connectTimeoutMs, upstreamTimeoutMs, docsTtlMs } = { ...defaults, ...options }
+  const { modules = [...config.modules, ...deployedExternals(config)], connectTimeoutMs, upstreamTimeoutMs = config.GATEWAY_TIMEOUT_MS, docsTtlMs } = { ...defaults, ...options }
   const prefixes = modulePrefixes(modules.flatMap((module) => moduleRegistry.contracts.get(module) ?? []))
   const gatewayConfig: Config = { ...config, SERVICE_NAME: config.SERVICE_NAME ?? 'cleave:gateway' }
 
@@ -44,6 +61,8 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
   const routed = new Set(prefixes.values())
   const upstreams = createUpstreams(resolver, health, { connectTimeoutMs })
   app.addHook('onClose', async () => { await upstreams.close() })
+  app.discovery.checks.watch(routed)
+  const breakers = moduleBreakers(app, routed)
 
   // Ready means "can route": discovery answers. A module without live instances does not make the
   // gateway unready: taking the whole edge out of its load balancer would cut off every other
@@ -60,7 +79,7 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
 
   // Layer 2: merged docs and the routes to the modules.
   await app.register(docs, { modules: prefixesByModule(prefixes), upstreams, ttlMs: docsTtlMs, timeoutMs: Math.min(upstreamTimeoutMs, 2000) })
-  await app.register(proxy, { prefixes, upstreams, health, upstreamTimeoutMs, bodyLimit: config.BODY_LIMIT_BYTES })
+  await app.register(proxy, { prefixes, upstreams, health, upstreamTimeoutMs, breakers, bodyLimit: config.BODY_LIMIT_BYTES })
 
   return app
 }

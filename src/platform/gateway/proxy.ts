@@ -2,14 +2,14 @@ import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
-import type { PassiveHealth } from '../discovery/passive-health.js'
+import type { InstanceHealth } from '../discovery/instance-health.js'
 import { BadUrl, BodyTooLarge } from '../http/errors.js'
-import { isConnectionFailure, neverConnected, nextAttempt } from '../http/retry-policy.js'
+import { isConnectionFailure, isRetriableStatus, neverConnected, nextAttempt } from '../http/retry-policy.js'
 import { requestIdHeader } from '../http/request-id.js'
 import { serviceTokenHeader, type ServiceTokens } from '../security/service-token.js'
 import { traceHeaders, tracestateHeader } from '../observability/tracing/index.js'
 import { deferredBody } from './deferred-body.js'
-import { BadUpstream, NoUpstream, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
+import { BadUpstream, UpstreamBreakerOpen, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
 import type { Upstreams } from './upstreams.js'
 
 export interface ProxyOptions {
@@ -17,12 +17,19 @@ export interface ProxyOptions {
   prefixes: Map<string, string>
   upstreams: Upstreams
   /** Told of every instance that accepted no connection, and of every answer. */
-  health: PassiveHealth
+  health: InstanceHealth
   /** Longest wait for an instance's response headers, and between two chunks of its body. */
   upstreamTimeoutMs: number
+  /** Each module's circuit breaker around its relays: failures counted, refused while open. */
+  breakers: Map<string, (relay: Relay) => Promise<unknown>>
   /** Bodies declared larger than this are refused here; chunked ones are left to the service's own limit. */
   bodyLimit: number
 }
+
+/** One relay of a request, settled when the module answered (or not): what its breaker counts. */
+export type Relay = () => Promise<void>
+
+interface Outcome { resolve (): void, reject (error: Error): void }
 
 const methods: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']
 const timeouts = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
@@ -80,7 +87,7 @@ function failureCode (error: Error): string | undefined {
 
 // Each module prefix goes to one instance of the module. Bodies are relayed as raw streams,
 // never parsed here, so the service validates exactly what the client sent.
-export default async function proxy (app: FastifyInstance, { prefixes, upstreams, health, upstreamTimeoutMs, bodyLimit }: ProxyOptions) {
+export default async function proxy (app: FastifyInstance, { prefixes, upstreams, health, upstreamTimeoutMs, breakers, bodyLimit }: ProxyOptions) {
   await app.register(replyFrom, {
     undici: upstreams.agent,
     disableRequestLogging: true
@@ -97,8 +104,9 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
   // Tries the instances in order, as the retry policy allows: on to the next whenever no
   // connection could be made (nothing was sent: any method, its body still whole in `source`),
   // and once after a broken connection for an idempotent request without a body, whose relayed
-  // stream could not be sent twice. An answer, 503 included, is relayed as it is.
-  function relay (reply: FastifyReply, module: string, instances: string[], at: number, source: Readable | undefined, mayResend: boolean): void {
+  // stream could not be sent twice. An answer, 503 included, is relayed as it is; the outcome
+  // tells the module's breaker whether it answered (a 502/503/504 or no answer is a failure).
+  function relay (reply: FastifyReply, module: string, instances: string[], at: number, source: Readable | undefined, mayResend: boolean, outcome: Outcome): void {
     const instance = instances[at]
     const { request } = reply
     if (source) request.body = deferredBody(source)
@@ -109,7 +117,14 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, headers as IncomingHttpHeaders, app.serviceTokens),
       rewriteHeaders: (headers) => {
         health.answered(instance)
+        // The client has gone: reply-from relays nothing and calls no onResponse; the module answered.
+        if (request.raw.aborted) outcome.resolve()
         return endToEnd(headers as IncomingHttpHeaders)
+      },
+      onResponse: (_request, reply, res) => {
+        if (isRetriableStatus(res.statusCode)) outcome.reject(new Error(`answered ${res.statusCode}`))
+        else outcome.resolve()
+        reply.send(res.stream)
       },
       onError: (_reply, { error }) => {
         const failure = { code: failureCode(error) }
@@ -117,8 +132,11 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
         const nothingSent = neverConnected(failure)
         if (nothingSent) health.refused(module, instance)
         if (at + 1 < instances.length && (nothingSent || mayResend) && nextAttempt(request.method, failure) === 'at-once') {
-          relay(reply, module, instances, at + 1, source, nothingSent && mayResend)
-        } else if (isConnectionFailure(failure)) {
+          relay(reply, module, instances, at + 1, source, nothingSent && mayResend, outcome)
+          return
+        }
+        outcome.reject(error)
+        if (isConnectionFailure(failure)) {
           reply.send(new UpstreamUnavailable(module, { cause: error }))
         } else if (failure.code !== undefined && timeouts.has(failure.code)) {
           reply.send(new UpstreamTimeout(module, upstreamTimeoutMs, { cause: error }))
@@ -133,10 +151,24 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       if (!decodable(request.url)) throw new BadUrl()
       const instances = await upstreams.order(module)
-      if (instances.length === 0) throw new NoUpstream(module)
+      if (instances.length === 0) throw await upstreams.noneInRotation(module)
       // With one instance there is no next one to keep the body whole for.
       const source = instances.length > 1 && request.body instanceof Readable ? request.body : undefined
-      relay(reply, module, instances, 0, source, !hasBody(request))
+      let relayed = false
+      breakers.get(module)!(() => new Promise<void>((resolve, reject) => {
+        relayed = true
+        try {
+          relay(reply, module, instances, 0, source, !hasBody(request), { resolve, reject })
+        } catch (error) {
+          // reply-from refused the request before sending it (a 400 for characters it cannot
+          // relay): the client's fault, not the module's.
+          resolve()
+          reply.send(error)
+        }
+      })).catch(() => {
+        // Refused by the open breaker: nothing was sent. Otherwise relay() has answered.
+        if (!relayed) reply.send(new UpstreamBreakerOpen(module))
+      })
       return reply
     }
     app.route({ method: methods, url: prefix, schema: { hide: true }, handler })

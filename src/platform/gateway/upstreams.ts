@@ -1,6 +1,7 @@
 import { Agent } from 'undici'
 import type { Resolver } from '../discovery/discovery.js'
-import type { PassiveHealth } from '../discovery/passive-health.js'
+import type { InstanceHealth } from '../discovery/instance-health.js'
+import { NoHealthyUpstream, NoUpstream } from './errors.js'
 
 export interface UpstreamOptions {
   /** Longest wait for a TCP connection to an instance. */
@@ -17,7 +18,7 @@ function rotated (instances: string[], turn: number): string[] {
 // How the gateway reaches module instances: found by discovery on every call (instances
 // come and go at run time; caching is the resolver's business), taken in round-robin
 // turns, over one keep-alive pool per instance.
-export function createUpstreams (resolver: Resolver, health: PassiveHealth, { connectTimeoutMs }: UpstreamOptions) {
+export function createUpstreams (resolver: Resolver, health: InstanceHealth, { connectTimeoutMs }: UpstreamOptions) {
   const agent = new Agent({ connect: { timeout: connectTimeoutMs } })
   const turns = new Map<string, number>()
 
@@ -25,13 +26,14 @@ export function createUpstreams (resolver: Resolver, health: PassiveHealth, { co
     agent,
 
     /**
-     * Every known instance of the module, starting with the one whose turn it is. Ejected
-     * instances take no turn and come last, tried only after every admitted one refused; when
-     * all are ejected, they take turns among themselves (tried anyway).
+     * Every instance of the module in rotation (those failing their health checks left out),
+     * starting with the one whose turn it is. Ejected instances take no turn and come last, tried
+     * only after every admitted one refused; when all are ejected, they take turns among
+     * themselves (tried anyway).
      */
     async order (module: string): Promise<string[]> {
       // Sorted, so the turns hold even if the resolver lists instances in a different order each time.
-      const instances = [...await resolver.instances(module)].sort()
+      const instances = health.inRotation([...await resolver.instances(module)].sort())
       if (instances.length === 0) return []
       const turn = turns.get(module) ?? 0
       turns.set(module, turn + 1)
@@ -40,6 +42,11 @@ export function createUpstreams (resolver: Resolver, health: PassiveHealth, { co
       const ejected: string[] = []
       for (const instance of instances) (health.ejected(instance) ? ejected : admitted).push(instance)
       return admitted.length === 0 ? rotated(ejected, turn) : [...rotated(admitted, turn), ...ejected]
+    },
+
+    /** Why order() found nothing: no instance known, or every known one fails its health checks. */
+    async noneInRotation (module: string): Promise<Error> {
+      return (await resolver.instances(module)).length === 0 ? new NoUpstream(module) : new NoHealthyUpstream(module)
     },
 
     /**

@@ -26,7 +26,7 @@ export type Breaker = Static<typeof Breaker>
 /** Sections other platform parts add to the GET /health report. */
 const Sections = Type.Object({
   dependencies: Type.Optional(Type.Record(Type.String(), Breaker, {
-    description: 'the circuit breaker of each module this process has called over the network, by module'
+    description: 'the circuit breaker of each module this process has called over the network (the gateway: of each module it routes to), by module'
   })),
   upstreams: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()), {
     description: 'gateway: the instances discovery knows for each module'
@@ -36,11 +36,18 @@ const Sections = Type.Object({
     exchange: Type.String(),
     queues: Type.Array(Type.String(), { description: 'the queues this process consumes and dead-letters into' })
   }, { description: 'RabbitMQ (with AMQP_URL): shown, never a readiness check, since the outbox keeps events while it is down' })),
-  ejected: Type.Optional(Type.Record(Type.String(), Type.Object({
-    forMs: Type.Integer({ minimum: 0, description: 'left of its ejection; 0: the next request that chooses it tries it' }),
-    ejections: Type.Integer({ minimum: 1, description: 'ejections in a row without an answer; each lasts twice the one before' })
-  }), {
-    description: 'instances (by URL) that accepted no connection from this process, passed over by the gateway and the clients until one answers again'
+  ejected: Type.Optional(Type.Record(Type.String(), Type.Union([
+    Type.Object({
+      reason: Type.Literal('refused'),
+      forMs: Type.Integer({ minimum: 0, description: 'left of its ejection; 0: the next request that chooses it tries it' }),
+      ejections: Type.Integer({ minimum: 1, description: 'ejections in a row without an answer; each lasts twice the one before' })
+    }, { description: 'accepted no connection: passed over while another instance is admitted' }),
+    Type.Object({
+      reason: Type.Literal('health check'),
+      failedChecks: Type.Integer({ minimum: 1, description: 'health checks failed in a row' })
+    }, { description: 'fails its health checks (hung, or answering 5xx): out of rotation, never tried, until it passes one' })
+  ]), {
+    description: 'instances (by URL) this process takes out of turn, for the gateway and the clients alike, until they answer again'
   }))
 })
 type Sections = Static<typeof Sections>

@@ -15,6 +15,8 @@ export interface Metrics {
   breakerEvents: Counter<'target' | 'event'>
   /** Attempts that could make no connection to an instance of the target (each ejects it for a while). */
   connectFailures: Counter<'target'>
+  /** Health-check probes sent to instances of the target, by outcome (pass, fail). */
+  healthChecks: Counter<'target' | 'outcome'>
   /** outcome "ok" when the target answered, its own 4xx errors included; "error" when it could not. */
   clientCallDuration: Histogram<'target' | 'operation' | 'transport' | 'outcome'>
   jobDuration: Histogram<'queue' | 'event' | 'outcome'>
@@ -77,6 +79,12 @@ export function createMetrics (): Metrics {
       name: 'cleave_target_connect_failures_total',
       help: 'Attempts that could make no connection to an instance of the target module (refused, unreachable, unknown, timed out); the instance is then passed over for a while',
       labelNames: ['target'],
+      registers
+    }),
+    healthChecks: new Counter({
+      name: 'cleave_health_checks_total',
+      help: 'Health-check probes (GET /health/live) this process sent to instances of the target module, by outcome: pass (answered below 500 in time) or fail',
+      labelNames: ['target', 'outcome'],
       registers
     }),
     clientCallDuration: new Histogram({

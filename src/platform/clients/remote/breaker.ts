@@ -1,19 +1,26 @@
-// One opossum breaker per target around the attempts: it owns the call's timeout, opens on the
-// percentage rule over our own rolling window (breaker-window.ts) or on a run of calls that
-// reached no instance (connection-trip.ts), and takes every setting change on the live breaker.
+// One opossum breaker per target around the attempts, for the clients and the gateway alike: it
+// owns a client call's timeout, opens on the percentage rule over our own rolling window
+// (breaker-window.ts) or on a run of failed calls (consecutive-failures.ts), and takes every
+// setting change on the live breaker.
 import CircuitBreaker from 'opossum'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from '../../observability/metrics.js'
+import type { Breaker as BreakerReport } from '../../observability/health.js'
 import { isAnswer } from '../call-errors.js'
 import { createBreakerWindow, windowBuckets } from './breaker-window.js'
-import { tripOnConnectionFailures } from './connection-trip.js'
-import type { BreakerSettings, Next, RemoteCall, Settings, Stage } from './pipeline.js'
+import { tripOnConsecutiveFailures } from './consecutive-failures.js'
+import type { BreakerSettings, Settings } from './pipeline.js'
 
-export interface Breaker {
+type Step<Call> = (call: Call) => Promise<unknown>
+
+export interface Breaker<Call> {
   breaker: CircuitBreaker
-  stage: Stage
+  /** Puts the breaker around the steps that follow it. */
+  stage: (next: Step<Call>) => Step<Call>
   /** The settings from now on; the breaker keeps its state and counts. */
   configure (settings: BreakerSettings): void
+  /** State and window counts, for GET /health. */
+  report (): BreakerReport
 }
 
 const breakerEvents = ['success', 'failure', 'timeout', 'reject', 'fallback', 'open', 'close', 'halfOpen'] as const
@@ -32,15 +39,22 @@ function observeBreaker (breaker: CircuitBreaker, target: string, metrics: Pick<
   }
 }
 
-export function createBreaker (options: { target: string, settings: Settings, log: FastifyBaseLogger, metrics: Pick<Metrics, 'breakerState' | 'breakerEvents'> }): Breaker {
-  const { target, settings, log, metrics } = options
+export function createBreaker<Call> (options: {
+  target: string
+  settings: Settings
+  log: FastifyBaseLogger
+  metrics: Pick<Metrics, 'breakerState' | 'breakerEvents'>
+  /** false: the steps inside keep their own time (the gateway's relay); the breaker only counts. */
+  timesOut?: boolean
+}): Breaker<Call> {
+  const { target, settings, log, metrics, timesOut = true } = options
   const initial = settings()
   const window = createBreakerWindow(initial.windowMs)
   // The stages inside the breaker, known once the pipeline is composed.
-  let inner: Next = () => Promise.reject(new Error('the breaker stage was not composed'))
-  const breaker = new CircuitBreaker((call: RemoteCall) => inner(call), {
+  let inner: Step<Call> = () => Promise.reject(new Error('the breaker stage was not composed'))
+  const breaker = new CircuitBreaker((call: Call) => inner(call), {
     name: target,
-    timeout: initial.timeoutMs,
+    timeout: timesOut ? initial.timeoutMs : false,
     errorThresholdPercentage: initial.errorThresholdPercentage,
     volumeThreshold: initial.volumeThreshold,
     resetTimeout: initial.resetTimeoutMs,
@@ -63,10 +77,17 @@ export function createBreaker (options: { target: string, settings: Settings, lo
   breaker.on('halfOpen', logState('half-open'))
   breaker.on('close', logState('closed'))
   observeBreaker(breaker, target, metrics)
-  tripOnConnectionFailures(breaker, () => settings().connectionFailures)
+  tripOnConsecutiveFailures(breaker, () => settings().consecutiveFailures)
 
   return {
     breaker,
+    report () {
+      const { fires, successes, failures, timeouts, rejects } = breaker.stats
+      return {
+        state: breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed',
+        window: { calls: fires, successes, failures, timeouts, rejected: rejects }
+      }
+    },
     stage: (next) => {
       inner = next
       return (call) => breaker.fire(call)
@@ -75,7 +96,7 @@ export function createBreaker (options: { target: string, settings: Settings, lo
       window.resize(next.windowMs)
       // Not in @types/opossum 8, but opossum 9's public, documented options object.
       Object.assign((breaker as unknown as { options: CircuitBreaker.Options }).options, {
-        timeout: next.timeoutMs,
+        timeout: timesOut ? next.timeoutMs : false,
         errorThresholdPercentage: next.errorThresholdPercentage,
         resetTimeout: next.resetTimeoutMs
       })

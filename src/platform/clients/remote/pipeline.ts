@@ -16,8 +16,8 @@ export interface BreakerSettings {
   resetTimeoutMs: number
   /** Length of the rolling window the percentage rule looks at. */
   windowMs: number
-  /** Calls in a row that reached no instance before the breaker opens; 0: never for that alone. */
-  connectionFailures: number
+  /** Failed calls in a row, of any kind, that open the breaker; 0: never for that alone. */
+  consecutiveFailures: number
   /** Calls to the target in flight at once; over it, a call is refused (bulkhead.ts). */
   concurrency: number
 }

@@ -5,11 +5,11 @@
 // attempts, each on the next instance. Instances that passive health has ejected are passed
 // over while another is admitted. The last answer goes on as it is.
 import type { Dispatcher } from 'undici'
-import type { PassiveHealth } from '../../discovery/passive-health.js'
+import type { InstanceHealth } from '../../discovery/instance-health.js'
 import { backoff, neverConnected, nextAttempt } from '../../http/retry-policy.js'
 import type { Settings, Stage } from './pipeline.js'
 
-export function retryStage (target: string, settings: Settings, health: PassiveHealth): Stage {
+export function retryStage (target: string, settings: Settings, health: InstanceHealth): Stage {
   let turn = 0
 
   // The next instance in turn that has not refused this call and is not ejected; when every one

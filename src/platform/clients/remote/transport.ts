@@ -5,17 +5,17 @@ import type { Dispatcher } from 'undici'
 import type { FastifyBaseLogger } from 'fastify'
 import { successResponse, type Contract, type OperationContext, type RouteDefinition } from '../../contracts/define-contract.js'
 import type { Resolver } from '../../discovery/discovery.js'
-import type { PassiveHealth } from '../../discovery/passive-health.js'
+import type { InstanceHealth } from '../../discovery/instance-health.js'
 import { requestIdHeader } from '../../http/request-id.js'
 import { compileExact } from '../../http/validation.js'
 import type { SpanExport } from '../../observability/tracing/index.js'
 import type { Metrics } from '../../observability/metrics.js'
 import type { ServiceTokens } from '../../security/service-token.js'
 import type { CallInput } from '../input-validator.js'
-import { createBreaker } from './breaker.js'
+import { createBreaker, type Breaker } from './breaker.js'
 import { bulkheadStage } from './bulkhead.js'
 import { instancesStage } from './instances.js'
-import { compose, type BreakerSettings, type RemoteOperation, type Stage } from './pipeline.js'
+import { compose, type BreakerSettings, type RemoteCall, type RemoteOperation, type Stage } from './pipeline.js'
 import { readAnswerStage } from './read-answer.js'
 import { retryStage } from './retry.js'
 import { sendRequest } from './send.js'
@@ -29,6 +29,7 @@ export interface RemoteTransport {
   /** New settings for the calls from now on; the breaker keeps its state and counts. */
   configure (settings: BreakerSettings): void
   breaker: CircuitBreaker
+  report: Breaker<RemoteCall>['report']
 }
 
 function pathOf (route: RouteDefinition, input: CallInput): string {
@@ -55,8 +56,8 @@ const noInstances: string[] = []
 export function createRemoteTransport (options: {
   contract: Contract
   resolver: Resolver
-  /** Shared with every caller in the process: instances that accepted no connection. */
-  health: PassiveHealth
+  /** Shared with every caller in the process: the instances in rotation. */
+  health: InstanceHealth
   dispatcher: Dispatcher
   settings: BreakerSettings
   log: FastifyBaseLogger
@@ -71,14 +72,14 @@ export function createRemoteTransport (options: {
   let current = options.settings
   const settings = () => current
   const operations = operationsOf(contract)
-  const breaker = createBreaker({ target, settings, log, metrics })
+  const breaker = createBreaker<RemoteCall>({ target, settings, log, metrics })
   const stages: Stage[] = [
     traceStage(target, spans),
     unavailableStage(target, settings),
     bulkheadStage(settings, metrics.breakerEvents.labels(target, 'bulkhead')),
     breaker.stage,
     timeoutStage(settings),
-    instancesStage(target, resolver),
+    instancesStage(target, resolver, health),
     readAnswerStage(contract),
     retryStage(target, settings, health),
     ...(tokens === undefined ? [] : [signStage(tokens)])
@@ -87,6 +88,7 @@ export function createRemoteTransport (options: {
 
   return {
     breaker: breaker.breaker,
+    report: breaker.report,
     configure (next) {
       current = next
       breaker.configure(next)

@@ -10,7 +10,7 @@ const BreakerOverrides = Type.Object({
   volumeThreshold: Type.Optional(Type.Integer({ minimum: 1, description: 'BREAKER_VOLUME_THRESHOLD' })),
   resetTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'BREAKER_RESET_MS' })),
   windowMs: Type.Optional(Type.Integer({ minimum: 100, description: 'BREAKER_WINDOW_MS' })),
-  connectionFailures: Type.Optional(Type.Integer({ minimum: 0, description: 'BREAKER_CONNECTION_FAILURES' })),
+  consecutiveFailures: Type.Optional(Type.Integer({ minimum: 0, description: 'BREAKER_CONSECUTIVE_FAILURES' })),
   concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'CALL_CONCURRENCY for calls to this target' }))
 }, { additionalProperties: false })
 
