@@ -3,13 +3,11 @@
 // before a call meets it; with them off, a run of timed-out calls opens the breaker, one call at a
 // time. And the gateway: a module that keeps timing out opens its breaker there too.
 import t, { type Test } from 'tap'
-import { once } from 'node:events'
-import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { startProcess, type RunningProcess } from '../helpers/process.js'
+import { recordingServer } from '../helpers/recording-server.js'
 import { until } from '../helpers/until.js'
 import { loadConfig } from '../../src/platform/config/config.js'
 import { buildGateway } from '../../src/platform/gateway/gateway.js'
@@ -50,6 +48,20 @@ t.test('one of two replicas frozen: health checks take it out before any call me
   t.pass(`back in rotation ${Math.round(performance.now() - resumedAt)} ms after it resumed`)
 })
 
+t.test('a lone static URL (maybe a Service in front of several pods) is out one failed check later; then calls fail at once', async (t) => {
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: first.url } })
+  freeze(t, first)
+  const frozenAt = performance.now()
+  const out = await until(async () => (await app.inject('/health')).json().ejected?.[first.url], { what: 'the frozen URL out of rotation', everyMs: 20 })
+  t.match(out, { reason: 'health check', failedChecks: 3 })
+  t.pass(`out of rotation ${Math.round(performance.now() - frozenAt)} ms after it froze`)
+  const { user, ms } = await call(app)
+  t.equal(user, 'degraded', 'no instance in rotation: the fallback answers')
+  t.ok(ms < 100, `at once (${ms} ms), not after CALL_TIMEOUT_MS`)
+  first.child.kill('SIGCONT')
+  await until(async () => (await call(app)).user !== 'degraded', { what: 'users answering again' })
+})
+
 t.test('health checks off: timed-out calls one at a time open the breaker', async (t) => {
   // Only the run rule: the percentage rule would need a thousand calls in the window.
   const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: first.url, HEALTH_CHECK_INTERVAL_MS: '0', CALL_TIMEOUT_MS: '200', BREAKER_VOLUME_THRESHOLD: '1000' } })
@@ -67,14 +79,8 @@ t.test('health checks off: timed-out calls one at a time open the breaker', asyn
 t.test('the gateway: an upstream that keeps timing out opens its breaker; then 503 at once', async (t) => {
   // A server that takes every request and never answers, like a hung process; health checks off,
   // so only the breaker can stop the gateway from waiting.
-  const silent = createServer(() => {})
-  silent.listen(0, '127.0.0.1')
-  await once(silent, 'listening')
-  t.teardown(() => {
-    silent.closeAllConnections()
-    silent.close()
-  })
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', HEALTH_CHECK_INTERVAL_MS: '0', GATEWAY_TIMEOUT_MS: '200', BREAKER_VOLUME_THRESHOLD: '1000', SERVICE_HELLO_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }), { modules: ['hello'] })
+  const silent = await recordingServer(t, () => {})
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', HEALTH_CHECK_INTERVAL_MS: '0', GATEWAY_TIMEOUT_MS: '200', BREAKER_VOLUME_THRESHOLD: '1000', SERVICE_HELLO_URL: silent.url }), { modules: ['hello'] })
   t.teardown(() => gateway.close())
   await gateway.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}/service`
@@ -88,5 +94,5 @@ t.test('the gateway: an upstream that keeps timing out opens its breaker; then 5
   t.same(answers.slice(5).map(({ status, code }) => [status, code]), Array(2).fill([503, 'CLV_GATEWAY_BREAKER_OPEN']), 'then the breaker refuses')
   t.ok(answers.slice(5).every(({ ms }) => ms < 100), `at once (${answers.slice(5).map(({ ms }) => ms).join(', ')} ms)`)
   t.equal((await gateway.inject('/health')).json().dependencies.hello.state, 'open', 'shown in /health')
-  await sleep(0)
+  t.equal(silent.requests.length, 5, 'the open breaker sent nothing')
 })
