@@ -3,6 +3,7 @@
 // network that drops packets) is out of rotation within seconds and no request pays to find out.
 // Any answer below 500 in time passes: the process runs (a service in another language need not
 // serve that route). Results go to the one rotation, instance-health.ts.
+import { performance } from 'node:perf_hooks'
 import type { Agent } from 'undici'
 import type { Resolver } from './discovery.js'
 import type { InstanceHealth } from './instance-health.js'
@@ -13,13 +14,16 @@ export interface HealthCheckSettings {
   timeoutMs: number
   /** Failed probes in a row that take an instance out. */
   failures: number
-  /**
-   * Static discovery: a lone URL may name a Kubernetes Service or a DNS name with several
-   * replicas behind it, one hung pod failing some probes and passing others. It is taken out one
-   * probe later, and only the orchestrator's readiness probe can remove the pod itself.
-   */
+  /** Static discovery: a lone URL may name several replicas (loneUrlFactor). */
   staticUrls: boolean
 }
+
+// A lone static URL may name a Kubernetes Service or a DNS name with several replicas behind it:
+// with one of two pods hung, each probe lands on it by chance, and a short run of failures would
+// soon take the whole module out. A run three times as long outlasts the readiness probe that
+// removes the hung pod from its Service (about 4 s in deploy/k8s); a lone process that hangs is
+// still out within seconds.
+const loneUrlFactor = 3
 
 export interface HealthChecks {
   /** Checks the instances of these modules from now on (called by the gateway and the clients). */
@@ -46,15 +50,23 @@ export function createHealthChecks (options: {
   // Its own pool: a probe never waits behind calls for a connection.
   const dispatcher = () => (agent ??= import('undici').then(({ Agent }) => new Agent({ connections: 1, keepAliveTimeout: 2 * settings.intervalMs })))
 
-  async function passes (instance: string): Promise<boolean> {
+  /** Whether the instance passed; undefined when this process was too busy to tell. */
+  async function passes (instance: string): Promise<boolean | undefined> {
     const controller = new AbortController()
-    const deadline = setTimeout(() => { controller.abort() }, settings.timeoutMs)
+    const started = performance.now()
+    let late = false
+    // Timers run before I/O: a deadline that fires well past its time means this process's event
+    // loop was blocked, and the answer may be waiting unread. That says nothing of the instance.
+    const deadline = setTimeout(() => {
+      late = performance.now() - started > 1.5 * settings.timeoutMs
+      controller.abort()
+    }, settings.timeoutMs)
     try {
       const { statusCode, body } = await (await dispatcher()).request({ origin: instance, path: '/health/live', method: 'GET', signal: controller.signal })
       await body.dump()
       return statusCode < 500
     } catch {
-      return false
+      return late ? undefined : false
     } finally {
       clearTimeout(deadline)
     }
@@ -64,7 +76,7 @@ export function createHealthChecks (options: {
     probing.add(instance)
     try {
       const passed = await passes(instance)
-      if (closed) return
+      if (closed || passed === undefined) return
       probes.labels(target, passed ? 'pass' : 'fail').inc()
       health.checked(target, instance, passed, needed)
     } finally {
@@ -75,7 +87,9 @@ export function createHealthChecks (options: {
   async function round () {
     for (const target of targets) {
       const instances = await resolver.instances(target)
-      const needed = settings.staticUrls && instances.length === 1 ? settings.failures + 1 : settings.failures
+      if (closed) return
+      health.retain(target, instances)
+      const needed = settings.staticUrls && instances.length === 1 ? loneUrlFactor * settings.failures : settings.failures
       for (const instance of instances) {
         if (!probing.has(instance)) void probe(target, instance, needed)
       }

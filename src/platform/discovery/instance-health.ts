@@ -43,6 +43,8 @@ export interface InstanceHealth {
   answered (instance: string): void
   /** A health-check probe's outcome; `failures` in a row take the instance out of rotation. */
   checked (target: string, instance: string, passed: boolean, failures: number): void
+  /** Forgets the health-check state of the target's instances discovery no longer lists. */
+  retain (target: string, instances: string[]): void
   /** Ejected now for refusing: pass over it while another instance is admitted, else try it. */
   ejected (instance: string): boolean
   /** The instances in rotation: without those failing their health checks (the same array when none is). */
@@ -99,9 +101,8 @@ export function createInstanceHealth (options: {
       if (passed) {
         // A process that answers its probe accepts connections too: any ejection ends.
         const wasEjected = ejections.delete(instance)
-        if (!state) return
-        forgetChecks(instance, state)
-        if (state.out || wasEjected) log.info({ target, instance }, `instance ${instance} passes its health check again: back in rotation`)
+        if (state) forgetChecks(instance, state)
+        if (state?.out === true || wasEjected) log.info({ target, instance }, `instance ${instance} passes its health check again: back in rotation`)
         return
       }
       const next = state ?? { target, failed: 0, out: false, at: now }
@@ -112,6 +113,12 @@ export function createInstanceHealth (options: {
       next.out = true
       outCount++
       log.warn({ target, instance, failedChecks: next.failed }, `instance ${instance} failed ${next.failed} health checks in a row: out of rotation until it passes one`)
+    },
+    retain (target, instances) {
+      if (checks.size === 0) return
+      for (const [instance, state] of checks) {
+        if (state.target === target && !instances.includes(instance)) forgetChecks(instance, state)
+      }
     },
     ejected (instance) {
       if (ejections.size === 0) return false

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import type { InstanceHealth } from '../discovery/instance-health.js'
 import { BadUrl, BodyTooLarge } from '../http/errors.js'
-import { isConnectionFailure, isRetriableStatus, neverConnected, nextAttempt } from '../http/retry-policy.js'
+import { isConnectionFailure, neverConnected, nextAttempt } from '../http/retry-policy.js'
 import { requestIdHeader } from '../http/request-id.js'
 import { serviceTokenHeader, type ServiceTokens } from '../security/service-token.js'
 import { traceHeaders, tracestateHeader } from '../observability/tracing/index.js'
@@ -104,8 +104,9 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
   // Tries the instances in order, as the retry policy allows: on to the next whenever no
   // connection could be made (nothing was sent: any method, its body still whole in `source`),
   // and once after a broken connection for an idempotent request without a body, whose relayed
-  // stream could not be sent twice. An answer, 503 included, is relayed as it is; the outcome
-  // tells the module's breaker whether it answered (a 502/503/504 or no answer is a failure).
+  // stream could not be sent twice. An answer, 503 included, is relayed as it is. The outcome
+  // tells the module's breaker whether it answered at all: a module's own 503 (its dependency is
+  // down; orders' POST when users is) says it is alive, and must not close every route of it.
   function relay (reply: FastifyReply, module: string, instances: string[], at: number, source: Readable | undefined, mayResend: boolean, outcome: Outcome): void {
     const instance = instances[at]
     const { request } = reply
@@ -117,14 +118,8 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, headers as IncomingHttpHeaders, app.serviceTokens),
       rewriteHeaders: (headers) => {
         health.answered(instance)
-        // The client has gone: reply-from relays nothing and calls no onResponse; the module answered.
-        if (request.raw.aborted) outcome.resolve()
+        outcome.resolve()
         return endToEnd(headers as IncomingHttpHeaders)
-      },
-      onResponse: (_request, reply, res) => {
-        if (isRetriableStatus(res.statusCode)) outcome.reject(new Error(`answered ${res.statusCode}`))
-        else outcome.resolve()
-        reply.send(res.stream)
       },
       onError: (_reply, { error }) => {
         const failure = { code: failureCode(error) }

@@ -13,7 +13,10 @@ export class AccessLog extends LogController {
   override routeNotFound () {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
-    if (!error && !(reply.log as Logger).isLevelEnabled('info')) return
+    // Liveness is asked every second by each process that calls this one (health checks) and by
+    // the orchestrator: its answers are written at debug, not in the access log at info.
+    const level = request.routeOptions.url === '/health/live' ? 'debug' : 'info'
+    if (!error && !(reply.log as Logger).isLevelEnabled(level)) return
     const line = {
       method: request.method,
       url: request.url,
@@ -22,6 +25,6 @@ export class AccessLog extends LogController {
       ms: Math.round(reply.elapsedTime * 100) / 100
     }
     if (error) reply.log.error({ ...line, err: error }, 'request errored')
-    else reply.log.info(line, 'request')
+    else reply.log[level](line, 'request')
   }
 }

@@ -15,11 +15,6 @@ const connectionCodes = new Set([...neverConnectedCodes, 'ECONNRESET', 'EPIPE', 
 // Answers saying to try elsewhere: the instance is alive but cannot serve this now.
 const retriableStatus = new Set([502, 503, 504])
 
-/** A 502, 503 or 504: the instance could not serve this now; a failure for its breaker. */
-export function isRetriableStatus (status: number): boolean {
-  return retriableStatus.has(status)
-}
-
 /** The request could not be carried: no connection, or the connection broke. Not a busy instance. */
 export function isConnectionFailure (failure: { code?: string }): boolean {
   return failure.code !== undefined && connectionCodes.has(failure.code)

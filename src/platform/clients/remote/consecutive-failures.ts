@@ -1,5 +1,5 @@
 // Opens a breaker after N failed calls in a row, whatever failed: a timeout, a broken or refused
-// connection, a 502/503/504, no instance in rotation. The percentage rule alone needs
+// connection, a 5xx answer (for the clients; the gateway's relay fails only when unanswered). The percentage rule alone needs
 // BREAKER_VOLUME_THRESHOLD calls inside one window, which a hung target answering one call at a
 // time in CALL_TIMEOUT_MS never gives; under load it would wait for the failures to outnumber the
 // successes still in the window. opossum 9 has no such rule (maxFailures was removed).

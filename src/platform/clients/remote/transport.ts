@@ -1,5 +1,5 @@
 // A call to another service, as a pipeline composed once per target, outermost first:
-// trace → unavailable → bulkhead → breaker → timeout → instances → read-answer → retry → sign → send.
+// trace → unavailable → bulkhead → instances → breaker → timeout → read-answer → retry → sign → send.
 import type CircuitBreaker from 'opossum'
 import type { Dispatcher } from 'undici'
 import type { FastifyBaseLogger } from 'fastify'
@@ -77,9 +77,11 @@ export function createRemoteTransport (options: {
     traceStage(target, spans),
     unavailableStage(target, settings),
     bulkheadStage(settings, metrics.breakerEvents.labels(target, 'bulkhead')),
+    // Before the breaker: no instance in rotation is known at once, and must not hold the breaker
+    // open past the first passing health check.
+    instancesStage(target, resolver, health),
     breaker.stage,
     timeoutStage(settings),
-    instancesStage(target, resolver, health),
     readAnswerStage(contract),
     retryStage(target, settings, health),
     ...(tokens === undefined ? [] : [signStage(tokens)])
