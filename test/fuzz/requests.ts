@@ -8,13 +8,19 @@ export const unicodeEdges = [
   '\u0000', 'a\u0000b', '\uFEFFbom', '\u200B', '𝕏'.repeat(60), 'ﷺ', '\u0085\u2028\u2029', '\\u0000', '%00', '"; DROP TABLE users; --'
 ]
 
+// Text that Ajv's coercion reads as a number no column holds: non-finite, or past 2^53.
+function numberEdges (): string[] {
+  return ['Infinity', '-Infinity', 'NaN', '1e999', '-1e999', '1e21', '9007199254740993', '9223372036854775808', '1e308']
+}
+
 // Sent as raw bytes: invalid or overlong UTF-8 that a well-behaved client would never produce.
 export const badUtf8 = [Buffer.from([0xff, 0xfe]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xe0, 0x80, 0xaf]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]), Buffer.from([0xc3])]
 
 const pathAttacks = [
   '..', '../../../../etc/passwd', '..%2f..%2f..%2fetc%2fpasswd', '%2e%2e%2f%2e%2e%2fetc%2fpasswd', '%2e%2e', '%252e%252e%252f', '..%5c..%5c',
   '%2F', '1%2F2', '%00', '1%00', '%C0%AE%C0%AE%2F', '%FF', '%E2%80%AE1', '%ZZ', '-1', '0', '1.5', '1e3', '0x10', ' 1', '9007199254740993',
-  '1'.repeat(40), 'x'.repeat(150), '\u0000', '\xc0\xaf', '\xff', 'é', '🙂'
+  '1'.repeat(40), 'x'.repeat(150), '\u0000', '\xc0\xaf', '\xff', 'é', '🙂',
+  ...numberEdges()
 ]
 
 export type Mutation = 'none' | 'drop' | 'wrongType' | 'extra' | 'columns' | 'huge' | 'unicode' | 'rawBytes'
@@ -100,7 +106,7 @@ function queryArb (operation: Operation): fc.Arbitrary<Array<[string, string]>> 
   const name = fc.constantFrom(...names, 'unknown', '__proto__', 'limit[]', 'cursor[0]', '')
   const value = fc.oneof(
     fc.integer({ min: -5, max: 200 }).map(String),
-    fc.constantFrom('', 'abc', '1.5', '-0', '1e3', '9'.repeat(400), '%ZZ', '%00', 'null', 'true', '[]', '0x1f', ' 7', '1,2'),
+    fc.constantFrom('', 'abc', '1.5', '-0', '1e3', '9'.repeat(400), '%ZZ', '%00', 'null', 'true', '[]', '0x1f', ' 7', '1,2', ...numberEdges()),
     fc.constantFrom(...unicodeEdges.filter((text) => !/[\uD800-\uDFFF]/.test(text.replace(/\uD835[\uDD4F]/g, '')))).map(encodeURIComponent)
   )
   return fc.array(fc.tuple(name, value), { maxLength: 5 })

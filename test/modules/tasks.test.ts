@@ -161,8 +161,8 @@ for (const [mode, environment] of Object.entries(modes)) {
         ['delayMs not an integer', '{"delayMs":1.5}', 'CLV_VALIDATION'],
         ['delayMs as text', '{"delayMs":"100"}', 'CLV_VALIDATION'],
         ['an empty fail message', '{"fail":""}', 'CLV_VALIDATION'],
-        ['nested too deep', `{"a":${'['.repeat(200)}${']'.repeat(200)}}`, 'CLV_TASKS_TOO_DEEP'],
-        ['nested far too deep for a recursive walk', `{"a":${'['.repeat(30_000)}${']'.repeat(30_000)}}`, 'CLV_TASKS_TOO_DEEP']
+        ['nested too deep', `{"a":${'['.repeat(200)}${']'.repeat(200)}}`, 'CLV_VALIDATION'],
+        ['nested far too deep for a recursive walk', `{"a":${'['.repeat(30_000)}${']'.repeat(30_000)}}`, 'CLV_VALIDATION']
       ]
       for (const [label, payload, code] of cases) {
         const res = await queue(app, payload as string)
@@ -221,4 +221,18 @@ t.test('both routes are in the OpenAPI document, with the simulated-work fields 
   const body = doc.paths['/async_task'].post.requestBody.content['application/json'].schema
   t.match(body.properties.delayMs, { minimum: 0, maximum: 30000, description: /simulated slow work/ })
   t.match(body.properties.fail, { description: /simulated permanent failure/ })
+})
+
+t.test('a failure reason no column could hold is stored made storable: the task ends failed, never stuck active', async (t) => {
+  const app = await buildTestApp(t, { modules: ['tasks'] })
+  const database = await app.databases.open('tasks', taskTables)
+  const store = createTaskStore(database)
+  const id = randomUUID()
+  await store.atomically((tx) => store.insert(tx, id, {}))
+  await store.start(id)
+  await store.fail(id, `disk said \u0000 and \ud800 then ${'x'.repeat(5000)}`, true)
+  const task = (await app.inject(`/tasks/${id}`)).json() as Task
+  t.equal(task.state, 'failed')
+  t.match(task.error, /^disk said \uFFFD and \uFFFD then x+…$/, 'NUL and the lone surrogate replaced')
+  t.equal(task.error!.length, 1000, 'cut to the contract\'s maxLength')
 })

@@ -7,7 +7,7 @@ import { createTestDatabase } from '../helpers/database.js'
 import { until } from '../helpers/until.js'
 
 type App = Awaited<ReturnType<typeof buildTestApp>>
-type Step = { method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object }
+type Step = { method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object | string }
 
 const steps: Step[] = [
   { method: 'POST', url: '/users', payload: { name: 'Ada', email: 'Ada@Example.com' } },
@@ -25,7 +25,19 @@ const steps: Step[] = [
   { method: 'DELETE', url: '/users/2' },
   { method: 'DELETE', url: '/users/2' },
   { method: 'GET', url: '/users' },
-  { method: 'POST', url: '/async_task', payload: { text: 'count these four words', nested: { deeper: ['and', 'two more'] } } }
+  { method: 'POST', url: '/async_task', payload: { text: 'count these four words', nested: { deeper: ['and', 'two more'] } } },
+  // Values at the edges of types (storable-values.ts): refused alike, or stored exactly.
+  ...['Infinity', '-Infinity', 'NaN', '1e999', '1e21', '9223372036854775808'].flatMap((text): Step[] => [
+    { method: 'GET', url: `/users/${text}` },
+    { method: 'GET', url: `/users?limit=${text}` },
+    { method: 'GET', url: `/users?cursor=${text}` },
+    { method: 'GET', url: `/orders?userId=${text}` }
+  ]),
+  { method: 'POST', url: '/users', payload: '{"name":"A\\u0000B","email":"nul@example.com"}' },
+  { method: 'PATCH', url: '/users/1', payload: '{"name":"S\\ud800X"}' },
+  { method: 'POST', url: '/orders', payload: '{"userId":1e999,"items":[{"sku":"A-1","qty":1}]}' },
+  { method: 'PATCH', url: '/users/1', payload: { name: 'Ada 👩‍🔬 𝕏' } },
+  { method: 'GET', url: '/users/1' }
 ]
 
 const masks: Array<[RegExp, string]> = [
@@ -44,7 +56,8 @@ async function transcript (app: App): Promise<string[]> {
   }
   let taskUrl = ''
   for (const step of steps) {
-    const res = await app.inject({ method: step.method, url: step.url, ...(step.payload && { payload: step.payload }) })
+    const json = typeof step.payload === 'string' ? { 'content-type': 'application/json' } : {}
+    const res = await app.inject({ method: step.method, url: step.url, headers: json, ...(step.payload && { payload: step.payload }) })
     if (step.url === '/async_task') taskUrl = res.headers.location as string
     record(`${step.method} ${step.url}`, res)
   }

@@ -10,7 +10,7 @@ export const helloContract = defineContract({
       url: '/service',
       schema: {
         summary: 'The greeting of the first service',
-        response: { 200: { description: 'The greeting', content: { 'text/plain': { schema: Type.String() } } } }
+        response: { 200: { description: 'The greeting', content: { 'text/plain': { schema: Type.String({ maxLength: 100 }) } } } }
       }
     }
   },

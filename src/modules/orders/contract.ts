@@ -16,13 +16,13 @@ export const Item = Type.Object({
 export const NewOrder = Type.Object({ userId: Id, items: Type.Array(Item, { minItems: 1, maxItems: 100 }) })
 export type NewOrder = Static<typeof NewOrder>
 
-export const Order = Type.Object({ id: Id, userId: Id, items: Type.Array(Item), createdAt: Type.String({ format: 'date-time' }) })
+export const Order = Type.Object({ id: Id, userId: Id, items: Type.Array(Item, { maxItems: 100 }), createdAt: Type.String({ format: 'date-time' }) })
 export type Order = Static<typeof Order>
 
-export const OrderPlaced = Type.Object({ id: Id, userId: Id, items: Type.Array(Item) })
+export const OrderPlaced = Type.Object({ id: Id, userId: Id, items: Type.Array(Item, { maxItems: 100 }) })
 
 export const OrderView = Type.Composite([Order, Type.Object({
-  user: Type.Union([Type.Object({ name: Type.String(), email: Type.String() }), Type.Null()], { description: 'null when the user is gone or users is unavailable' }),
+  user: Type.Union([Type.Object({ name: Type.String({ maxLength: 50 }), email: Type.String({ maxLength: 254 }) }), Type.Null()], { description: 'null when the user is gone or users is unavailable' }),
   degraded: Type.Boolean({ description: 'true when users could not be asked and user is missing for that reason' })
 })])
 export type OrderView = Static<typeof OrderView>
@@ -30,7 +30,7 @@ export type OrderView = Static<typeof OrderView>
 export const ListOrdersQuery = Type.Object({
   userId: Type.Optional(Id),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  cursor: Type.Integer({ minimum: 0, default: 0, description: 'id of the last order of the previous page' })
+  cursor: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'id of the last order of the previous page' })
 })
 
 export const ordersContract = defineContract({
@@ -59,7 +59,7 @@ export const ordersContract = defineContract({
     listOrders: {
       method: 'GET',
       url: '/orders',
-      schema: { summary: 'Orders in id order, optionally of one user', querystring: ListOrdersQuery, response: { 200: Type.Array(Order) } }
+      schema: { summary: 'Orders in id order, optionally of one user', querystring: ListOrdersQuery, response: { 200: Type.Array(Order, { maxItems: 100 }) } }
     }
   },
   errors: { OrderNotFound, UnknownUser },

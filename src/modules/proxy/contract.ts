@@ -12,7 +12,7 @@ export const proxyContract = defineContract({
       schema: {
         summary: 'The hello service\'s greeting, fetched through its client (in-process or over HTTP)',
         response: {
-          200: { description: 'What hello answered', content: { 'text/plain': { schema: Type.String() } } },
+          200: { description: 'What hello answered', content: { 'text/plain': { schema: Type.String({ maxLength: 10_000 }) } } },
           503: problemResponse('hello is unavailable')
         }
       }

@@ -12,9 +12,9 @@ const OrderId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
 
 export const Shipment = Type.Object({
   orderId: OrderId,
-  userId: Type.Integer({ minimum: 1 }),
-  carrier: Type.String(),
-  trackingCode: Type.String(),
+  userId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  carrier: Type.String({ maxLength: 50 }),
+  trackingCode: Type.String({ maxLength: 64 }),
   shippedAt: Type.String({ format: 'date-time' })
 })
 export type Shipment = Static<typeof Shipment>
@@ -26,10 +26,10 @@ export const NewShipment = Type.Object({
 })
 
 export const OrderShipped = Type.Object({
-  orderId: Type.Integer({ minimum: 1 }),
-  userId: Type.Integer({ minimum: 1 }),
-  carrier: Type.String(),
-  trackingCode: Type.String()
+  orderId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  userId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  carrier: Type.String({ maxLength: 50 }),
+  trackingCode: Type.String({ maxLength: 64 })
 })
 
 export const shippingContract = defineContract({

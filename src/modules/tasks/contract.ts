@@ -2,14 +2,15 @@ import { Type, type Static } from '@sinclair/typebox'
 import { defineContract } from '../../platform/contracts/define-contract.js'
 import { createError } from '../../platform/http/errors.js'
 import { problemResponse } from '../../platform/http/problem.js'
+import { maxDepth } from '../../platform/http/storable-values.js'
 
 /** Largest POST /async_task body, in bytes; a bigger one is refused with 413. */
 export const maxTaskBytes = 64 * 1024
-/** Deepest nesting of objects and arrays a payload may have (the work walks it recursively). */
-export const maxTaskDepth = 100
+
+/** Longest failure reason a task keeps (the error message it failed with, cut). */
+export const maxErrorLength = 1000
 
 export const TaskNotFound = createError('CLV_TASKS_NOT_FOUND', 'Task %s not found', 404)
-export const TaskTooDeep = createError('CLV_TASKS_TOO_DEEP', `The payload nests objects and arrays deeper than ${maxTaskDepth} levels`, 400)
 
 const TaskId = Type.String({ format: 'uuid' })
 
@@ -19,7 +20,8 @@ export const TaskPayload = Type.Object({
   failAttempts: Type.Optional(Type.Integer({ minimum: 0, maximum: 50, description: 'simulated transient failure: the first n attempts throw and are retried with backoff (JOB_ATTEMPTS in all)' }))
 }, {
   additionalProperties: true,
-  description: `Any JSON object (at most ${maxTaskBytes / 1024} KiB, nested at most ${maxTaskDepth} levels). The work computes the sha256 of its canonical JSON (keys sorted, no spaces), its byte length and the words in its string values. Three optional fields steer the work.`
+  maxProperties: 1000,
+  description: `Any JSON object (at most ${maxTaskBytes / 1024} KiB, nested at most ${maxDepth} levels, as every input). The work computes the sha256 of its canonical JSON (keys sorted, no spaces), its byte length and the words in its string values. Three optional fields steer the work.`
 })
 export type TaskPayload = Static<typeof TaskPayload>
 
@@ -29,9 +31,9 @@ export const TaskQueuedReply = Type.Object({
 })
 
 export const TaskResult = Type.Object({
-  checksum: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 (hex) of the payload\'s canonical JSON' }),
-  words: Type.Integer({ minimum: 0, description: 'whitespace-separated words in the payload\'s string values, nested ones included, keys not' }),
-  bytes: Type.Integer({ minimum: 0, description: 'UTF-8 length of the canonical JSON' })
+  checksum: Type.String({ pattern: '^[0-9a-f]{64}$', maxLength: 64, description: 'sha256 (hex) of the payload\'s canonical JSON' }),
+  words: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'whitespace-separated words in the payload\'s string values, nested ones included, keys not' }),
+  bytes: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'UTF-8 length of the canonical JSON' })
 })
 export type TaskResult = Static<typeof TaskResult>
 
@@ -43,9 +45,9 @@ export type TaskState = Static<typeof TaskState>
 export const Task = Type.Object({
   id: TaskId,
   state: TaskState,
-  attempts: Type.Integer({ minimum: 0, description: 'times the work was started, including restarts after a worker died' }),
+  attempts: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'times the work was started, including restarts after a worker died' }),
   result: Type.Optional(TaskResult),
-  error: Type.Optional(Type.String({ description: 'why the last attempt failed (failed tasks, and waiting ones about to be retried)' })),
+  error: Type.Optional(Type.String({ maxLength: maxErrorLength, description: 'why the last attempt failed (failed tasks, and waiting ones about to be retried)' })),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' })
 })
@@ -78,7 +80,7 @@ export const tasksContract = defineContract({
       schema: { summary: 'A queued task: its state and, once completed, its result', params: Type.Object({ id: TaskId }), response: { 200: Task, 404: problemResponse('No task has this id') } }
     }
   },
-  errors: { TaskNotFound, TaskTooDeep },
+  errors: { TaskNotFound },
   events: { publishes: { 'task.queued': TaskQueued }, subscribes: ['task.queued'] }
 })
 

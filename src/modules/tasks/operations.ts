@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { Operations } from '../../platform/contracts/define-contract.js'
 import type { Events } from '../../platform/events/index.js'
-import { maxTaskDepth, TaskNotFound, TaskTooDeep, tasksContract } from './contract.js'
+import { TaskNotFound, tasksContract } from './contract.js'
 import type { TaskStore } from './store.js'
-import { nestsDeeperThan } from './work.js'
 
 export function createTaskOperations (store: TaskStore, events: Events): Operations<typeof tasksContract> {
   return {
     // The row and its task.queued event commit together: no task without its job, no job without its task.
     queueTask: async ({ body }, context) => {
-      if (nestsDeeperThan(body, maxTaskDepth)) throw new TaskTooDeep()
       const id = randomUUID()
       await store.atomically(async (tx) => {
         await store.insert(tx, id, body)

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Db, ModuleDatabase } from '../../platform/storage/database.js'
-import type { Task, TaskPayload, TaskResult } from './contract.js'
+import { storableText } from '../../platform/storage/storable-text.js'
+import { maxErrorLength, type Task, type TaskPayload, type TaskResult } from './contract.js'
 import type { taskTables } from './tables.js'
 
 type Tables = typeof taskTables.postgres
@@ -47,9 +48,12 @@ export function createTaskStore ({ db, tables: { tasks }, atomically }: ModuleDa
       return completed.length > 0
     },
 
-    /** A failed attempt: back to waiting for the retry, or failed for good. */
+    /**
+     * A failed attempt: back to waiting for the retry, or failed for good. The reason is made
+     * storable, so no message can keep the task from reaching its state.
+     */
     async fail (id: string, error: string, final: boolean): Promise<void> {
-      await atomically((tx) => tx.update(tasks).set({ state: final ? 'failed' : 'waiting', error, updatedAt: now() })
+      await atomically((tx) => tx.update(tasks).set({ state: final ? 'failed' : 'waiting', error: storableText(error, maxErrorLength), updatedAt: now() })
         .where(and(eq(tasks.id, id), unfinished)))
     }
   }

@@ -7,18 +7,6 @@ import type { TaskPayload, TaskResult } from './contract.js'
 /** Work that will fail however often it is retried: the event transports do not retry it. */
 export class PermanentTaskFailure extends UnrecoverableEventError {}
 
-/** Checked without recursion, so a pathological payload cannot exhaust the stack here. */
-export function nestsDeeperThan (value: unknown, limit: number): boolean {
-  const pending: Array<[unknown, number]> = [[value, 1]]
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [item, depth] = next
-    if (item === null || typeof item !== 'object') continue
-    if (depth > limit) return true
-    for (const child of Object.values(item)) pending.push([child, depth + 1])
-  }
-  return false
-}
-
 /** JSON with object keys sorted at every level and no whitespace (RFC 8785 for parsed JSON). */
 export function canonicalJson (value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`

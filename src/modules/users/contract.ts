@@ -10,9 +10,9 @@ const Name = Type.String({ minLength: 1, maxLength: 50, pattern: '\\S', descript
 const Email = Type.String({ format: 'email', maxLength: 254, description: 'unique, compared case-insensitively' })
 
 export const User = Type.Object({
-  id: Type.Integer({ minimum: 1 }),
-  name: Type.String(),
-  email: Type.String(),
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  name: Type.String({ maxLength: 50 }),
+  email: Type.String({ maxLength: 254 }),
   createdAt: Type.String({ format: 'date-time' })
 })
 export type User = Static<typeof User>
@@ -27,11 +27,11 @@ export type UserChanges = Static<typeof UserChanges>
 
 export const ListUsersQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  cursor: Type.Integer({ minimum: 0, default: 0, description: 'id of the last user of the previous page' })
+  cursor: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'id of the last user of the previous page' })
 })
 
-export const UserCreated = Type.Object({ id: Type.Integer({ minimum: 1 }), name: Type.String(), email: Type.String() })
-export const UserDeleted = Type.Object({ id: Type.Integer({ minimum: 1 }) })
+export const UserCreated = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), name: Type.String({ maxLength: 50 }), email: Type.String({ maxLength: 254 }) })
+export const UserDeleted = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) })
 
 const notFound = problemResponse('No user has this id')
 const emailTaken = problemResponse('Another user has this email')
@@ -46,7 +46,7 @@ export const usersContract = defineContract({
       schema: {
         summary: 'Users in id order; pass the last id seen as cursor for the next page',
         querystring: ListUsersQuery,
-        response: { 200: Type.Array(User) }
+        response: { 200: Type.Array(User, { maxItems: 100 }) }
       }
     },
     getUser: {

@@ -52,17 +52,33 @@ const contractBrand = Symbol.for('cleave.contract')
 
 const noQuery = Type.Object({})
 
-/** Every object in an input schema refuses fields it does not declare, unless it says otherwise. */
-export function closeObjects<S extends TSchema> (schema: S): S {
-  const closed: Record<string | symbol, unknown> = {}
+/** A copy of the schema with `change` applied to each object schema in it (the original is shared). */
+function changeObjects<S extends TSchema> (schema: S, change: (object: Record<string | symbol, unknown>) => void): S {
+  const copy: Record<string | symbol, unknown> = {}
   for (const key of Reflect.ownKeys(schema)) {
     const value = (schema as Record<string | symbol, unknown>)[key]
-    closed[key] = Array.isArray(value)
-      ? value.map((item) => isSchema(item) ? closeObjects(item) : item)
-      : isSchema(value) ? closeObjects(value) : value
+    copy[key] = Array.isArray(value)
+      ? value.map((item) => isSchema(item) ? changeObjects(item, change) : item)
+      : isSchema(value) ? changeObjects(value, change) : value
   }
-  if (closed.type === 'object' && !('additionalProperties' in closed)) closed.additionalProperties = false
-  return closed as S
+  if (copy.type === 'object') change(copy)
+  return copy as S
+}
+
+/** Every object in an input schema refuses fields it does not declare, unless it says otherwise. */
+export function closeObjects<S extends TSchema> (schema: S): S {
+  return changeObjects(schema, (object) => { if (!('additionalProperties' in object)) object.additionalProperties = false })
+}
+
+/** Members an event's object may have beyond those declared: a newer publisher may add some. */
+export const maxEventMembers = 64
+
+// Events stay open to members their consumers do not know yet (a publisher is upgraded first), but
+// never to any number of them.
+function boundObjects<S extends TSchema> (schema: S): S {
+  return changeObjects(schema, (object) => {
+    if (object.additionalProperties !== false && object.maxProperties === undefined) object.maxProperties = maxEventMembers
+  })
 }
 
 function isSchema (value: unknown): value is TSchema {
@@ -80,6 +96,8 @@ export function defineContract<const Routes extends Record<string, RouteDefiniti
       if (schema[part] !== undefined) schema[part] = closeObjects(schema[part])
     }
   }
+  const publishes = contract.events?.publishes
+  for (const [event, payload] of Object.entries(publishes ?? {})) publishes![event] = boundObjects(payload)
   return Object.defineProperty(contract, contractBrand, { value: true })
 }
 

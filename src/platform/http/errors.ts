@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import { createError, ProblemError, type ProblemMembers } from './coded-errors.js'
 import { Problem, problemContentType, problemType, type ProblemBody } from './problem.js'
 import { issuesDetail, validationIssues } from './validation-issues.js'
-import { DatabaseUnavailable, isDatabaseUnavailable } from '../storage/errors.js'
+import { DatabaseBusy, DatabaseUnavailable, isDatabaseBusy, isDatabaseUnavailable } from '../storage/errors.js'
 
 export { createError, createProblemError, ProblemError } from './coded-errors.js'
 
@@ -43,6 +43,7 @@ export function toProblem (error: FastifyError, request: FastifyRequest): Proble
   if (refusal !== undefined) error = refusal(request)
   // A lost or unreachable database is a dependency that is down, not a fault of ours.
   else if (error.statusCode === undefined && isDatabaseUnavailable(error)) error = new DatabaseUnavailable()
+  else if (error.statusCode === undefined && isDatabaseBusy(error)) error = new DatabaseBusy()
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   const base = {
     type: problemType('CLV_INTERNAL'),
@@ -104,6 +105,9 @@ export function clientErrorHandler (this: FastifyInstance, error: NodeJS.ErrnoEx
   socket.destroy(error)
 }
 
+// Conditions that pass on their own: a client may send the same request again after a second.
+const retryable = new Set(['CLV_DATABASE_BUSY', 'CLV_DATABASE_UNAVAILABLE'])
+
 async function errors (app: FastifyInstance) {
   app.addSchema(Problem)
 
@@ -113,6 +117,7 @@ async function errors (app: FastifyInstance) {
     if (problem.code === 'CLV_INTERNAL') request.log.error({ err: error }, 'request failed')
     else if (problem.status >= 500) request.log.warn({ code: problem.code, detail: problem.detail }, 'request failed')
     else request.log.debug({ err: error }, 'request rejected')
+    if (retryable.has(problem.code)) reply.header('retry-after', '1')
     return sendProblem(reply, problem)
   })
 

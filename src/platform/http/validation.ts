@@ -4,6 +4,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import { validatorOnFirstUse } from './compile-on-first-use.js'
+import { refusingUnstorable } from './storable-values.js'
 
 type BuildValidator = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
 
@@ -14,7 +15,8 @@ const ajvOptions = { allErrors: true, removeAdditional: false, useDefaults: true
 const coercingOptions = { ...ajvOptions, coerceTypes: 'array' } as const
 const exactOptions = { ...ajvOptions, coerceTypes: false } as const
 
-// Fastify's compilers, with the rule above per part. Ajv instances too are made on first use:
+// Fastify's compilers, with the rule above per part, each followed by the one rule of values a
+// database stores as sent (storable-values.ts). Ajv instances too are made on first use:
 // each costs milliseconds (formats, meta-schema).
 export const buildValidator: BuildValidator = (() => {
   const pool = AjvCompiler()
@@ -22,9 +24,9 @@ export const buildValidator: BuildValidator = (() => {
     const plugins = options?.plugins
     let coercing: ReturnType<typeof pool> | undefined
     let exact: ReturnType<typeof pool> | undefined
-    return (route) => validatorOnFirstUse(() => (route.httpPart === 'body'
+    return (route) => validatorOnFirstUse(() => refusingUnstorable((route.httpPart === 'body'
       ? (exact ??= pool(externalSchemas, { plugins, customOptions: exactOptions }))
-      : (coercing ??= pool(externalSchemas, { plugins, customOptions: coercingOptions })))(route) as ValidateFunction)
+      : (coercing ??= pool(externalSchemas, { plugins, customOptions: coercingOptions })))(route) as ValidateFunction))
   }
 })()
 
@@ -35,10 +37,10 @@ let exactAjv: Ajv | undefined
 
 /** A check for text parts (params, query strings): values coerced from strings; compiled on its first call. */
 export function compileCoercing (schema: TSchema): ValidateFunction {
-  return validatorOnFirstUse(() => (coercingAjv ??= addFormats.default(new Ajv(coercingOptions))).compile(schema))
+  return validatorOnFirstUse(() => refusingUnstorable((coercingAjv ??= addFormats.default(new Ajv(coercingOptions))).compile(schema)))
 }
 
 /** A check for JSON (bodies, answers, event payloads): types exact; compiled on its first call. */
 export function compileExact (schema: TSchema): ValidateFunction {
-  return validatorOnFirstUse(() => (exactAjv ??= addFormats.default(new Ajv(exactOptions))).compile(schema))
+  return validatorOnFirstUse(() => refusingUnstorable((exactAjv ??= addFormats.default(new Ajv(exactOptions))).compile(schema)))
 }

@@ -3,6 +3,7 @@ import pino, { type DestinationStream, type Logger } from 'pino'
 import type pinoPretty from 'pino-pretty'
 import { secretConfigKeys, type Config } from '../config/config.js'
 import { serviceTokenHeader } from '../security/service-token.js'
+import { serializeError } from './error-serializer.js'
 
 export function serviceName (config: Config): string {
   return config.SERVICE_NAME ?? `cleave:${config.modules.join('+') || 'platform'}`
@@ -31,6 +32,7 @@ export function createLogger (config: Config): Logger {
     level: config.LOG_LEVEL,
     redact: { paths: redactedPaths, censor: '[redacted]' },
     base: { service: serviceName(config) },
+    serializers: { err: serializeError },
     timestamp: pino.stdTimeFunctions.isoTime
   }, config.LOG_FORMAT === 'pretty' ? prettyDestination() : pino.destination({ dest: 1, sync: false }))
 }

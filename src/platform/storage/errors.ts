@@ -1,6 +1,7 @@
 import { createError } from '../http/coded-errors.js'
 
 export const DatabaseUnavailable = createError('CLV_DATABASE_UNAVAILABLE', 'A database this request needs is unavailable; try again shortly', 503)
+export const DatabaseBusy = createError('CLV_DATABASE_BUSY', 'The database is busy with other writes; try again shortly', 503)
 
 /** Could not reach PostgreSQL before DATABASE_CONNECT_TIMEOUT_MS: start-up gives up. */
 export class DatabaseConnectError extends Error {
@@ -42,6 +43,19 @@ export function isDatabaseUnavailable (error: unknown): boolean {
   for (const { code, message } of causes(error)) {
     if (typeof code === 'string' && (unavailableCodes.has(code) || code.startsWith('08'))) return true
     if (typeof message === 'string' && unavailableMessages.test(message)) return true
+  }
+  return false
+}
+
+// SQLite's lock held past busy_timeout (another process writing the same file); PostgreSQL's
+// lock_not_available, serialization_failure and deadlock_detected: the same write may pass a
+// moment later.
+const busyCodes = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED', '55P03', '40001', '40P01'])
+
+/** Another writer holds what this write needs: temporary, unlike a fault. */
+export function isDatabaseBusy (error: unknown): boolean {
+  for (const { code } of causes(error)) {
+    if (typeof code === 'string' && busyCodes.has(code)) return true
   }
   return false
 }
