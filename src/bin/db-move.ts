@@ -18,6 +18,12 @@ function fail (message: string): never {
   process.exit(1)
 }
 
+function unexpected (error: unknown): string {
+  const { message, cause } = error as { message?: unknown, cause?: { message?: unknown } }
+  const first = String(message).split('\n')[0]
+  return `${first}${cause?.message === undefined ? '' : `: ${String(cause.message).split('\n')[0]}`}; nothing was written`
+}
+
 function readArgs () {
   try {
     return parseArgs({ options: { batch: { type: 'string', default: '1000' } }, allowPositionals: true })
@@ -45,6 +51,6 @@ try {
   for (const { table, rows } of move.tables) console.log(`  ${table}: ${rows} ${rows === 1 ? 'row' : 'rows'}`)
   console.log(`start ${module} with ${databaseUrlKey(module)} set to this database`)
 } catch (error) {
-  if (!(error instanceof MoveError || error instanceof DatabaseConnectError)) throw error
-  fail(error.message)
+  // One line, never a stack nor a query's values (a failed query's message carries them after its first line).
+  fail(error instanceof MoveError || error instanceof DatabaseConnectError ? error.message : unexpected(error))
 }

@@ -167,3 +167,58 @@ t.test('a move that cannot start says why and touches nothing', async (t) => {
     t.notMatch(run.stdout + run.stderr, password, `${what}: the password is not printed`)
   }
 })
+
+t.test('a module whose SQLite file a running server has open is refused, and nothing is written; stopped, it moves', async (t) => {
+  const dataDir = tempDir(t)
+  const target = await withPassword(t)
+  const server = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: dataDir })
+  await createUser(server, 'Ada')
+  const refused = await runToEnd('db-move', { DATA_DIR: dataDir }, ['users', target])
+  t.equal(refused.code, 1)
+  t.match(refused.stderr, /^db:move: .*users\.sqlite is open in another process, a server or worker running users: stop it .*nothing was written$/m)
+  t.equal(refused.stderr.trim().split('\n').length, 1, 'one line')
+  t.same((await adminQuery("select count(*)::int as n from information_schema.tables where table_schema = 'users'", target)).rows, [{ n: 0 }], 'PostgreSQL untouched')
+  await stop(t, server)
+  const moved = await runToEnd('db-move', { DATA_DIR: dataDir }, ['users', target])
+  t.equal(moved.code, 0, moved.stderr)
+  t.match(moved.stdout, /users: 1 row/)
+})
+
+t.test('rows PostgreSQL would refuse or change are listed by table, column and id, before anything is copied', async (t) => {
+  const dataDir = tempDir(t)
+  const target = await withPassword(t)
+  const server = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: dataDir })
+  for (const name of ['Ada', 'Grace', 'Linus']) await createUser(server, name)
+  await stop(t, server)
+  // What an older version, or a hand, could have left in the file.
+  const file = new Database(join(dataDir, 'users.sqlite'))
+  file.prepare("update users set name = 'Gr' || char(0) || 'ace' where id = 2").run()
+  file.prepare("update users set email = cast(x'6c696eeda080' as text) where id = 3").run()
+  file.prepare('update outbox set sent_at = 1.5 where id = (select min(id) from outbox)').run()
+  const outboxId = (file.prepare('select min(id) as id from outbox').get() as { id: unknown }).id
+  file.close()
+  const run = await runToEnd('db-move', { DATA_DIR: dataDir }, ['users', target])
+  t.equal(run.code, 1)
+  t.match(run.stderr, /^db:move: rows PostgreSQL would refuse or change/m)
+  t.match(run.stderr, /users\.name \(a NUL or bytes that are not UTF-8\): 2[;\n]/)
+  t.match(run.stderr, /users\.email \(a NUL or bytes that are not UTF-8\): 3/)
+  t.match(run.stderr, new RegExp(`outbox\\.sent_at \\(not an integer\\): ${String(outboxId)}`))
+  t.notMatch(run.stderr, /Gr.?ace|lin.?@|\n\s+at /, 'no values, no stack')
+  t.same((await adminQuery("select count(*)::int as n from information_schema.tables where table_schema = 'users'", target)).rows, [{ n: 0 }], 'PostgreSQL untouched')
+})
+
+t.test('a target database or role that does not exist fails at once, in one line', async (t) => {
+  const dataDir = tempDir(t)
+  const server = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: dataDir })
+  await createUser(server, 'Ada')
+  await stop(t, server)
+  const missing = new URL(await withPassword(t))
+  missing.pathname = '/cleave_no_such_database'
+  const started = Date.now()
+  const run = await runToEnd('db-move', { DATA_DIR: dataDir }, ['users', missing.href])
+  t.equal(run.code, 1)
+  t.match(run.stderr, /^db:move: users: could not connect to PostgreSQL at .* database "cleave_no_such_database" does not exist$/m)
+  t.equal(run.stderr.trim().split('\n').length, 1, 'one line')
+  t.notMatch(run.stderr, password)
+  t.ok(Date.now() - started < 15_000, `not retried for DATABASE_CONNECT_TIMEOUT_MS (30 s): ${Date.now() - started} ms`)
+})

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config/config.js'
 import type { Db, ModuleDatabase } from './database.js'
 import { openModuleDatabase } from './databases.js'
+import { openElsewhere, rowsThatDoNotFit } from './move-checks.js'
 import { databaseFile } from './sqlite.js'
 import type { Tables } from './table-kit.js'
 
@@ -34,8 +35,12 @@ export async function moveToPostgres (config: Config, module: string, tables: Ta
   const file = databaseFile(config.DATA_DIR, module)
   // Opening would create an empty one, and an empty move looks like a successful one.
   if (!existsSync(file)) throw new MoveError(`${module} has no SQLite file at ${file} (is DATA_DIR the server's?)`)
+  if (openElsewhere(file)) throw new MoveError(`${file} is open in another process, a server or worker running ${module}: stop it (SIGTERM lets it finish its requests), then run db:move again; nothing was written`)
   const source = await openModuleDatabase({ ...config, databaseUrls: {} }, module, tables, options.log)
   try {
+    // After opening: the file is migrated, so every table the checks read exists.
+    const unfit = rowsThatDoNotFit(file, tables.postgres)
+    if (unfit.length > 0) throw new MoveError(`rows PostgreSQL would refuse or change, by table.column and id (correct or delete them, then move again; nothing was written): ${unfit.join('; ')}`)
     const target = await openModuleDatabase({ ...config, databaseUrls: { [module]: url } }, module, tables, options.log)
     try {
       return { source: source.location, target: target.location, tables: await copyModule(source, target, options.batchRows) }
@@ -47,8 +52,9 @@ export async function moveToPostgres (config: Config, module: string, tables: Ta
   }
 }
 
-// The source is read inside SQLite's write lock: one consistent snapshot, and a server left
-// running on the file fails its writes instead of adding rows the copy would miss. PostgreSQL
+// The source is read inside SQLite's write lock: one consistent snapshot, and a server started
+// meanwhile waits rather than adding rows the copy would miss (one already running was refused
+// before: move-checks.ts). PostgreSQL
 // gets everything in one transaction, its tables locked against a second move, so a refusal
 // or a failed check leaves it as it was.
 async function copyModule (source: ModuleDatabase<TableSet>, target: ModuleDatabase<TableSet>, batchRows: number) {

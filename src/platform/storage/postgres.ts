@@ -22,6 +22,9 @@ export interface PostgresOptions {
 // millisecond time, well inside 2^53.
 const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text') }
 
+// invalid_catalog_name, invalid_authorization_specification, invalid_password.
+const permanentCodes = new Set(['3D000', '28000', '28P01'])
+
 /** Longest wait for one connection (a request's, or one try at start-up). */
 const connectionTimeoutMs = 5000
 
@@ -35,7 +38,8 @@ async function firstConnection (pool: pg.Pool, module: string, location: string,
     } catch (error) {
       const reason = (error as Error).message
       const waited = Date.now() - started
-      if (waited + delay > connectTimeoutMs) throw new DatabaseConnectError(module, location, waited, reason)
+      // A database or role that does not exist, or a wrong password, will not appear by waiting.
+      if (permanentCodes.has((error as { code?: string }).code ?? '') || waited + delay > connectTimeoutMs) throw new DatabaseConnectError(module, location, waited, reason)
       log.warn({ module, database: location, attempt, retryInMs: delay, reason }, 'database: cannot connect yet; retrying')
       await sleep(delay)
     }
