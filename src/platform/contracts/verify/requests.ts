@@ -11,6 +11,11 @@ export interface PlannedRequest {
   body?: unknown
   /** Why it must be refused; undefined for the valid request. */
   refusedFor?: string
+  /**
+   * Set when the refusal is Cleave's own convention, which the published document cannot
+   * express: what the answer breaks is a warning, a failure only under --strict.
+   */
+  convention?: true
 }
 
 interface Parts {
@@ -42,8 +47,8 @@ function validParts (route: RouteDefinition, known: Record<string, unknown>): Pa
   return { params, query, ...(route.schema.body !== undefined && { body: sampleValue(route.schema.body as Schema) }) }
 }
 
-function invalidVariants (route: RouteDefinition, valid: Parts): Array<[string, Parts]> {
-  const variants: Array<[string, Parts]> = []
+function invalidVariants (route: RouteDefinition, valid: Parts): Array<[string, Parts, convention?: true]> {
+  const variants: Array<[string, Parts, convention?: true]> = []
   const { params, querystring, body } = route.schema as { params?: Schema, querystring?: Schema, body?: Schema }
   for (const [name, schema] of propertiesOf(params)) {
     const text = wrongText(schema)
@@ -54,7 +59,8 @@ function invalidVariants (route: RouteDefinition, valid: Parts): Array<[string, 
     return text === undefined ? [] : [[name, text] as const]
   })
   if (first) variants.push([`query parameter ${first[0]} of the wrong type`, { ...valid, query: { ...valid.query, [first[0]]: first[1] } }])
-  if (querystring?.additionalProperties === false) variants.push([`unknown query parameter ${unknownField}`, { ...valid, query: { ...valid.query, [unknownField]: '1' } }])
+  // OpenAPI has no way to close a query string: refusing an undeclared parameter is a convention.
+  if (querystring?.additionalProperties === false) variants.push([`unknown query parameter ${unknownField}`, { ...valid, query: { ...valid.query, [unknownField]: '1' } }, true])
   if (body === undefined) return variants
   const sent = valid.body as Record<string, unknown>
   const typed = propertiesOf(body).find(([, schema]) => wrongValue(schema) !== undefined)
@@ -71,8 +77,8 @@ function invalidVariants (route: RouteDefinition, valid: Parts): Array<[string, 
 /** The invalid requests first (they must change nothing), then the valid one. */
 export function plannedRequests (route: RouteDefinition, known: Record<string, unknown>): PlannedRequest[] {
   const valid = validParts(route, known)
-  const request = (parts: Parts, refusedFor?: string): PlannedRequest => ({ method: route.method, path: pathOf(route, parts), ...(parts.body !== undefined && { body: parts.body }), refusedFor })
-  return [...invalidVariants(route, valid).map(([why, parts]) => request(parts, why)), request(valid)]
+  const request = (parts: Parts, refusedFor?: string, convention?: true): PlannedRequest => ({ method: route.method, path: pathOf(route, parts), ...(parts.body !== undefined && { body: parts.body }), refusedFor, ...(convention && { convention }) })
+  return [...invalidVariants(route, valid).map(([why, parts, convention]) => request(parts, why, convention)), request(valid)]
 }
 
 /** The route's path parameters in a Location the run was given, when it points at this route. */
