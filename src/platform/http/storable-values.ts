@@ -2,8 +2,8 @@
 // turns the text `Infinity` into a number that passes `integer` and skips `maximum`, and
 // JSON.parse reads `1e999` as Infinity; PostgreSQL refuses a NUL in text, SQLite stores a lone
 // surrogate as bytes that are not UTF-8. One rule for every input, checked after the schema:
-// numbers finite and integers safe, strings without NUL and well-formed. Both dialects then store
-// exactly what was sent.
+// numbers finite, strings without NUL and well-formed. Both dialects then store exactly what was
+// sent. (Integers have their range from their contract: test/contract-bounds.test.ts.)
 import type { ErrorObject, ValidateFunction } from 'ajv'
 
 /** Levels of objects and arrays a value may nest; past it a value is refused rather than walked. */
@@ -16,7 +16,6 @@ function pointer (path: string, key: string | number): string {
 function problemOf (value: unknown): string | undefined {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return 'must be a finite number'
-    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return `must be between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`
   } else if (typeof value === 'string') {
     if (value.includes('\u0000')) return 'must not contain the NUL character (\\u0000)'
     if (!value.isWellFormed()) return 'must be well-formed Unicode (no lone surrogate)'
