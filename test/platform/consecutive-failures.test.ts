@@ -63,3 +63,12 @@ t.test('0 turns the rule off', async (t) => {
   for (let i = 0; i < 5; i++) await fire(breaker, failing('ECONNREFUSED'))
   t.notOk(breaker.opened)
 })
+
+t.test('calls in flight together count once: a burst of failures from one dying replica is not a run', async (t) => {
+  const breaker = breakerOf(t)
+  await Promise.all(Array.from({ length: 8 }, () => fire(breaker, 'hang')))
+  t.notOk(breaker.opened, 'eight timeouts at once: one in the run')
+  await fire(breaker, 'hang')
+  await fire(breaker, 'hang')
+  t.ok(breaker.opened, 'then two more, one after another, make three')
+})
