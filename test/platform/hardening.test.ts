@@ -67,7 +67,8 @@ t.test('the gateway refuses a declared length over the limit without asking a se
 
 t.test('SERVICE_SECRET: module routes need a signed token; health, metrics and docs stay open', async (t) => {
   const app = await buildTestApp(t, { modules: ['users'], env: { SERVICE_SECRET: secret } })
-  const tokens = createServiceTokens([secret], 'cleave:test')
+  const tokens = createServiceTokens([secret], 'cleave:test', { lifetimeMs: 5000, skewMs: 5000 })
+  const forUsers = (target: string, method = 'GET') => ({ method, target, module: 'users' })
   let caller: string | undefined = 'not set'
   app.addHook('onResponse', async (request) => { caller = request.serviceCaller })
 
@@ -76,19 +77,25 @@ t.test('SERVICE_SECRET: module routes need a signed token; health, metrics and d
   t.match(missing.headers['content-type'], /^application\/problem\+json/)
   t.match(missing.json(), { status: 401, code: 'CLV_SERVICE_TOKEN_MISSING' })
 
-  const signed = await app.inject({ url: '/users?limit=1', headers: { [serviceTokenHeader]: tokens.sign('GET', '/users?limit=1') } })
+  const signed = await app.inject({ url: '/users?limit=1', headers: { [serviceTokenHeader]: tokens.sign(forUsers('/users?limit=1'), undefined) } })
   t.equal(signed.statusCode, 200)
   t.equal(caller, 'cleave:test', 'the request knows it came from a service')
 
-  const create = await app.inject({ method: 'POST', url: '/users', payload: ada, headers: { [serviceTokenHeader]: tokens.sign('POST', '/users') } })
+  const create = await app.inject({ method: 'POST', url: '/users', payload: ada, headers: { [serviceTokenHeader]: tokens.sign(forUsers('/users', 'POST'), JSON.stringify(ada)) } })
   t.equal(create.statusCode, 201)
+  const otherBody = await app.inject({ method: 'POST', url: '/users', payload: { ...ada, email: 'mallory@example.com' }, headers: { [serviceTokenHeader]: tokens.sign(forUsers('/users', 'POST'), JSON.stringify(ada)) } })
+  t.equal(otherBody.statusCode, 401, 'a token signed for one body does not carry another')
+  t.match(otherBody.json(), { code: 'CLV_SERVICE_TOKEN_INVALID', detail: /not signed for this body/ })
+  const noBody = await app.inject({ method: 'POST', url: '/users', payload: ada, headers: { [serviceTokenHeader]: tokens.sign(forUsers('/users', 'POST'), undefined) } })
+  t.equal(noBody.statusCode, 401, 'nor does one signed for no body')
 
-  const token = tokens.sign('GET', '/users/1')
+  const token = tokens.sign(forUsers('/users/1'), undefined)
   const cases = [
     { name: 'a token for another path', url: '/users/2', token, code: 'CLV_SERVICE_TOKEN_INVALID' },
     { name: 'a token for another method', url: '/users/1', method: 'DELETE' as const, token, code: 'CLV_SERVICE_TOKEN_INVALID' },
-    { name: 'another secret', url: '/users/1', token: createServiceTokens(['b'.repeat(32)], 'x').sign('GET', '/users/1'), code: 'CLV_SERVICE_TOKEN_INVALID' },
-    { name: 'an expired token', url: '/users/1', token: tokens.sign('GET', '/users/1', Date.now() - 120_000), code: 'CLV_SERVICE_TOKEN_EXPIRED' },
+    { name: 'another secret', url: '/users/1', token: createServiceTokens(['b'.repeat(32)], 'x', { lifetimeMs: 5000, skewMs: 5000 }).sign(forUsers('/users/1'), undefined), code: 'CLV_SERVICE_TOKEN_INVALID' },
+    { name: 'a token for another module', url: '/users/1', token: tokens.sign({ method: 'GET', target: '/users/1', module: 'orders' }, undefined), code: 'CLV_SERVICE_TOKEN_INVALID' },
+    { name: 'an expired token', url: '/users/1', token: tokens.sign(forUsers('/users/1'), undefined, Date.now() - 20_000), code: 'CLV_SERVICE_TOKEN_EXPIRED' },
     { name: 'garbage', url: '/users/1', token: 'Bearer nonsense', code: 'CLV_SERVICE_TOKEN_MALFORMED' }
   ]
   for (const { name, url, method = 'GET', token, code } of cases) {

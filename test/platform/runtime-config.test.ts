@@ -95,6 +95,42 @@ t.test('an invalid change is refused whole, naming every bad field, and nothing 
   t.equal(app.log.level, 'silent')
 })
 
+t.test('values the runtime cannot honour are refused by name; the largest it can are accepted', async (t) => {
+  const app = await buildTestApp(t, { modules: ['hello'], env: { ADMIN_TOKEN: token } })
+  const patch = (payload: object) => app.inject({ method: 'PATCH', url: '/admin/config', headers: bearer, payload })
+  const huge = 1e308
+  const flags = (count: number, length = 8) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`f${String(i).padStart(length - 1, '0')}`, true]))
+  const longName = 'a'.repeat(65)
+  const cases: Array<[string, object, string[]]> = [
+    ['a timer past 2^31 - 1 ms (Node would fire it after 1 ms)', { breakers: { users: { timeoutMs: 2_147_483_648 } } }, ['/breakers/users/timeoutMs']],
+    ['1e308 anywhere', {
+      breakers: { users: { timeoutMs: huge, volumeThreshold: huge, resetTimeoutMs: huge, windowMs: huge, consecutiveFailures: huge, concurrency: huge } },
+      rateLimit: { max: huge, windowMs: huge }
+    }, ['/breakers/users/timeoutMs', '/breakers/users/volumeThreshold', '/breakers/users/resetTimeoutMs', '/breakers/users/windowMs', '/breakers/users/consecutiveFailures', '/breakers/users/concurrency', '/rateLimit/max', '/rateLimit/windowMs']],
+    ['one flag too many', { features: flags(101) }, ['/features']],
+    ['a flag name too long', { features: { [longName]: true } }, [`/features/${longName}`]]
+  ]
+  for (const [what, payload, fields] of cases) {
+    const res = await patch(payload)
+    t.equal(res.statusCode, 400, what)
+    t.match(res.headers['content-type'], /^application\/problem\+json/)
+    t.equal(res.json().code, 'CLV_RUNTIME_CONFIG_INVALID', what)
+    t.same([...new Set(res.json().errors.map((error: { field: string }) => error.field))], fields, what)
+  }
+  t.equal(app.runtimeConfig.version, 0, 'nothing was stored')
+
+  const largest = {
+    breakers: { users: { timeoutMs: 2_147_483_647, volumeThreshold: 100_000, resetTimeoutMs: 2_147_483_647, windowMs: 2_147_483_647, consecutiveFailures: 100_000, concurrency: 10_000 } },
+    rateLimit: { max: 1_000_000, windowMs: 2_147_483_647 },
+    features: flags(100, 64)
+  }
+  const accepted = await patch(largest)
+  t.equal(accepted.statusCode, 200, 'every maximum is accepted')
+  t.same(app.runtimeConfig.overrides, largest)
+  t.equal((await patch({ features: { [`f${'0'.repeat(63)}`]: null, extra: true } })).statusCode, 200, 'a flag may replace another at the limit')
+  t.equal((await patch({ features: { another: true } })).statusCode, 400, 'the limit counts the flags already set')
+})
+
 t.test('per-request loggers follow the runtime log level', async (t) => {
   const app = await buildTestApp(t, { modules: ['hello'], env: { ADMIN_TOKEN: token, LOG_LEVEL: 'info' } })
   // The access log line is written only if the request's own (child) logger has info enabled.

@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../config/config.js'
 import { configPlugin } from '../config/config-plugin.js'
 import requestId, { requestIdOf } from '../http/request-id.js'
+import hostHeader from '../http/host-header.js'
 import { AccessLog } from '../http/access-log.js'
 import { createLogger, serviceName } from '../observability/logger.js'
 import errors, { clientErrorHandler, frameworkErrors } from '../http/errors.js'
@@ -70,6 +71,7 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
   await app.register(cors)
   if (options.openapi) await app.register(openapi, options.openapi)
   await app.register(requestId)
+  await app.register(hostHeader)
   await app.register(serviceAuth)
   await app.register(health)
   await app.register(runtimeConfig, { routes: options.adminRoutes })

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { moduleRegistry } from '../contracts/module-registry.js'
-import { isPostgresUrl } from '../storage/database-url.js'
+import { urlExpectation, urlSettingProblem, type UrlKind } from './url-settings.js'
 
 export const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
@@ -18,51 +18,54 @@ export const ConfigSchema = Type.Object({
     description: '"all" or a comma list of module names'
   }),
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module (those without a PostgreSQL URL)' }),
-  DATABASE_URL: Type.Optional(Type.String({ secret: true, description: 'a postgres:// URL: every module keeps its tables there, in a schema named after it; <MODULE>_DATABASE_URL (e.g. USERS_DATABASE_URL) sets one module\'s and wins; unset, a module uses its SQLite file in DATA_DIR' })),
+  DATABASE_URL: Type.Optional(Type.String({ secret: true, urlKind: 'postgres', description: 'a postgres:// URL: every module keeps its tables there, in a schema named after it; <MODULE>_DATABASE_URL (e.g. USERS_DATABASE_URL) sets one module\'s and wins; unset, a module uses its SQLite file in DATA_DIR' })),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections one process opens per module at most; keep replicas × modules × this under the server\'s max_connections' }),
-  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30000, description: 'how long start-up keeps trying to reach PostgreSQL (with backoff) before exiting 1' }),
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 30000, description: 'how long start-up keeps trying to reach PostgreSQL (with backoff) before exiting 1' }),
   LOG_LEVEL: LogLevel,
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json', description: 'json: one JSON object a line; pretty: coloured lines for a person (pino-pretty, a development dependency: npm run dev picks it on a terminal; the image has none)' }),
   SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'name in every log line (default: the module list)' })),
-  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, default: 5000, description: 'on SIGTERM, how long the process keeps serving while not ready and withdrawn from discovery, so load balancers and other processes stop sending to it before it stops accepting' }),
-  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000, description: 'after the drain delay, longest wait for in-flight requests and running jobs before exiting anyway' }),
+  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 5000, description: 'on SIGTERM, how long the process keeps serving while not ready and withdrawn from discovery, so load balancers and other processes stop sending to it before it stops accepting' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 10000, description: 'after the drain delay, longest wait for in-flight requests and running jobs before exiting anyway' }),
   DISCOVERY: Type.Union([Type.Literal('static'), Type.Literal('redis')], { default: 'static', description: 'how clients find other modules: SERVICE_<MODULE>_URL, or instances registered in Redis' }),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// URL' })),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', secret: true, urlKind: 'redis', description: 'a redis:// URL' })),
   REDIS_PREFIX: Type.String({ default: 'cleave:', description: 'prefix of every Redis key Cleave writes' }),
-  AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://', secret: true, description: 'an amqp:// (or amqps://) URL of RabbitMQ: every relayed event is also published there as a CloudEvent, and events of external modules are received from it' })),
+  AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://', secret: true, urlKind: 'amqp', description: 'an amqp:// (or amqps://) URL of RabbitMQ: every relayed event is also published there as a CloudEvent, and events of external modules are received from it' })),
   AMQP_EXCHANGE: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._-]+$', default: 'cleave.events', description: 'the durable topic exchange CloudEvents go to and come from (letters, digits, . _ -); its queues are named <exchange>.<module> and <exchange>.dead-letter' }),
-  ADVERTISE_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'URL other processes reach this one at (default http://HOST:PORT)' })),
-  DISCOVERY_TTL_MS: Type.Integer({ minimum: 500, default: 5000, description: 'a registered instance not heard from for this long is dropped' }),
-  CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 1000, description: 'longest wait for a call to another service, retries included' }),
+  ADVERTISE_URL: Type.Optional(Type.String({ pattern: '^https?://', urlKind: 'http', description: 'URL other processes reach this one at (default http://HOST:PORT)' })),
+  DISCOVERY_TTL_MS: Type.Integer({ minimum: 500, maximum: 2_147_483_647, default: 5000, description: 'a registered instance not heard from for this long is dropped' }),
+  CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 1000, description: 'longest wait for a call to another service, retries included' }),
   CALL_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2, description: 'extra attempts for idempotent calls on broken connections (at once, on the next instance) or 502/503/504 (after a backoff); a refused connection costs none: any call goes on to the next instance' }),
-  CALL_BACKOFF_MS: Type.Integer({ minimum: 1, default: 20, description: 'longest wait before the first retry after a 502/503/504 answer (full jitter); doubles each attempt, up to ten times this' }),
+  CALL_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 20, description: 'longest wait before the first retry after a 502/503/504 answer (full jitter); doubles each attempt, up to ten times this' }),
   CALL_CONCURRENCY: Type.Integer({ minimum: 1, default: 100, description: 'calls to one target module a process has in flight at once; over it, a call fails at once like an open breaker (its fallback answers, or 503) without counting against the target; changeable at run time per target' }),
   BREAKER_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'percentage of failed calls that opens a breaker' }),
   BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, default: 5, description: 'calls in the window before a breaker may open' }),
-  BREAKER_RESET_MS: Type.Integer({ minimum: 1, default: 5000, description: 'how long an open breaker waits before trying again' }),
-  BREAKER_WINDOW_MS: Type.Integer({ minimum: 100, default: 1000, description: 'rolling window the error percentage and volume are counted over; short, so the successes before an outage soon stop outvoting its failures' }),
+  BREAKER_RESET_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 5000, description: 'how long an open breaker waits before trying again' }),
+  BREAKER_WINDOW_MS: Type.Integer({ minimum: 100, maximum: 2_147_483_647, default: 1000, description: 'rolling window the error percentage and volume are counted over; short, so the successes before an outage soon stop outvoting its failures' }),
   BREAKER_CONSECUTIVE_FAILURES: Type.Integer({ minimum: 0, default: 5, description: 'failed calls in a row (timeout, reset, refused, any 5xx answer) that open a breaker at once, whatever the window holds, so one call at a time is enough (0: off)' }),
   HEALTH_CHECK_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 1000, description: 'how often a process that reaches other modules over HTTP (the gateway, a module with remote targets) probes each of their instances on GET /health/live (0: no health checks)' }),
   HEALTH_CHECK_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 500, description: 'longest wait for a health-check answer; none in time (or a 5xx) is a failed check' }),
   HEALTH_CHECK_FAILURES: Type.Integer({ minimum: 1, default: 2, description: 'failed health checks in a row that take an instance out of rotation until it passes one (three times as many for a lone static SERVICE_<MODULE>_URL, which may name several replicas)' }),
   GATEWAY_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 5000, description: 'gateway: longest wait for a module instance\'s response headers (past it, 504) and between two chunks of its body (past it, the connection is cut)' }),
+  GATEWAY_TRUST_PROXY: Type.Boolean({ default: false, description: 'gateway: true keeps the forwarding headers a client sends (X-Forwarded-*, Forwarded, X-Real-IP), adding its address to X-Forwarded-For: only behind a proxy of your own that sets them; false: a client\'s are dropped and the gateway sets X-Forwarded-For, -Host and -Proto itself' }),
   WORKERS: Type.Boolean({ default: true, description: 'run the event handlers of MODULES in this process' }),
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'tries of an event handler before its job is failed' }),
-  JOB_BACKOFF_MS: Type.Integer({ minimum: 1, default: 500, description: 'first retry delay; doubles each attempt' }),
+  JOB_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 500, description: 'first retry delay; doubles each attempt' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'jobs a worker runs at once per queue' }),
-  JOB_LOCK_MS: Type.Integer({ minimum: 1000, default: 30000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died is retried once it lapses' }),
-  JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30000, description: 'how often workers look for jobs whose lock lapsed (their worker died) and queue them again' }),
-  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
-  RELAY_CLAIM_MS: Type.Integer({ minimum: 100, default: 10000, description: 'how long the process that wrote an outbox row (or claimed it) owns its delivery; a row whose owner died is claimed by another replica\'s relay once this lapses' }),
+  JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 2_147_483_647, default: 30000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died is retried once it lapses' }),
+  JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 2_147_483_647, default: 30000, description: 'how often workers look for jobs whose lock lapsed (their worker died) and queue them again' }),
+  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 2_147_483_647, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
+  RELAY_CLAIM_MS: Type.Integer({ minimum: 100, maximum: 2_147_483_647, default: 10000, description: 'how long the process that wrote an outbox row (or claimed it) owns its delivery; a row whose owner died is claimed by another replica\'s relay once this lapses' }),
   OUTBOX_RETENTION_MS: Type.Integer({ minimum: 1000, default: 604_800_000, description: 'how long sent outbox rows are kept (default 7 days): events sent to a Redis that restarts empty within this window are delivered again; older sent rows are deleted' }),
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16, secret: true, description: 'a secret of at least 16 characters that /admin/* requires (bearer token, or HTTP Basic password); unset, the admin routes do not exist' })),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 0, description: 'requests one client IP may make per window (0: no limit); changeable at run time' }),
-  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60000, description: 'length of a rate-limit window; changeable at run time' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 60000, description: 'length of a rate-limit window; changeable at run time' }),
   CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$', description: 'browser origins allowed to call the API: "*" or a comma list of http(s) origins; unset, no CORS headers are sent' })),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576, description: 'largest request body in bytes; a bigger one is refused with 413' }),
-  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30000, description: 'longest time a client may take to send a whole request, headers and body, however steadily it trickles; past it the answer is 408 problem+json and the connection is closed' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 2_147_483_647, default: 30000, description: 'longest time a client may take to send a whole request, headers and body, however steadily it trickles; past it the answer is 408 problem+json and the connection is closed' }),
   MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, description: 'most client connections open at once; further ones are dropped on arrival, with a warning in the log (default: half the open-file limit, read from /proc/self/limits; 1000 where that cannot be read)' })),
   SERVICE_SECRET: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token' })),
+  SIGNED_CALL_LIFETIME_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 5000, description: 'how long a service token (SERVICE_SECRET) is good for after it is signed: the identical request can be replayed within it, nothing else' }),
+  SIGNED_CALL_SKEW_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 5000, description: 'how far the clocks of two hosts may disagree, either way, for a service token to be accepted' }),
   TRACING: Type.Boolean({ default: true, description: 'W3C traceparent read, passed on every call and event, and its trace_id/span_id in every log line' }),
   METRICS: Type.Boolean({ default: true, description: 'serve GET /metrics and time HTTP requests for it' }),
   // OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/):
@@ -70,16 +73,22 @@ export const ConfigSchema = Type.Object({
   // _TIMEOUT and _COMPRESSION itself.
   OTEL_SDK_DISABLED: Type.Boolean({ default: false, description: 'true: no OpenTelemetry export whatever the other OTEL_* variables say' }),
   OTEL_TRACES_EXPORTER: Type.Optional(Type.Union([Type.Literal('otlp'), Type.Literal('none')], { description: 'otlp: export spans over OTLP/HTTP (to http://localhost:4318 unless an endpoint is set); none, or unset without an endpoint: no export' })),
-  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'OTLP/HTTP collector base URL (spans go to its /v1/traces); setting it turns span export on' })),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'full OTLP/HTTP URL for spans, used as given; setting it turns span export on' })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'OTLP/HTTP collector base URL (spans go to its /v1/traces); setting it turns span export on' })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'full OTLP/HTTP URL for spans, used as given; setting it turns span export on' })),
   OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'service.name of exported spans (default: SERVICE_NAME, else the module list)' })),
-  OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 1, default: 5000, description: 'milliseconds between two batches of exported spans' })
+  OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 5000, description: 'milliseconds between two batches of exported spans' })
 })
 
 /** Keys whose values are never echoed in errors nor written to logs (marked `secret: true` in the schema). */
 export const secretConfigKeys = Object.entries(ConfigSchema.properties)
   .filter(([, schema]) => (schema as TSchema).secret === true)
   .map(([key]) => key)
+
+// Keys holding a URL (`urlKind` in the schema): checked as the library that takes it would, never echoed.
+const urlSettings = Object.entries(ConfigSchema.properties)
+  .filter(([, schema]) => (schema as TSchema).urlKind !== undefined)
+  .map(([key, schema]) => [key, (schema as TSchema).urlKind as UrlKind] as const)
+const urlKeys = new Set(urlSettings.map(([key]) => key))
 
 export type Config = StaticDecode<typeof ConfigSchema> & {
   modules: string[]
@@ -97,6 +106,7 @@ export class ConfigError extends Error {
 }
 
 function expectation (schema: TSchema): string {
+  if (schema.urlKind) return urlExpectation(schema.urlKind)
   if (schema.anyOf) return `one of ${schema.anyOf.map((option: TSchema) => option.const).join(', ')}`
   if (schema.type === 'integer') return `an integer from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`
   return schema.description ?? `a ${schema.type}`
@@ -112,8 +122,8 @@ function readServices (env: NodeJS.ProcessEnv, available: string[], problems: st
     const key = serviceUrlKey(module)
     if (!env[key]) continue
     const urls = env[key].split(',').map((url) => url.trim()).filter(Boolean)
-    const bad = urls.filter((url) => !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
-    if (bad.length > 0) problems.push(`${key}: expected comma-separated http(s) URLs, got ${JSON.stringify(env[key])}`)
+    const problem = urlSettingProblem(key, urls, 'http')
+    if (problem) problems.push(problem)
     else services[module] = urls.map((url) => url.replace(/\/+$/, ''))
   }
   return services
@@ -123,22 +133,15 @@ export function databaseUrlKey (module: string): string {
   return `${module.toUpperCase().replaceAll('-', '_')}_DATABASE_URL`
 }
 
-// A URL may hold a password: a bad one is described, never echoed.
-function describeBadUrl (value: string): string {
-  if (!URL.canParse(value)) return `a value of ${value.length} characters that is not a URL (not shown)`
-  const { protocol, hostname } = new URL(value)
-  return hostname === '' ? `a ${protocol} URL with no host (not shown)` : `a ${protocol} URL (not shown)`
-}
-
+// DATABASE_URL itself is checked with the other URL settings of the schema.
 function readDatabaseUrls (env: NodeJS.ProcessEnv, available: string[], problems: string[]): Record<string, string> {
   const urls: Record<string, string> = {}
-  const fallback = env.DATABASE_URL || undefined
-  for (const [key, value] of [['DATABASE_URL', fallback], ...available.map((module) => [databaseUrlKey(module), env[databaseUrlKey(module)] || undefined])]) {
-    if (value !== undefined && !isPostgresUrl(value)) problems.push(`${key}: expected a postgres:// or postgresql:// URL with a host, got ${describeBadUrl(value)}`)
-  }
   for (const module of available) {
-    const url = env[databaseUrlKey(module)] || fallback
-    if (url !== undefined && isPostgresUrl(url)) urls[module] = url
+    const key = databaseUrlKey(module)
+    const problem = env[key] ? urlSettingProblem(key, [env[key]], 'postgres') : undefined
+    if (problem) problems.push(problem)
+    const url = env[key] || env.DATABASE_URL || undefined
+    if (url !== undefined) urls[module] = url
   }
   return urls
 }
@@ -172,8 +175,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = mo
     const key = error.path.slice(1)
     if (seen.has(key)) continue
     seen.add(key)
-    const given = secretConfigKeys.includes(key) ? `a value of ${String(raw[key]).length} characters (not shown)` : JSON.stringify(raw[key])
+    const given = secretConfigKeys.includes(key) || urlKeys.has(key) ? `a value of ${String(raw[key]).length} characters (not shown)` : JSON.stringify(raw[key])
     problems.push(`${key}: expected ${expectation(error.schema)}, got ${given}`)
+  }
+  for (const [key, kind] of urlSettings) {
+    const problem = raw[key] === undefined || seen.has(key) ? undefined : urlSettingProblem(key, [String(raw[key])], kind)
+    if (problem) problems.push(problem)
   }
   const { modules, unknown } = resolveModules(String((candidate as { MODULES: unknown }).MODULES), available)
   const externalNamed = unknown.filter((name) => external.includes(name))

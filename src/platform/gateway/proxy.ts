@@ -1,6 +1,7 @@
 import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Logger } from 'pino'
 import { Readable } from 'node:stream'
 import type { InstanceHealth } from '../discovery/instance-health.js'
 import { BadUrl, BodyTooLarge } from '../http/errors.js'
@@ -9,6 +10,7 @@ import { requestIdHeader } from '../http/request-id.js'
 import { serviceTokenHeader, type ServiceTokens } from '../security/service-token.js'
 import { traceHeaders, tracestateHeader } from '../observability/tracing/index.js'
 import { deferredBody } from './deferred-body.js'
+import { wholeBody } from './signed-body.js'
 import { BadUpstream, UpstreamBreakerOpen, UpstreamTimeout, UpstreamUnavailable } from './errors.js'
 import type { Upstreams } from './upstreams.js'
 
@@ -34,8 +36,12 @@ interface Outcome { resolve (): void, reject (error: Error): void }
 const methods: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']
 const timeouts = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 
-// Meaningful for one connection only (RFC 9110 §7.6.1), plus `expect`, which undici refuses to send.
-const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect']
+// Meaningful for one connection only (RFC 9110 §7.6.1, RFC 9113 §3.2.1), credentials and challenges
+// for a proxy, which the gateway is not (RFC 9110 §11.7), and `expect`, which undici refuses to send.
+const hopByHop = [
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings',
+  'proxy-authorization', 'proxy-authenticate', 'proxy-authentication-info', 'expect'
+]
 
 function endToEnd<H extends IncomingHttpHeaders> (headers: H): H {
   const listed = typeof headers.connection === 'string' ? headers.connection.toLowerCase().split(',').map((name) => name.trim()) : []
@@ -44,25 +50,43 @@ function endToEnd<H extends IncomingHttpHeaders> (headers: H): H {
   return kept
 }
 
+// Who connected, to which host, over what: claims only the first hop can make. A client's own
+// are dropped, unless a proxy of the deployment's own stands in front (GATEWAY_TRUST_PROXY).
+function withoutForwarding (headers: IncomingHttpHeaders): void {
+  for (const name of Object.keys(headers)) {
+    if (name === 'forwarded' || name === 'x-real-ip' || name.startsWith('x-forwarded-')) delete headers[name]
+  }
+}
+
 // A client's own service token is never passed on: the gateway vouches for the request itself.
 // The service's span is a child of the gateway's (a tracestate is kept only with a valid
 // traceparent). With tracing off, the caller's trace headers pass as they came.
-function forwardedHeaders (request: FastifyRequest, headers: IncomingHttpHeaders, tokens: ServiceTokens | undefined): IncomingHttpHeaders {
-  const forwardedFor = headers['x-forwarded-for']
+function forwardedHeaders (request: FastifyRequest, module: string, headers: IncomingHttpHeaders, tokens: ServiceTokens | undefined, trustProxy: boolean): IncomingHttpHeaders {
   const kept = endToEnd(headers)
   delete kept[serviceTokenHeader]
+  const proxied: IncomingHttpHeaders = trustProxy ? headers : {}
+  if (!trustProxy) withoutForwarding(kept)
   if (request.trace) {
     delete kept[tracestateHeader]
     Object.assign(kept, traceHeaders(request.trace))
   }
   return {
     ...kept,
-    ...(tokens === undefined ? {} : { [serviceTokenHeader]: tokens.sign(request.method, request.url) }),
+    ...(tokens === undefined ? {} : { [serviceTokenHeader]: tokens.sign({ method: request.method, target: request.url, module }, Buffer.isBuffer(request.body) ? request.body : undefined) }),
     [requestIdHeader]: request.id,
-    'x-forwarded-for': forwardedFor ? `${forwardedFor}, ${request.ip}` : request.ip,
-    'x-forwarded-host': headers['x-forwarded-host'] ?? request.headers.host,
-    'x-forwarded-proto': headers['x-forwarded-proto'] ?? request.protocol
+    'x-forwarded-for': proxied['x-forwarded-for'] ? `${String(proxied['x-forwarded-for'])}, ${request.ip}` : request.ip,
+    'x-forwarded-host': proxied['x-forwarded-host'] ?? request.headers.host,
+    'x-forwarded-proto': proxied['x-forwarded-proto'] ?? request.protocol
   }
+}
+
+// The connection closed before the answer began: the client left (or the server is closing). A
+// body it cut short fails the relay, which reply-from logs at warn before onError can tell why:
+// such a request writes this one line, at info, and then only errors. A request that was whole
+// goes on: whatever the module does with it is the module's, and logged as usual.
+function connectionClosed (request: FastifyRequest, module: string): void {
+  request.log.info({ method: request.method, url: request.url, module, requestComplete: request.raw.complete }, 'connection closed before the answer')
+  if (!request.raw.complete && (request.log as Logger).isLevelEnabled('warn')) request.log.level = 'error'
 }
 
 function hasBody (request: FastifyRequest): boolean {
@@ -85,8 +109,9 @@ function failureCode (error: Error): string | undefined {
   return ((error as { cause?: Error }).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code
 }
 
-// Each module prefix goes to one instance of the module. Bodies are relayed as raw streams,
-// never parsed here, so the service validates exactly what the client sent.
+// Each module prefix goes to one instance of the module. Bodies are relayed as raw bytes, never
+// parsed here, so the service validates exactly what the client sent: streamed, or read whole
+// first when the request is signed (its token names the body's digest).
 export default async function proxy (app: FastifyInstance, { prefixes, upstreams, health, upstreamTimeoutMs, breakers, bodyLimit }: ProxyOptions) {
   await app.register(replyFrom, {
     undici: upstreams.agent,
@@ -111,17 +136,30 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
     const instance = instances[at]
     const { request } = reply
     if (source) request.body = deferredBody(source)
+    // A body read whole is sent as its bytes: reply-from would encode a JSON one again.
+    const whole = Buffer.isBuffer(request.body) ? { body: request.body, contentType: request.headers['content-type'] ?? 'application/octet-stream' } : {}
     reply.from(`${instance}${request.url}`, {
+      ...whole,
       timeout: upstreamTimeoutMs,
       // reply-from's own retries are off: relay() decides, by the one retry policy.
       retryDelay: () => null,
-      rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, headers as IncomingHttpHeaders, app.serviceTokens),
+      rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, module, headers as IncomingHttpHeaders, app.serviceTokens, app.config.GATEWAY_TRUST_PROXY),
       rewriteHeaders: (headers) => {
         health.answered(instance)
         outcome.resolve()
         return endToEnd(headers as IncomingHttpHeaders)
       },
+      // No one is left to relay the answer to.
+      onResponse: (_request, _reply, res) => {
+        if (reply.raw.destroyed) res.stream.destroy()
+        else reply.send(res.stream)
+      },
       onError: (_reply, { error }) => {
+        // The client cut its body short: not the module's failure, and no one to answer.
+        if (reply.raw.destroyed && !request.raw.complete) {
+          outcome.resolve()
+          return
+        }
         const failure = { code: failureCode(error) }
         request.log.warn({ module, instance, code: failure.code }, 'upstream failed')
         const nothingSent = neverConnected(failure)
@@ -147,8 +185,11 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       if (!decodable(request.url)) throw new BadUrl()
       const instances = await upstreams.order(module)
       if (instances.length === 0) throw await upstreams.noneInRotation(module)
+      // A signed request's body is read whole (signed-body.ts), and can go to any instance as it is.
+      if (app.serviceTokens !== undefined && request.body instanceof Readable && hasBody(request)) request.body = await wholeBody(request.body, bodyLimit)
       // With one instance there is no next one to keep the body whole for.
       const source = instances.length > 1 && request.body instanceof Readable ? request.body : undefined
+      reply.raw.once('close', () => { if (!reply.raw.headersSent) connectionClosed(request, module) })
       let relayed = false
       breakers.get(module)!(() => new Promise<void>((resolve, reject) => {
         relayed = true

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import sjson from 'secure-json-parse'
 import { createError } from './errors.js'
+import { bodyDigest } from '../security/service-token.js'
 
 export const EmptyJsonBody = createError('CLV_EMPTY_BODY', 'The body is empty; a JSON document was announced by Content-Type', 400)
 export const InvalidJson = createError('CLV_INVALID_JSON', 'The body is not valid JSON: %s', 400)
@@ -18,10 +19,13 @@ function refusedCharset (contentType: string | undefined): string | undefined {
   return charset === undefined || /^utf-?8$/i.test(charset) ? undefined : charset
 }
 
-export function parseJsonBody (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
+export function parseJsonBody (request: FastifyRequest, raw: Buffer, done: (error: Error | null, value?: unknown) => void): void {
   const charset = refusedCharset(request.headers['content-type'])
   if (charset !== undefined) return done(new UnsupportedCharset(JSON.stringify(charset)))
-  if (body.length === 0) return done(new EmptyJsonBody())
+  if (raw.length === 0) return done(new EmptyJsonBody())
+  // A signed call's token names its body's digest: of the bytes, as they came (service-auth.ts).
+  if (request.serviceCaller !== undefined) request.bodyDigest = bodyDigest(raw)
+  const body = raw.toString('utf8')
   try {
     done(null, sjson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' }))
   } catch (error) {
@@ -33,7 +37,7 @@ export function parseJsonBody (request: FastifyRequest, body: string, done: (err
 
 async function jsonBody (app: FastifyInstance) {
   app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody)
   // Every route speaks JSON; a text body is the wrong media type (415), not a malformed object.
   app.removeContentTypeParser('text/plain')
 }

@@ -1,10 +1,13 @@
 // The guard every /admin/* scope adds: ADMIN_TOKEN as a bearer token, or as the HTTP Basic
-// password so a person can open the dashboard in a browser.
+// password so a person can open the dashboard in a browser. Each failure counts against the
+// client's budget of failed authentications (rate-limit.ts), whatever RATE_LIMIT_MAX says.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { createError, sendProblem, toProblem } from '../http/errors.js'
+import { tooManyAuthFailures } from './rate-limit.js'
 
 export const AdminUnauthorized = createError('CLV_ADMIN_UNAUTHORIZED', 'Admin routes need the admin token: "Authorization: Bearer <token>", or HTTP Basic with the token as password', 401)
+export const AdminAuthUnavailable = createError('CLV_ADMIN_AUTH_UNAVAILABLE', 'The admin token cannot be checked now: the count of failed attempts is unreachable', 503)
 
 // One challenge per header line: Chromium reads only the first challenge of a line, so
 // 'Bearer, Basic realm=…' on one line would never make it prompt for a password.
@@ -25,15 +28,39 @@ function digest (value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
+// Reads this client's failed attempts in the window, or counts one more; over the budget, the 429 to send.
+async function overBudget (request: FastifyRequest, reply: FastifyReply, failed: boolean) {
+  let count
+  try {
+    count = await request.server.authFailures(request, { increment: failed })
+  } catch (err) {
+    request.log.error({ err }, 'admin auth: failed attempts could not be counted')
+    throw new AdminAuthUnavailable()
+  }
+  if (count.isAllowed) return undefined
+  // The budget's last failure still gets its 401; a right token needs a failure left.
+  const over = failed ? count.isExceeded : count.remaining === 0
+  return over ? tooManyAuthFailures(reply, count.ttl) : undefined
+}
+
 export function requireAdminToken (token: string): onRequestHookHandler {
   const expected = digest(token)
   return async function adminGuard (request: FastifyRequest, reply: FastifyReply) {
     const given = presented(request.headers.authorization)
     if (given !== undefined && timingSafeEqual(digest(given), expected)) {
+      // Refused too once the budget is spent: else a guesser would know the right token by its answer.
+      const refusal = await overBudget(request, reply, false)
+      if (refusal) {
+        request.log.warn({ clientAddress: request.ip }, 'admin token refused: right token, but this client is over its budget of failed attempts')
+        throw refusal
+      }
       // An operator fixing a too-low limit must not be locked out by it.
       request.rateLimitExempt = true
       return
     }
+    request.log.warn({ clientAddress: request.ip }, 'admin authentication failed')
+    const refusal = await overBudget(request, reply, true)
+    if (refusal) throw refusal
     reply.header('www-authenticate', adminChallenges)
     return sendProblem(reply, toProblem(new AdminUnauthorized(), request))
   }

@@ -1,7 +1,8 @@
 // Per-client-IP request limits (@fastify/rate-limit), set and changed through app.runtimeConfig:
-// max 0 means off. Counters live in Redis when it is configured, so the limit is fleet-wide.
+// max 0 means off. Counters live in Redis when it is configured, so the limit is fleet-wide. Failed
+// authentications have a budget of their own, which holds even with the limits off.
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { createProblemError } from '../http/errors.js'
 import { closeRedis, createRedis } from '../redis/connection.js'
@@ -12,7 +13,16 @@ export const RateLimited = createProblemError('CLV_RATE_LIMITED', '%s', 429)
 
 const unlimitedRoutes = /^\/(health\/|metrics$)/
 
+// Failed authentications one client may make per window, whatever RATE_LIMIT_MAX says (0 included).
+// A constant, not a setting: ten is plenty for a person who mistypes, and 14,400 a day is hopeless
+// against a 16-character token; a setting would only be a way to turn the guard off.
+export const authFailureBudget = { max: 10, windowMs: 60_000 }
+
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** This client's failed authentications in the window: counts one more, or with { increment: false } only reads. */
+    authFailures: ReturnType<FastifyInstance['createRateLimit']>
+  }
   interface FastifyRequest {
     /** Set by a hook that authenticated the caller (admin token, service token); such a request is not limited. */
     rateLimitExempt: boolean
@@ -47,6 +57,15 @@ async function rateLimits (app: FastifyInstance) {
       )
     }
   })
+  // Counted apart from requests, per client address (an IPv6 client by its /64, which it may fill
+  // with addresses). Fails closed: an outage of the counters must not lift the budget.
+  app.decorate('authFailures', app.createRateLimit({
+    max: authFailureBudget.max,
+    timeWindow: authFailureBudget.windowMs,
+    keyGenerator: (request) => `auth-failures:${normalizeIP(request.ip)}`,
+    skipOnError: false
+  }))
+
   const limit = app.rateLimit()
   // Route hooks run after every instance hook, so the hooks that authenticate (the admin guard,
   // the service-token check, which are also added per route but earlier) have set
@@ -63,6 +82,17 @@ async function rateLimits (app: FastifyInstance) {
   app.addHook('onClose', async () => {
     if (redis) await closeRedis(redis)
   })
+}
+
+/** The 429 for a client over its budget of failed authentications; sets Retry-After. */
+export function tooManyAuthFailures (reply: FastifyReply, ttlMs: number) {
+  const retryAfterSeconds = Math.max(1, Math.ceil(ttlMs / 1000))
+  const { max, windowMs } = authFailureBudget
+  reply.header('retry-after', retryAfterSeconds)
+  return new RateLimited(
+    { extensions: { limit: max, windowMs, retryAfterSeconds } },
+    `Too many failed authentications from this client (${max} per ${windowMs} ms); retry in ${retryAfterSeconds} s`
+  )
 }
 
 export default fp(rateLimits, { name: 'rate-limit', dependencies: ['config', 'errors', 'runtime-config'] })

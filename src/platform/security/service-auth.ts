@@ -1,7 +1,7 @@
 // With SERVICE_SECRET set, module routes answer only calls signed by another Cleave process (the
 // gateway or a module client); /health, /metrics and /docs stay open for probes and scrapers.
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, preValidationAsyncHookHandler } from 'fastify'
 import { createError } from '../http/errors.js'
 import { addRouteHook } from '../http/route-hooks.js'
 import { serviceName } from '../observability/logger.js'
@@ -14,6 +14,7 @@ const failures: Record<TokenFailure, ReturnType<typeof createError>> = {
   expired: createError('CLV_SERVICE_TOKEN_EXPIRED', 'The service token has expired', 401),
   future: createError('CLV_SERVICE_TOKEN_NOT_YET_VALID', 'The service token expires too far in the future; check the clocks', 401)
 }
+const BodyNotSigned = createError('CLV_SERVICE_TOKEN_INVALID', 'The service token was not signed for this body', 401)
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,6 +24,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The issuer of a verified service token: this request came from another Cleave process. */
     serviceCaller: string | undefined
+    /** The body digest the verified token names, checked once the body has arrived. */
+    signedBodyDigest: string | undefined
+    /** The digest of the body as received (json-body.ts), for a request that carries a token. */
+    bodyDigest: string | undefined
   }
   interface FastifyContextConfig {
     /** Set by operation-routes.ts on the routes it creates: `<module>.<operation>`. */
@@ -30,23 +35,33 @@ declare module 'fastify' {
   }
 }
 
-function serviceAuthHook (tokens: ServiceTokens): onRequestAsyncHookHandler {
+function serviceAuthHook (tokens: ServiceTokens, module: string): onRequestAsyncHookHandler {
   return async function requireServiceToken (request: FastifyRequest) {
     const token = request.headers[serviceTokenHeader]
     if (typeof token !== 'string' || token === '') throw new ServiceTokenMissing()
-    const result = tokens.verify(token, request.method, request.url)
+    const result = tokens.verify(token, { method: request.method, target: request.url, module })
     if (!result.ok) throw new failures[result.reason]()
     request.serviceCaller = result.issuer
+    request.signedBodyDigest = result.bodyDigest
     // The edge (gateway) already counted this request against its client; counting it again
     // here would put every client behind the gateway in one bucket.
     request.rateLimitExempt = true
   }
 }
 
+// The body is read after onRequest: the token names its digest, compared here once it is in
+// (json-body.ts digests it; no body at all is the empty digest).
+const requireSignedBody: preValidationAsyncHookHandler = async function (request) {
+  if ((request.bodyDigest ?? '') !== request.signedBodyDigest) throw new BodyNotSigned()
+}
+
 async function serviceAuth (app: FastifyInstance) {
   const { config } = app
   app.decorateRequest('serviceCaller', undefined)
-  const tokens = config.SERVICE_SECRET ? createServiceTokens(parseSecrets(config.SERVICE_SECRET), serviceName(config)) : undefined
+  app.decorateRequest('signedBodyDigest', undefined)
+  app.decorateRequest('bodyDigest', undefined)
+  const times = { lifetimeMs: config.SIGNED_CALL_LIFETIME_MS, skewMs: config.SIGNED_CALL_SKEW_MS }
+  const tokens = config.SERVICE_SECRET ? createServiceTokens(parseSecrets(config.SERVICE_SECRET), serviceName(config), times) : undefined
   app.decorate('serviceTokens', tokens)
 
   if (!tokens) {
@@ -56,10 +71,11 @@ async function serviceAuth (app: FastifyInstance) {
     return
   }
   // No hook at all without a secret: an open process pays nothing for this.
-  const hook = serviceAuthHook(tokens)
   app.addHook('onRoute', (route) => {
-    if (route.config?.operation === undefined) return
-    addRouteHook(route, 'onRequest', hook)
+    const operation = route.config?.operation
+    if (operation === undefined) return
+    addRouteHook(route, 'onRequest', serviceAuthHook(tokens, operation.slice(0, operation.indexOf('.'))))
+    addRouteHook(route, 'preValidation', requireSignedBody)
   })
 }
 

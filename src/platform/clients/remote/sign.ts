@@ -1,10 +1,11 @@
-// Each attempt signed with a service token (when SERVICE_SECRET is set) for its method and path.
+// Each attempt signed with a service token (when SERVICE_SECRET is set) for its method, path,
+// target module and body.
 import { serviceTokenHeader, type ServiceTokens } from '../../security/service-token.js'
 import type { Stage } from './pipeline.js'
 
-export function signStage (tokens: ServiceTokens): Stage {
+export function signStage (tokens: ServiceTokens, module: string): Stage {
   return (next) => (call) => {
-    call.headers[serviceTokenHeader] = tokens.sign(call.operation.route.method, call.path)
+    call.headers[serviceTokenHeader] = tokens.sign({ method: call.operation.route.method, target: call.path, module }, call.body)
     return next(call)
   }
 }

@@ -84,7 +84,7 @@ export function createRemoteTransport (options: {
     timeoutStage(settings),
     readAnswerStage(contract),
     retryStage(target, settings, health),
-    ...(tokens === undefined ? [] : [signStage(tokens)])
+    ...(tokens === undefined ? [] : [signStage(tokens, target)])
   ]
   const run = compose(stages, sendRequest(dispatcher))
 

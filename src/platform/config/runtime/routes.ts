@@ -10,7 +10,7 @@ export const runtimeConfigPath = '/admin/config'
 export default async function routes (app: FastifyInstance, { token }: { token: string }) {
   app.addHook('onRequest', requireAdminToken(token))
   // RFC 7396's own media type, and plain JSON for convenience.
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, parseJsonBody)
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'buffer' }, parseJsonBody)
 
   const view = () => ({ version: app.runtimeConfig.version, values: app.runtimeConfig.current, overrides: app.runtimeConfig.overrides })
 

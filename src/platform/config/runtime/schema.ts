@@ -4,24 +4,36 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { LogLevel, type Config } from '../config.js'
 
+// Node fires a timer set past 2^31 − 1 ms after 1 ms instead: every call would time out at once.
+const maxTimerMs = 2_147_483_647
+// A breaker that needs more calls than a process makes in a window never opens: the same as off, but hidden.
+const maxCalls = 100_000
+// Past this many calls in flight to one target a process runs out of sockets long before the bulkhead says no.
+const maxConcurrency = 10_000
+
 const BreakerOverrides = Type.Object({
-  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'CALL_TIMEOUT_MS for calls to this target' })),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: maxTimerMs, description: 'CALL_TIMEOUT_MS for calls to this target' })),
   errorThresholdPercentage: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'BREAKER_ERROR_THRESHOLD' })),
-  volumeThreshold: Type.Optional(Type.Integer({ minimum: 1, description: 'BREAKER_VOLUME_THRESHOLD' })),
-  resetTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'BREAKER_RESET_MS' })),
-  windowMs: Type.Optional(Type.Integer({ minimum: 100, description: 'BREAKER_WINDOW_MS' })),
-  consecutiveFailures: Type.Optional(Type.Integer({ minimum: 0, description: 'BREAKER_CONSECUTIVE_FAILURES' })),
-  concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'CALL_CONCURRENCY for calls to this target' }))
+  volumeThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: maxCalls, description: 'BREAKER_VOLUME_THRESHOLD' })),
+  resetTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: maxTimerMs, description: 'BREAKER_RESET_MS' })),
+  windowMs: Type.Optional(Type.Integer({ minimum: 100, maximum: maxTimerMs, description: 'BREAKER_WINDOW_MS' })),
+  consecutiveFailures: Type.Optional(Type.Integer({ minimum: 0, maximum: maxCalls, description: 'BREAKER_CONSECUTIVE_FAILURES' })),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: maxConcurrency, description: 'CALL_CONCURRENCY for calls to this target' }))
 }, { additionalProperties: false })
 
 export type BreakerOverrides = Static<typeof BreakerOverrides>
 
+// More requests than one client can send in a window is no limit: say 0 for that.
+const maxRequests = 1_000_000
+
 const RateLimit = Type.Object({
-  max: Type.Integer({ minimum: 0, description: 'requests per client IP per window; 0 turns limiting off' }),
-  windowMs: Type.Integer({ minimum: 1 })
+  max: Type.Integer({ minimum: 0, maximum: maxRequests, description: 'requests per client IP per window; 0 turns limiting off' }),
+  windowMs: Type.Integer({ minimum: 1, maximum: maxTimerMs })
 }, { additionalProperties: false })
 
-const featureName = /^[a-z][a-z0-9._-]*$/
+// Every change sends the whole document to every process of the fleet: a handful of flags, short-named.
+const featureName = /^[a-z][a-z0-9._-]{0,63}$/
+const maxFeatures = 100
 
 /** A target module's breaker settings, keyed by module name; unknown modules are refused. */
 export function overridesSchema (modules: string[]) {
@@ -32,7 +44,7 @@ export function overridesSchema (modules: string[]) {
       { additionalProperties: false }
     )),
     rateLimit: Type.Optional(Type.Partial(RateLimit, { additionalProperties: false })),
-    features: Type.Optional(Type.Record(Type.RegExp(featureName), Type.Boolean(), { additionalProperties: false }))
+    features: Type.Optional(Type.Record(Type.RegExp(featureName), Type.Boolean(), { additionalProperties: false, maxProperties: maxFeatures }))
   }, { additionalProperties: false })
 }
 
