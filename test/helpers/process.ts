@@ -56,9 +56,10 @@ export async function startProcess (t: Test, bin: string, env: Record<string, st
   return { url, child, logs, exited }
 }
 
-export async function runToEnd (bin: string, env: Record<string, string>, args: string[] = []) {
+/** Runs an entrypoint to its end; with timeoutMs, one that would not end is killed then. */
+export async function runToEnd (bin: string, env: Record<string, string>, args: string[] = [], { timeoutMs }: { timeoutMs?: number } = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', `src/bin/${bin}.ts`, ...args], {
-    cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe']
+    cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL'
   })
   let stdout = ''
   let stderr = ''

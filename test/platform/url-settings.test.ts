@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { availableParallelism } from 'node:os'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/platform/config/config.js'
 import { tempDir } from '../helpers/app.js'
-import { projectRoot } from '../helpers/process.js'
+import { runToEnd } from '../helpers/process.js'
 
 // Started servers, one per defect: slower than the default allows on a busy machine.
 t.setTimeout(300_000)
@@ -122,21 +120,9 @@ t.test('good URLs of every kind are accepted as given', async (t) => {
 
 // The real entrypoint, so nothing between loadConfig and the libraries can print the URL first.
 // Bounded: a setting let through would start a server that never exits.
-async function startServer (env: Record<string, string>, dataDir: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
+function startServer (env: Record<string, string>, dataDir: string) {
   const unset = Object.fromEntries(keys.map((key) => [key, '']))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/server.ts'], {
-    cwd: projectRoot,
-    env: { ...process.env, ...unset, DISCOVERY: 'static', DATA_DIR: dataDir, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 30_000,
-    killSignal: 'SIGKILL'
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => { stdout += chunk })
-  child.stderr.on('data', (chunk) => { stderr += chunk })
-  const [code] = await once(child, 'close')
-  return { code: code as number | null, stdout, stderr }
+  return runToEnd('server', { ...unset, DISCOVERY: 'static', DATA_DIR: dataDir, PORT: '0', ...env }, [], { timeoutMs: 30_000 })
 }
 
 // One process per defect with every key malformed that way (each must be named), and one per key
