@@ -1,7 +1,16 @@
 // RabbitMQ taken away from the app (a TCP proxy between them, cut) while users are created.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
+import { pino } from 'pino'
+import { Registry } from 'prom-client'
 import { ConfigError, loadConfig } from '../../src/platform/config/config.js'
+import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
+import { envelopeOf, type CloudEvent } from '../../src/platform/events/amqp/cloud-event.js'
+import { createDeadLetters } from '../../src/platform/events/amqp/dead-letter.js'
+import { createInboundConsumers } from '../../src/platform/events/amqp/inbound.js'
+import { createAmqpMetrics } from '../../src/platform/events/amqp/metrics.js'
+import { buildEventCatalog } from '../../src/platform/events/catalog.js'
+import { createRedisEventTransport } from '../../src/platform/events/redis-transport.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { queryRows } from '../helpers/database.js'
 import { logLine, startProcess } from '../helpers/process.js'
@@ -69,6 +78,43 @@ t.test('Redis down when an external event arrives: the message waits unacknowled
   const list = await until(async () => { const all = (await app.inject('/notifications')).json() as Array<{ eventId: string }>; return all.length > 0 && all }, { timeoutMs: 60_000, what: 'the notification once Redis is back' })
   t.same(list.map((one) => one.eventId), [`shipping/${id}`])
   t.equal(await rabbit.messageCount(queue), 0, 'acknowledged')
+})
+
+t.test('an event its delivery path can never take is dead-lettered at once; the events behind it are handed on', async (t) => {
+  const rabbit = await testRabbit(t)
+  const queue = rabbit.track(`${rabbit.exchange}.notifications`)
+  const deadLetterQueue = rabbit.track(`${rabbit.exchange}.dead-letter`)
+  const redis = await startRedis(t)
+  const log = pino({ level: 'silent' })
+  const catalog = buildEventCatalog(moduleRegistry.contracts.values())
+  const transport = createRedisEventTransport({ redisUrl: redis.url, prefix: `cleave-test-${randomBytes(6).toString('hex')}`, attempts: 1, backoffMs: 20, concurrency: 1, lockMs: 30_000, stalledIntervalMs: 30_000 }, catalog, log)
+  t.teardown(() => transport.close())
+  const metrics = createAmqpMetrics(new Registry(), rabbit.connection)
+  const deadLetters = createDeadLetters({ connection: rabbit.connection, exchange: rabbit.exchange, metrics, log })
+  t.teardown(() => deadLetters.close())
+  // One message at a time: one retried for ever would hold the only slot, and none behind it would pass.
+  const consumers = createInboundConsumers({ connection: rabbit.connection, exchange: rabbit.exchange, concurrency: 1, retryDelayMs: 20, deliverTo: transport.deliverTo, deadLetters, log, metrics })
+  t.teardown(() => consumers.close())
+  // As lax as the inbound check was before it refused nesting past 100 levels: BullMQ's own
+  // JSON.stringify then threw "Maximum call stack size exceeded" on the real Redis path.
+  const check = (message: { body: unknown }) => ({ event: envelopeOf(JSON.parse(String(message.body)) as CloudEvent) })
+  consumers.start([{ module: 'notifications', events: ['order.shipped'], check }])
+  await until(() => rabbit.messageCount(queue).then(() => true, () => false), { what: 'the notifications queue declared' })
+
+  const shipped = (id: string, data: Record<string, unknown>) => JSON.stringify({ specversion: '1.0', id, source: 'shipping', type: 'order.shipped', data })
+  const deep = shipped('deep', { orderId: 1, userId: 2, carrier: 'DHL', trackingCode: 'T0', extra: 'nested' }).replace('"nested"', `${'['.repeat(20_000)}${']'.repeat(20_000)}`)
+  await rabbit.publish('order.shipped', deep, { contentType: 'application/cloudevents+json', messageId: 'deep' })
+  const valid = ['one', 'two', 'three']
+  for (const [i, id] of valid.entries()) await rabbit.publish('order.shipped', shipped(id, { orderId: 2 + i, userId: 2, carrier: 'DHL', trackingCode: `T${i + 1}` }), { contentType: 'application/cloudevents+json' })
+
+  const jobs = transport.queues().find((one) => one.name === 'events-notifications')!
+  const waiting = await until(async () => { const all = await jobs.getWaiting(); return all.length === valid.length && all }, { what: 'the valid events handed to BullMQ' })
+  t.same(waiting.map((job) => job.id).sort(), valid.map((id) => `shipping/${id}`).sort(), 'the events behind it were handed on')
+  await until(async () => await rabbit.messageCount(deadLetterQueue).catch(() => 0) === 1, { what: 'the dead letter' })
+  const [letter] = await rabbit.drain(deadLetterQueue)
+  t.equal(String(letter?.body), deep, 'dead-lettered unchanged')
+  t.match(letter?.headers, { 'x-cleave-reason-kind': 'undeliverable', 'x-cleave-reason': "notifications's delivery path cannot take it: RangeError: Maximum call stack size exceeded", 'x-cleave-queue': queue })
+  t.equal(await rabbit.messageCount(queue), 0, 'nothing left in the queue')
 })
 
 function loadConfigError (env: Record<string, string>): string {

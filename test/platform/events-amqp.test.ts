@@ -2,8 +2,10 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import { buildTestApp } from '../helpers/app.js'
-import { queryRows } from '../helpers/database.js'
+import { execute, queryRows, testDialect } from '../helpers/database.js'
 import { printed, rabbitmqUrl, runPython, testRabbit, type TestRabbit } from '../helpers/rabbitmq.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
@@ -159,4 +161,135 @@ t.test('malformed messages land in the dead-letter queue with their reason; vali
   // Prometheus's own linter (Debian's prometheus package, which .ci/run installs), when it is here.
   const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
   if (promtool.status !== null) t.equal(`${promtool.stdout}${promtool.stderr}`.trim(), '', 'promtool has nothing to say about the cleave_amqp_* series')
+})
+
+/** The notifications database refuses (a trigger raises) every notification of this carrier: its handler fails each time. */
+async function refuseCarrier (app: App, carrier: string) {
+  const database = app.databases.get('notifications')!
+  const refused = `new.message like '% shipped with ${carrier} %'`
+  if (testDialect() === 'sqlite') {
+    await execute(database, `create trigger refuse_carrier before insert on notifications when ${refused} begin select raise(abort, 'the carrier refuses the parcel'); end`)
+    return
+  }
+  await execute(database, `create function refuse_carrier() returns trigger language plpgsql as $$ begin if ${refused} then raise exception 'the carrier refuses the parcel'; end if; return new; end $$`)
+  await execute(database, 'create trigger refuse_carrier before insert on notifications for each row execute function refuse_carrier()')
+}
+
+function nested (depth: number): string {
+  return `${'['.repeat(depth)}${']'.repeat(depth)}`
+}
+
+for (const [mode, envFor] of Object.entries(modes)) {
+  t.test(`${mode}: poison messages ahead of valid ones go to the dead-letter queue with their reasons; the valid ones are handled`, async (t) => {
+    const rabbit = await testRabbit(t)
+    const queue = rabbit.track(`${rabbit.exchange}.notifications`)
+    const deadLetters = rabbit.track(`${rabbit.exchange}.dead-letter`)
+    // One message and one job at a time: a poison message that kept its slot would starve the rest.
+    // users too: its events are Cleave's own, whose failures stay where they are.
+    const app = await buildTestApp(t, { modules: ['notifications', 'users'], env: { ...rabbit.env, ...await envFor(t), WORKER_CONCURRENCY: '1' } })
+    await app.ready()
+    await until(() => rabbit.messageCount(queue).then(() => true, () => false), { what: 'the notifications queue declared' })
+    await refuseCarrier(app, 'Refusing')
+    const users = app.databases.get('users')!
+    await execute(users, `insert into outbox (id, name, payload, created_at) values ('bad-event', 'user.created', '{"id":"x","name":"A"}', ${Date.now()})`)
+    const limit = app.config.BODY_LIMIT_BYTES
+    const attempts = app.config.JOB_ATTEMPTS
+    const json = 'application/cloudevents+json'
+
+    // 10 MB, and otherwise a valid order.shipped (undeclared members are allowed): once stored as a notification.
+    const large = JSON.stringify(shipped(`large-${randomUUID()}`, { orderId: 1, userId: 3, carrier: 'DHL', trackingCode: 'L1', padding: 'x'.repeat(10 * 2 ** 20) }))
+    // Past the limit and not JSON: refused as too large, so it was never parsed.
+    const largeText = 'x'.repeat(limit + 1)
+    const deepId = `deep-${randomUUID()}`
+    const deep = JSON.stringify(shipped(deepId)).replace('"trackingCode":"JD0123"', `"trackingCode":"JD0123","extra":${nested(20_000)}`)
+    // application/json: the client parses it itself; too deep to encode again, it is dead-lettered without its body.
+    const deepJson = nested(20_000)
+    const refusedId = `refused-${randomUUID()}`
+    const refused = shipped(refusedId, { orderId: 9, userId: 3, carrier: 'Refusing', trackingCode: 'R1' })
+    await rabbit.publish('order.shipped', large, { contentType: json })
+    await rabbit.publish('order.shipped', largeText, { contentType: json })
+    await rabbit.publish('order.shipped', deep, { contentType: json })
+    await rabbit.publish('order.shipped', deepJson, { contentType: 'application/json' })
+    await rabbit.publish('order.shipped', JSON.stringify(refused), { contentType: json, messageId: refusedId })
+    const valid = [randomUUID(), randomUUID(), randomUUID()]
+    for (const [i, id] of valid.entries()) await rabbit.publish('order.shipped', JSON.stringify(shipped(id, { orderId: 10 + i, userId: 3, carrier: 'DHL', trackingCode: `V${i}` })), { contentType: json })
+
+    const handled = await until(async () => { const list = await notifications(app); return list.length >= valid.length && list }, { timeoutMs: 30_000, what: 'the valid events handled' })
+    t.same(handled.map((n) => n.eventId).sort(), valid.map((id) => `shipping/${id}`).sort(), 'the valid events, and only they, had an effect')
+    await until(async () => { const n = await rabbit.messageCount(deadLetters).catch(() => -1); return n === 5 || (n > 5 && `${n}`) }, { timeoutMs: 30_000, what: '5 dead letters' })
+    const letters = await rabbit.drain(deadLetters)
+    t.equal(letters.length, 5)
+    const kindOf = (kind: string) => letters.filter((letter) => letter.headers?.['x-cleave-reason-kind'] === kind)
+    const origin = { 'x-cleave-queue': queue, 'x-cleave-exchange': rabbit.exchange, 'x-cleave-routing-key': 'order.shipped' }
+
+    const tooLarge = kindOf('too-large')
+    t.equal(tooLarge.length, 2, 'both bodies past BODY_LIMIT_BYTES refused as too large')
+    t.same(tooLarge.map((letter) => bytesOf(letter.body).length).sort((a, b) => a - b), [limit + 1, Buffer.byteLength(large)], 'each kept unchanged')
+    for (const letter of tooLarge) t.match(letter.headers, { 'x-cleave-reason': new RegExp(`^the body is ${bytesOf(letter.body).length} bytes, more than BODY_LIMIT_BYTES \\(${limit}\\)$`), ...origin })
+
+    const [deepLetter] = kindOf('not-cloudevent')
+    t.ok(deepLetter && bytesOf(deepLetter.body).equals(Buffer.from(deep)), '20,000 levels deep: dead-lettered unchanged')
+    t.match(deepLetter?.headers?.['x-cleave-reason'], /^not a CloudEvent 1\.0: \/data\/extra(\/0)+ must not nest deeper than 100 levels$/)
+
+    const [deepJsonLetter] = kindOf('content-type')
+    t.match(deepJsonLetter, { contentType: 'application/json', headers: { 'x-cleave-reason': /^content-type "application\/json": .* \(the body, decoded by the client as JSON, nests too deep to copy\)$/, ...origin } })
+    t.equal(bytesOf(deepJsonLetter?.body).length, 0)
+
+    // Rebuilt from the envelope: the CloudEvent as the publisher sent it, with the handler's last error.
+    const [failed] = kindOf('handler-failed')
+    t.match(failed, { contentType: json, messageId: refusedId, type: 'order.shipped', durable: true, headers: origin })
+    t.same(JSON.parse(bytesOf(failed?.body).toString()), refused, 'the CloudEvent the publisher sent')
+    t.match(failed?.headers?.['x-cleave-reason'], new RegExp(`^notifications's handler failed for good after ${attempts} attempts: .*the carrier refuses the parcel`))
+    t.notMatch(failed?.headers?.['x-cleave-reason'], /Refusing|R1/, 'the reason quotes the error, not the values written')
+
+    const queueJobs = app.events.queues().find((one) => one.name === 'events-notifications')
+    if (queueJobs) t.ok(await queueJobs.getJob(`shipping/${refusedId}`).then((job) => job?.isFailed()), 'on BullMQ the job stays in the failed set too')
+    // In-process, a relayed event is handled (or failed for good) by the time it is marked sent.
+    await until(async () => (await queryRows<{ sent_at: number | null }>(users, "select sent_at from outbox where id = 'bad-event'"))[0]?.sent_at, { what: 'the bad user.created relayed' })
+    if (queueJobs) await until(async () => (await queueJobs.getJob('bad-event'))?.isFailed(), { what: 'the bad user.created failed' })
+    t.equal(await metric(app, 'cleave_amqp_dead_lettered_total{module="notifications",reason="too-large"}'), 2)
+    t.equal(await metric(app, 'cleave_amqp_dead_lettered_total{module="notifications",reason="handler-failed"}'), 1)
+
+    // Whatever the consumer still held unacknowledged would go back to the queue as it stops.
+    await app.close()
+    t.equal(await rabbit.messageCount(queue), 0, 'every message was acknowledged')
+    t.equal(await rabbit.messageCount(deadLetters), 0, 'each dead-lettered once, and Cleave\'s own user.created failed for good is not')
+  })
+}
+
+/** Holds a lock on the notifications table from outside the app (PostgreSQL), until the returned function is called. */
+async function lockNotifications (app: App): Promise<() => Promise<void>> {
+  const client = new pg.Client({ connectionString: app.config.databaseUrls.notifications })
+  await client.connect()
+  await client.query('begin')
+  await client.query('lock table notifications.notifications in exclusive mode')
+  return async () => {
+    await client.query('rollback')
+    await client.end()
+  }
+}
+
+// better-sqlite3 waits for a lock synchronously, blocking the event loop: only PostgreSQL can hold a job running while the app closes.
+t.test('BullMQ: an external event whose handler fails for good as the app shuts down still reaches the dead-letter queue', { skip: testDialect() !== 'postgres' && 'PostgreSQL only (the .postgres twin)' }, async (t) => {
+  const rabbit = await testRabbit(t)
+  const queue = rabbit.track(`${rabbit.exchange}.notifications`)
+  const deadLetters = rabbit.track(`${rabbit.exchange}.dead-letter`)
+  const app = await buildTestApp(t, { modules: ['notifications'], env: { ...rabbit.env, ...await modes['BullMQ on Redis']!(t), JOB_ATTEMPTS: '1' } })
+  await app.ready()
+  await until(() => rabbit.messageCount(queue).then(() => true, () => false), { what: 'the notifications queue declared' })
+  await refuseCarrier(app, 'Refusing')
+  const release = await lockNotifications(app)
+  const id = `refused-${randomUUID()}`
+  await rabbit.publish('order.shipped', JSON.stringify(shipped(id, { orderId: 9, userId: 3, carrier: 'Refusing', trackingCode: 'R1' })), { contentType: 'application/cloudevents+json' })
+  const jobs = app.events.queues().find((one) => one.name === 'events-notifications')!
+  await until(async () => (await jobs.getActive()).length === 1, { what: 'its job running, held by the lock' })
+
+  // The consumers and relays stop; the worker waits for its job, which fails once the lock is gone.
+  const closing = app.close()
+  await sleep(300)
+  await release()
+  await closing
+  const [letter] = await rabbit.drain(deadLetters).catch(() => [])
+  t.match(letter?.headers, { 'x-cleave-reason-kind': 'handler-failed', 'x-cleave-reason': /^notifications's handler failed for good after 1 attempt: .*the carrier refuses the parcel/ })
+  t.equal(letter?.messageId, id)
 })

@@ -19,6 +19,12 @@ export interface HandlerRunner {
   run (event: EventEnvelope, attempt: number): Promise<'handled' | 'duplicate'>
 }
 
+/**
+ * Told when a module's handler failed an event for good (its last attempt, or an
+ * UnrecoverableEventError), with that last error and the attempts made.
+ */
+export type HandlerFailed = (module: string, event: EventEnvelope, failure: { error: Error, attempts: number }) => Promise<void>
+
 /** Thrown inside a handler's transaction when another delivery recorded the event first: rolls back its effect. */
 class AlreadyHandled extends Error {}
 

@@ -83,19 +83,21 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   const runners = new Map<string, HandlerRunner>()
   const relays = new Map<string, Relay>()
   const prefix = config.REDIS_PREFIX.replace(/:+$/, '') || 'cleave'
-  // BullMQ is loaded only with Redis: without it events go in-process.
-  const redisTransport = config.REDIS_URL ? await import('./redis-transport.js') : undefined
-  const redis = redisTransport && config.REDIS_URL
-    ? redisTransport.createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS }, catalog, app.log)
-    : undefined
-  const transport = redis ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log })
   const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
   // RabbitMQ only where something here publishes, or handles events of external modules.
   // Loaded only with AMQP_URL, like BullMQ with Redis.
   const amqpEvents = config.AMQP_URL ? await import('./amqp/index.js') : undefined
   const amqp = amqpEvents && config.AMQP_URL && (publishers.length > 0 || (config.WORKERS && amqpEvents.inboundEvents(app.registry.contracts.values(), modules).size > 0))
-    ? amqpEvents.createAmqpEvents({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, name: serviceName(config), concurrency: config.WORKER_CONCURRENCY, retryDelayMs: config.RELAY_INTERVAL_MS }, { catalog, contracts: app.registry.contracts.values(), registry: metrics.registry, log: app.log })
+    ? amqpEvents.createAmqpEvents({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, name: serviceName(config), concurrency: config.WORKER_CONCURRENCY, retryDelayMs: config.RELAY_INTERVAL_MS, bodyLimitBytes: config.BODY_LIMIT_BYTES }, { catalog, contracts: app.registry.contracts.values(), registry: metrics.registry, log: app.log })
     : undefined
+  // An external module's event that its handler failed for good goes back to RabbitMQ, to its dead-letter queue.
+  const failed = amqp?.handlerFailed
+  // BullMQ is loaded only with Redis: without it events go in-process.
+  const redisTransport = config.REDIS_URL ? await import('./redis-transport.js') : undefined
+  const redis = redisTransport && config.REDIS_URL
+    ? redisTransport.createRedisEventTransport({ redisUrl: config.REDIS_URL, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, stalledIntervalMs: config.JOB_STALLED_INTERVAL_MS }, catalog, app.log)
+    : undefined
+  const transport = redis ?? createLocalEventTransport({ catalog, runners, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, log: app.log, failed })
   const deliver = amqp ? amqp.alsoPublishing(transport.deliver) : transport.deliver
 
   function databaseOf<T> (module: string): ModuleDatabase<T> {
@@ -147,15 +149,16 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
     // earlier Redis lost: it is noticed on connecting, even with nothing pending.
     for (const module of publishers) relayOf(module)
     if (redis && publishers.length > 0) redis.watchEpoch((epoch) => { for (const relay of relays.values()) void relay.redeliverOutside(epoch) })
-    if (redis && config.WORKERS) redis.startWorkers([...runners.values()])
+    if (redis && config.WORKERS) redis.startWorkers([...runners.values()], failed)
     if (amqp && config.WORKERS) amqp.startConsumers(runners.keys(), transport.deliverTo)
   })
 
+  // Redis before RabbitMQ: a job failing as its worker stops still reaches the dead-letter queue.
   app.addHook('onClose', async () => {
     await amqp?.stopConsumers()
     await Promise.all([...relays.values()].map((relay) => relay.stop()))
-    await amqp?.close()
     await redis?.close()
+    await amqp?.close()
   })
 }
 

@@ -3,13 +3,14 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
 import type { EventEnvelope } from './event.js'
 import { UnrecoverableEventError } from './errors.js'
-import type { HandlerRunner } from './handler-runner.js'
+import type { HandlerFailed, HandlerRunner } from './handler-runner.js'
 import { parseTraceparent } from '../observability/tracing/index.js'
 
 // Without Redis, the same outbox is handed to the subscribers mounted in this process, with
 // the same retries and backoff. A subscriber in another process cannot be reached this way.
-export function createLocalEventTransport (options: { catalog: EventCatalog, runners: Map<string, HandlerRunner>, attempts: number, backoffMs: number, log: FastifyBaseLogger }) {
-  const { catalog, runners, attempts, backoffMs, log } = options
+// A handler that failed for good is reported to `failed` before the delivery is done.
+export function createLocalEventTransport (options: { catalog: EventCatalog, runners: Map<string, HandlerRunner>, attempts: number, backoffMs: number, log: FastifyBaseLogger, failed?: HandlerFailed }) {
+  const { catalog, runners, attempts, backoffMs, log, failed } = options
   const unreachable = new Set<string>()
 
   async function handle (runner: HandlerRunner, event: EventEnvelope) {
@@ -20,7 +21,7 @@ export function createLocalEventTransport (options: { catalog: EventCatalog, run
       } catch (error) {
         const final = attempt >= attempts || error instanceof UnrecoverableEventError
         log[final ? 'error' : 'warn']({ module: runner.module, event: event.name, eventId: event.id, trace_id: parseTraceparent(event.traceparent)?.traceId, attempt, err: (error as Error).message }, final ? 'event handler failed for good' : 'event handler failed')
-        if (final) return
+        if (final) return await failed?.(runner.module, event, { error: error as Error, attempts: attempt })
         await sleep(backoffMs * 2 ** (attempt - 1))
       }
     }

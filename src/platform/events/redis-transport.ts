@@ -1,9 +1,9 @@
-import { Queue, UnrecoverableError, Worker, type JobsOptions } from 'bullmq'
+import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { EventCatalog } from './catalog.js'
 import { queueName, type EventEnvelope } from './event.js'
-import type { HandlerRunner } from './handler-runner.js'
+import type { HandlerFailed, HandlerRunner } from './handler-runner.js'
 import { closeRedis, createRedis } from '../redis/connection.js'
 import { UnrecoverableEventError } from './errors.js'
 import { createRedisEpoch } from './redis-epoch.js'
@@ -36,7 +36,8 @@ export interface RedisEventTransport {
   watchEpoch (listener: (epoch: string) => void): void
   /** The last epoch known, if connected once. */
   epoch (): string | undefined
-  startWorkers (runners: HandlerRunner[]): void
+  /** Runs each runner's jobs; a job failed for good is reported to `failed`. */
+  startWorkers (runners: HandlerRunner[], failed?: HandlerFailed): void
   queues (): Queue[]
   /** Jobs per queue and state, for the metrics scrape. */
   jobCounts (): Promise<Array<{ queue: string, counts: Record<string, number> }>>
@@ -56,11 +57,20 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
   const epochs = createRedisEpoch(producer, `${settings.prefix}:outbox-epoch`, log)
   const queues = new Map<string, Queue>()
   const workers: Array<{ worker: Worker, connection: Redis }> = []
+  const reporting = new Set<Promise<void>>()
   const jobOptions: JobsOptions = {
     attempts: settings.attempts,
     backoff: { type: 'exponential', delay: settings.backoffMs },
     removeOnComplete: { age: 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 }
+  }
+
+  // A report is awaited at close; if it fails, the job still stays in BullMQ's failed set, as every failed job does.
+  function track (module: string, job: Job<EventEnvelope>, report: Promise<void>) {
+    const done = report
+      .catch((err) => log.error({ module, event: job.name, eventId: job.id, err: (err as Error).message }, 'events: a job failed for good could not be reported; it stays in BullMQ\'s failed set'))
+      .finally(() => reporting.delete(done))
+    reporting.add(done)
   }
 
   function queueOf (module: string): Queue {
@@ -103,7 +113,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
 
     epoch: () => epochs.latest(),
 
-    startWorkers (runners) {
+    startWorkers (runners, failed) {
       for (const runner of runners) {
         const connection = createRedis(settings.redisUrl, { role: 'events-worker', name: runner.module, log })
         const worker = new Worker<EventEnvelope>(queueName(runner.module), async (job) => {
@@ -120,7 +130,11 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
           lockDuration: settings.lockMs,
           stalledInterval: settings.stalledIntervalMs
         })
-        worker.on('failed', (job, err) => log.warn({ module: runner.module, event: job?.name, eventId: job?.id, trace_id: parseTraceparent(job?.data.traceparent)?.traceId, attempt: job?.attemptsMade, err: err.message }, 'event handler failed'))
+        worker.on('failed', (job, err) => {
+          log.warn({ module: runner.module, event: job?.name, eventId: job?.id, trace_id: parseTraceparent(job?.data.traceparent)?.traceId, attempt: job?.attemptsMade, err: err.message }, 'event handler failed')
+          // BullMQ sets finishedOn only when it gives up: no attempt is left, or the error is unrecoverable.
+          if (job?.finishedOn && failed) track(runner.module, job, failed(runner.module, job.data, { error: err, attempts: job.attemptsMade }))
+        })
         worker.on('error', (err) => log.debug({ err, module: runner.module }, 'events: worker error'))
         workers.push({ worker, connection })
       }
@@ -138,12 +152,13 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
       await producer.ping()
     },
 
-    // Workers first: close() waits for the jobs they are running.
+    // Workers first: close() waits for the jobs they are running, then for their failures' reports.
     async close () {
       await Promise.all(workers.map(async ({ worker, connection }) => {
         await worker.close()
         await closeRedis(connection)
       }))
+      await Promise.all(reporting)
       await Promise.all([...queues.values()].map((queue) => queue.close()))
       await closeRedis(producer)
     }

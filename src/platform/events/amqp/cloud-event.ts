@@ -38,6 +38,14 @@ export function toCloudEvent (event: EventEnvelope, source: string): CloudEvent 
   return cloudEvent
 }
 
+/** A CloudEvent as the body and properties of an AMQP message in structured mode. */
+export function amqpMessageOf (cloudEvent: CloudEvent) {
+  return {
+    body: Buffer.from(JSON.stringify(cloudEvent)),
+    properties: { contentType: cloudEventMediaType, messageId: cloudEvent.id, type: cloudEvent.type, timestamp: cloudEvent.time ? Math.floor(Date.parse(cloudEvent.time) / 1000) : undefined }
+  }
+}
+
 /**
  * The id Cleave knows an incoming event by. A CloudEvent is unique by source and id, and BullMQ
  * refuses job ids of digits only or with a colon: `<source>/<id>`, the id percent-encoded.
@@ -57,4 +65,10 @@ export function envelopeOf (cloudEvent: CloudEvent): EventEnvelope {
   if (cloudEvent.traceparent) event.traceparent = cloudEvent.traceparent
   if (cloudEvent.tracestate) event.tracestate = cloudEvent.tracestate
   return event
+}
+
+/** An incoming event's CloudEvent again, from its envelope: the source and id are in its Cleave id. */
+export function cloudEventOf (event: EventEnvelope): CloudEvent {
+  const slash = event.id.indexOf('/')
+  return toCloudEvent({ ...event, id: decodeURIComponent(event.id.slice(slash + 1)) }, event.id.slice(0, slash))
 }

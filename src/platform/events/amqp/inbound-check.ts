@@ -8,8 +8,8 @@ import type { EventCatalog } from '../catalog.js'
 import type { EventEnvelope } from '../event.js'
 import { CloudEvent, cloudEventMediaType, envelopeOf } from './cloud-event.js'
 
-/** Why a message is dead-lettered, as a bounded metric label. */
-export type RejectionKind = 'content-type' | 'not-json' | 'not-cloudevent' | 'unknown-type' | 'not-subscribed' | 'wrong-source' | 'invalid-data'
+/** Why the check refuses a message, as a bounded metric label. */
+export type RejectionKind = 'too-large' | 'content-type' | 'not-json' | 'not-cloudevent' | 'unknown-type' | 'not-subscribed' | 'wrong-source' | 'invalid-data'
 
 export type Verdict = { event: EventEnvelope } | { kind: RejectionKind, reason: string }
 
@@ -24,6 +24,20 @@ function mediaTypeOf (contentType: string | undefined): string | undefined {
   return contentType?.split(';')[0]?.trim().toLowerCase()
 }
 
+/**
+ * The body as bytes. rabbitmq-client decodes text/plain and application/json bodies itself: such a
+ * value is encoded again, and one nested too deep for JSON.stringify has none (undefined).
+ */
+export function bodyBytes (body: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(body)) return body
+  if (typeof body === 'string') return Buffer.from(body)
+  try {
+    return Buffer.from(JSON.stringify(body))
+  } catch {
+    return undefined
+  }
+}
+
 function parse (body: unknown): { value: unknown } | { error: string } {
   const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : undefined
   // The client already decoded it (it does so for application/json, which is refused before this).
@@ -36,8 +50,9 @@ function parse (body: unknown): { value: unknown } | { error: string } {
 }
 
 // One reader per subscribing module: it accepts only the external events that module handles.
-export function createInboundCheck (options: { module: string, catalog: EventCatalog, external: ReadonlySet<string>, subscribes: readonly string[] }) {
-  const { module, catalog, external, subscribes } = options
+// Messages past bodyLimit bytes (BODY_LIMIT_BYTES, as for HTTP bodies) are refused before anything reads them.
+export function createInboundCheck (options: { module: string, catalog: EventCatalog, external: ReadonlySet<string>, subscribes: readonly string[], bodyLimit: number }) {
+  const { module, catalog, external, subscribes, bodyLimit } = options
   const dataChecks = new Map<string, ValidateFunction>()
 
   function dataCheck (type: string): ValidateFunction {
@@ -55,6 +70,8 @@ export function createInboundCheck (options: { module: string, catalog: EventCat
   }
 
   return function check (message: { contentType?: string, body: unknown }): Verdict {
+    const size = bodyBytes(message.body)?.length ?? 0
+    if (size > bodyLimit) return { kind: 'too-large', reason: `the body is ${size} bytes, more than BODY_LIMIT_BYTES (${bodyLimit})` }
     const mediaType = mediaTypeOf(message.contentType)
     if (mediaType !== cloudEventMediaType) {
       return { kind: 'content-type', reason: `content-type ${mediaType === undefined ? 'is missing' : quoted(mediaType)}: a CloudEvent in structured mode is ${cloudEventMediaType}` }

@@ -3,7 +3,8 @@ import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } fro
 import type { FastifyBaseLogger } from 'fastify'
 import type { EventEnvelope } from '../event.js'
 import { describeError } from './connection.js'
-import { createInboundCheck, type RejectionKind } from './inbound-check.js'
+import type { DeadLetterKind, DeadLetters } from './dead-letter.js'
+import { bodyBytes, createInboundCheck } from './inbound-check.js'
 import type { AmqpMetrics } from './metrics.js'
 
 /** Hands events to a subscribing module's delivery path (its BullMQ queue, or its in-process runner). */
@@ -20,15 +21,13 @@ export function consumerQueueName (exchange: string, module: string): string {
   return `${exchange}.${module}`
 }
 
-export function deadLetterQueueName (exchange: string): string {
-  return `${exchange}.dead-letter`
-}
-
-/** The header of a dead-lettered message that says why it was refused. */
-export const reasonHeader = 'x-cleave-reason'
-
 /** Longest wait between two tries of a delivery path that is down. */
 const maxRetryDelayMs = 30_000
+
+/** Errors the JavaScript engine throws on a value it cannot take (e.g. JSON.stringify's RangeError). */
+function isAboutTheValue (err: unknown): boolean {
+  return err instanceof RangeError || err instanceof TypeError || err instanceof SyntaxError || err instanceof URIError
+}
 
 // One durable queue per subscribing module, bound to exactly the external events it handles
 // (never to Cleave's own: those reach it through the outbox). A valid event is acknowledged only
@@ -36,44 +35,37 @@ const maxRetryDelayMs = 30_000
 // and is tried again with backoff; at shutdown it goes back to the queue. A message that can
 // never be handled is copied to the dead-letter queue with the reason, confirmed, then
 // acknowledged: kept, and not redelivered.
-export function createInboundConsumers (options: { connection: Connection, exchange: string, concurrency: number, retryDelayMs: number, deliverTo: DeliverTo, log: FastifyBaseLogger, metrics: AmqpMetrics }) {
-  const { connection, exchange, concurrency, retryDelayMs, deliverTo, log, metrics } = options
-  const deadLetterQueue = deadLetterQueueName(exchange)
-  const deadLetters = connection.createPublisher({ confirm: true, queues: [{ queue: deadLetterQueue, durable: true }] })
+export function createInboundConsumers (options: { connection: Connection, exchange: string, concurrency: number, retryDelayMs: number, deliverTo: DeliverTo, deadLetters: DeadLetters, log: FastifyBaseLogger, metrics: AmqpMetrics }) {
+  const { connection, exchange, concurrency, retryDelayMs, deliverTo, deadLetters, log, metrics } = options
   const consumers: Array<{ queue: string, consumer: Consumer }> = []
   const stopping = new AbortController()
 
-  async function deadLetter (subscriber: InboundSubscriber, queue: string, message: AsyncMessage, kind: RejectionKind, reason: string) {
-    const body = Buffer.isBuffer(message.body) ? message.body : Buffer.from(typeof message.body === 'string' ? message.body : JSON.stringify(message.body))
-    await deadLetters.send({
-      exchange: '',
-      routingKey: deadLetterQueue,
-      durable: true,
-      contentType: message.contentType,
-      contentEncoding: message.contentEncoding,
-      messageId: message.messageId,
-      type: message.type,
-      appId: message.appId,
-      timestamp: message.timestamp,
-      headers: { ...message.headers, [reasonHeader]: reason, 'x-cleave-reason-kind': kind, 'x-cleave-queue': queue, 'x-cleave-exchange': message.exchange, 'x-cleave-routing-key': message.routingKey }
-    }, body)
-    metrics.deadLettered.inc({ module: subscriber.module, reason: kind })
-    // The reason names fields and schema rules, never the payload's values.
-    log.warn({ module: subscriber.module, queue, deadLetterQueue, routingKey: message.routingKey, messageId: message.messageId, reason }, 'RabbitMQ: message dead-lettered')
+  async function deadLetter (subscriber: InboundSubscriber, queue: string, message: AsyncMessage, kind: DeadLetterKind, reason: string) {
+    const body = bodyBytes(message.body)
+    const { contentType, contentEncoding, messageId, type, appId, timestamp, headers } = message
+    await deadLetters.send(
+      { module: subscriber.module, queue, exchange: message.exchange, routingKey: message.routingKey },
+      kind,
+      body ? reason : `${reason} (the body, decoded by the client as JSON, nests too deep to copy)`,
+      { contentType, contentEncoding, messageId, type, appId, timestamp, headers, body: body ?? Buffer.alloc(0) }
+    )
   }
 
-  async function deliver (subscriber: InboundSubscriber, event: EventEnvelope): Promise<boolean> {
+  /** 'stopped' when shutdown came first; a reason when this event can never be handed on. */
+  async function deliver (subscriber: InboundSubscriber, event: EventEnvelope): Promise<'delivered' | 'stopped' | { reason: string }> {
     for (let attempt = 0; !stopping.signal.aborted; attempt++) {
       try {
         await deliverTo(subscriber.module, [event])
         metrics.delivered.inc({ module: subscriber.module, event: event.name })
-        return true
+        return 'delivered'
       } catch (err) {
+        // A path that is down fails on I/O (connection, Redis reply, a changed Redis) and is retried; the engine's own errors come from this message, the same on every try.
+        if (isAboutTheValue(err)) return { reason: `${subscriber.module}'s delivery path cannot take it: ${(err as Error).name}: ${describeError(err).message}` }
         if (attempt === 0) log.warn({ module: subscriber.module, event: event.name, eventId: event.id, err: describeError(err) }, 'RabbitMQ: could not hand an event to its subscriber; it stays unacknowledged and is tried again')
         await sleep(Math.min(retryDelayMs * 2 ** attempt, maxRetryDelayMs), undefined, { signal: stopping.signal }).catch(() => {})
       }
     }
-    return false
+    return 'stopped'
   }
 
   function consume (subscriber: InboundSubscriber) {
@@ -91,7 +83,10 @@ export function createInboundConsumers (options: { connection: Connection, excha
         await deadLetter(subscriber, queue, message, verdict.kind, verdict.reason)
         return ConsumerStatus.ACK
       }
-      return await deliver(subscriber, verdict.event) ? ConsumerStatus.ACK : ConsumerStatus.REQUEUE
+      const outcome = await deliver(subscriber, verdict.event)
+      if (outcome === 'stopped') return ConsumerStatus.REQUEUE
+      if (outcome !== 'delivered') await deadLetter(subscriber, queue, message, 'undeliverable', outcome.reason)
+      return ConsumerStatus.ACK
     })
     consumer.on('error', (err) => log.warn({ module: subscriber.module, queue, amqp: describeError(err) }, 'RabbitMQ: consumer error; it resumes once the connection is back'))
     consumers.push({ queue, consumer })
@@ -101,12 +96,11 @@ export function createInboundConsumers (options: { connection: Connection, excha
     start (subscribers: InboundSubscriber[]) {
       for (const subscriber of subscribers) consume(subscriber)
     },
-    queues: () => [...consumers.map(({ queue }) => queue), deadLetterQueue],
+    queues: () => [...consumers.map(({ queue }) => queue), deadLetters.queue],
     /** Stops consuming; a delivery waiting for its path gives its message back to the queue. */
     async close () {
       stopping.abort()
       await Promise.all(consumers.map(({ consumer }) => consumer.close()))
-      await deadLetters.close()
     }
   }
 }

@@ -2,7 +2,7 @@ import type { Connection } from 'rabbitmq-client'
 import type { EventCatalog } from '../catalog.js'
 import type { EventEnvelope } from '../event.js'
 import type { Deliver } from '../relay.js'
-import { cloudEventMediaType, toCloudEvent } from './cloud-event.js'
+import { amqpMessageOf, toCloudEvent } from './cloud-event.js'
 import { describeError } from './connection.js'
 import type { AmqpMetrics } from './metrics.js'
 
@@ -21,18 +21,9 @@ export function createCloudEventPublisher (options: { connection: Connection, ex
   const publisher = connection.createPublisher({ confirm: true, exchanges: [{ exchange, type: 'topic', durable: true }] })
 
   async function publishOne (event: EventEnvelope) {
-    const body = Buffer.from(JSON.stringify(toCloudEvent(event, catalog.publisher(event.name))))
+    const { body, properties } = amqpMessageOf(toCloudEvent(event, catalog.publisher(event.name)))
     metrics.published.inc({ event: event.name })
-    await publisher.send({
-      exchange,
-      routingKey: event.name,
-      durable: true,
-      contentType: cloudEventMediaType,
-      messageId: event.id,
-      type: event.name,
-      timestamp: Math.floor(event.publishedAt / 1000),
-      appId: 'cleave'
-    }, body)
+    await publisher.send({ ...properties, exchange, routingKey: event.name, durable: true, appId: 'cleave' }, body)
     metrics.confirmed.inc({ event: event.name })
   }
 
