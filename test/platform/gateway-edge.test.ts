@@ -69,9 +69,9 @@ t.test('the gateway sets X-Forwarded-* itself and drops the client\'s forwarding
   for (const name of ['x-forwarded-port', 'forwarded', 'x-real-ip']) t.equal(seen[name], undefined, `no ${name}`)
 })
 
-t.test('with GATEWAY_TRUST_PROXY the client\'s forwarding headers are kept, its address added', async (t) => {
+t.test('with TRUST_PROXY the client\'s forwarding headers are kept, its address added', async (t) => {
   const hello = await upstream(t)
-  const port = await startGateway(t, { SERVICE_HELLO_URL: hello.url, GATEWAY_TRUST_PROXY: 'true' })
+  const port = await startGateway(t, { SERVICE_HELLO_URL: hello.url, TRUST_PROXY: 'true' })
   t.equal((await exchange(t, port, ['GET /service HTTP/1.1', 'Host: cleave.example', ...clientForwarding])).status, 200)
   t.same(forwardingOf(hello.headers[0]), {
     'x-forwarded-for': '203.0.113.7, 127.0.0.1',

@@ -147,3 +147,10 @@ t.test('the server exits 1 with one line per bad setting, and never prints the p
     t.equal(stdout, '', `${what}: nothing on stdout`)
   }
 })
+
+t.test('PostgreSQL on a Unix socket, as node-postgres reads it, is accepted', async (t) => {
+  for (const url of ['postgres://app:S3cret@%2Fvar%2Frun%2Fpostgresql/cleave', 'postgres:///cleave?host=/cloudsql/project:region:db&password=S3cret']) {
+    t.doesNotThrow(() => loadConfig({ DATABASE_URL: url }, available), url.replace('S3cret', '***'))
+  }
+  t.throws(() => loadConfig({ DATABASE_URL: 'postgres://app:S3cret@/cleave' }, available), /DATABASE_URL: .*no host/, 'an empty host without ?host= is still refused')
+})

@@ -49,6 +49,8 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
     logController: new AccessLog(),
     genReqId: requestIdOf,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // request.ip from X-Forwarded-For only when a proxy of the deployment's own sets it.
+    trustProxy: config.TRUST_PROXY,
     ...requestTimeouts(config),
     childLoggerFactory: traceLoggerFactory(config, spans),
     frameworkErrors,

@@ -4,6 +4,16 @@ import { Value } from '@sinclair/typebox/value'
 import { moduleRegistry } from '../contracts/module-registry.js'
 import { urlExpectation, urlSettingProblem, type UrlKind } from './url-settings.js'
 
+// Node fires a timer set past 2^31 − 1 ms after 1 ms instead: every call would time out at once.
+export const maxTimerMs = 2_147_483_647
+// A breaker that needs more calls than a process makes in a window never opens: the same as off, but hidden.
+export const maxCalls = 100_000
+// Past this many calls in flight to one target a process runs out of sockets long before the bulkhead says no.
+export const maxConcurrency = 10_000
+
+// More requests than one client can send in a window is no limit: say 0 for that.
+export const maxRequests = 1_000_000
+
 export const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
   { default: 'info', description: 'pino level; info writes one access-log line per request' }
@@ -20,48 +30,48 @@ export const ConfigSchema = Type.Object({
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module (those without a PostgreSQL URL)' }),
   DATABASE_URL: Type.Optional(Type.String({ secret: true, urlKind: 'postgres', description: 'a postgres:// URL: every module keeps its tables there, in a schema named after it; <MODULE>_DATABASE_URL (e.g. USERS_DATABASE_URL) sets one module\'s and wins; unset, a module uses its SQLite file in DATA_DIR' })),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections one process opens per module at most; keep replicas × modules × this under the server\'s max_connections' }),
-  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 30000, description: 'how long start-up keeps trying to reach PostgreSQL (with backoff) before exiting 1' }),
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 30000, description: 'how long start-up keeps trying to reach PostgreSQL (with backoff) before exiting 1' }),
   LOG_LEVEL: LogLevel,
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json', description: 'json: one JSON object a line; pretty: coloured lines for a person (pino-pretty, a development dependency: npm run dev picks it on a terminal; the image has none)' }),
   SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'name in every log line (default: the module list)' })),
-  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 5000, description: 'on SIGTERM, how long the process keeps serving while not ready and withdrawn from discovery, so load balancers and other processes stop sending to it before it stops accepting' }),
-  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 10000, description: 'after the drain delay, longest wait for in-flight requests and running jobs before exiting anyway' }),
+  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 5000, description: 'on SIGTERM, how long the process keeps serving while not ready and withdrawn from discovery, so load balancers and other processes stop sending to it before it stops accepting' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 10000, description: 'after the drain delay, longest wait for in-flight requests and running jobs before exiting anyway' }),
   DISCOVERY: Type.Union([Type.Literal('static'), Type.Literal('redis')], { default: 'static', description: 'how clients find other modules: SERVICE_<MODULE>_URL, or instances registered in Redis' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', secret: true, urlKind: 'redis', description: 'a redis:// URL' })),
   REDIS_PREFIX: Type.String({ default: 'cleave:', description: 'prefix of every Redis key Cleave writes' }),
   AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://', secret: true, urlKind: 'amqp', description: 'an amqp:// (or amqps://) URL of RabbitMQ: every relayed event is also published there as a CloudEvent, and events of external modules are received from it' })),
   AMQP_EXCHANGE: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._-]+$', default: 'cleave.events', description: 'the durable topic exchange CloudEvents go to and come from (letters, digits, . _ -); its queues are named <exchange>.<module> and <exchange>.dead-letter' }),
   ADVERTISE_URL: Type.Optional(Type.String({ pattern: '^https?://', urlKind: 'http', description: 'URL other processes reach this one at (default http://HOST:PORT)' })),
-  DISCOVERY_TTL_MS: Type.Integer({ minimum: 500, maximum: 2_147_483_647, default: 5000, description: 'a registered instance not heard from for this long is dropped' }),
-  CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 1000, description: 'longest wait for a call to another service, retries included' }),
+  DISCOVERY_TTL_MS: Type.Integer({ minimum: 500, maximum: maxTimerMs, default: 5000, description: 'a registered instance not heard from for this long is dropped' }),
+  CALL_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 1000, description: 'longest wait for a call to another service, retries included' }),
   CALL_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2, description: 'extra attempts for idempotent calls on broken connections (at once, on the next instance) or 502/503/504 (after a backoff); a refused connection costs none: any call goes on to the next instance' }),
-  CALL_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 20, description: 'longest wait before the first retry after a 502/503/504 answer (full jitter); doubles each attempt, up to ten times this' }),
-  CALL_CONCURRENCY: Type.Integer({ minimum: 1, default: 100, description: 'calls to one target module a process has in flight at once; over it, a call fails at once like an open breaker (its fallback answers, or 503) without counting against the target; changeable at run time per target' }),
+  CALL_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 20, description: 'longest wait before the first retry after a 502/503/504 answer (full jitter); doubles each attempt, up to ten times this' }),
+  CALL_CONCURRENCY: Type.Integer({ minimum: 1, maximum: maxConcurrency, default: 100, description: 'calls to one target module a process has in flight at once; over it, a call fails at once like an open breaker (its fallback answers, or 503) without counting against the target; changeable at run time per target' }),
   BREAKER_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'percentage of failed calls that opens a breaker' }),
-  BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, default: 5, description: 'calls in the window before a breaker may open' }),
-  BREAKER_RESET_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 5000, description: 'how long an open breaker waits before trying again' }),
-  BREAKER_WINDOW_MS: Type.Integer({ minimum: 100, maximum: 2_147_483_647, default: 1000, description: 'rolling window the error percentage and volume are counted over; short, so the successes before an outage soon stop outvoting its failures' }),
-  BREAKER_CONSECUTIVE_FAILURES: Type.Integer({ minimum: 0, default: 5, description: 'failed calls in a row (timeout, reset, refused, any 5xx answer) that open a breaker at once, whatever the window holds, so one call at a time is enough (0: off)' }),
-  HEALTH_CHECK_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 1000, description: 'how often a process that reaches other modules over HTTP (the gateway, a module with remote targets) probes each of their instances on GET /health/live (0: no health checks)' }),
-  HEALTH_CHECK_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 500, description: 'longest wait for a health-check answer; none in time (or a 5xx) is a failed check' }),
+  BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, maximum: maxCalls, default: 5, description: 'calls in the window before a breaker may open' }),
+  BREAKER_RESET_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 5000, description: 'how long an open breaker waits before trying again' }),
+  BREAKER_WINDOW_MS: Type.Integer({ minimum: 100, maximum: maxTimerMs, default: 1000, description: 'rolling window the error percentage and volume are counted over; short, so the successes before an outage soon stop outvoting its failures' }),
+  BREAKER_CONSECUTIVE_FAILURES: Type.Integer({ minimum: 0, maximum: maxCalls, default: 5, description: 'failed calls in a row (timeout, reset, refused, any 5xx answer) that open a breaker at once, whatever the window holds, so one call at a time is enough (0: off)' }),
+  HEALTH_CHECK_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 1000, description: 'how often a process that reaches other modules over HTTP (the gateway, a module with remote targets) probes each of their instances on GET /health/live (0: no health checks)' }),
+  HEALTH_CHECK_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 500, description: 'longest wait for a health-check answer; none in time (or a 5xx) is a failed check' }),
   HEALTH_CHECK_FAILURES: Type.Integer({ minimum: 1, default: 2, description: 'failed health checks in a row that take an instance out of rotation until it passes one (three times as many for a lone static SERVICE_<MODULE>_URL, which may name several replicas)' }),
-  GATEWAY_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 5000, description: 'gateway: longest wait for a module instance\'s response headers (past it, 504) and between two chunks of its body (past it, the connection is cut)' }),
-  GATEWAY_TRUST_PROXY: Type.Boolean({ default: false, description: 'gateway: true keeps the forwarding headers a client sends (X-Forwarded-*, Forwarded, X-Real-IP), adding its address to X-Forwarded-For: only behind a proxy of your own that sets them; false: a client\'s are dropped and the gateway sets X-Forwarded-For, -Host and -Proto itself' }),
+  GATEWAY_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 5000, description: 'gateway: longest wait for a module instance\'s response headers (past it, 504) and between two chunks of its body (past it, the connection is cut)' }),
+  TRUST_PROXY: Type.Boolean({ default: false, description: 'true only behind a proxy of your own that sets X-Forwarded-For: the client address (rate limits, the admin failure budget, logs) is read from it, and the gateway keeps the forwarding headers it gets (X-Forwarded-*, Forwarded, X-Real-IP), adding its own hop; false: the address is the connection\'s, a client\'s forwarding headers are dropped and the gateway sets X-Forwarded-For, -Host and -Proto itself' }),
   WORKERS: Type.Boolean({ default: true, description: 'run the event handlers of MODULES in this process' }),
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'tries of an event handler before its job is failed' }),
-  JOB_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 500, description: 'first retry delay; doubles each attempt' }),
+  JOB_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 500, description: 'first retry delay; doubles each attempt' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'jobs a worker runs at once per queue' }),
-  JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 2_147_483_647, default: 30000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died is retried once it lapses' }),
-  JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 2_147_483_647, default: 30000, description: 'how often workers look for jobs whose lock lapsed (their worker died) and queue them again' }),
-  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 2_147_483_647, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
-  RELAY_CLAIM_MS: Type.Integer({ minimum: 100, maximum: 2_147_483_647, default: 10000, description: 'how long the process that wrote an outbox row (or claimed it) owns its delivery; a row whose owner died is claimed by another replica\'s relay once this lapses' }),
+  JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: maxTimerMs, default: 30000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died is retried once it lapses' }),
+  JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: maxTimerMs, default: 30000, description: 'how often workers look for jobs whose lock lapsed (their worker died) and queue them again' }),
+  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: maxTimerMs, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
+  RELAY_CLAIM_MS: Type.Integer({ minimum: 100, maximum: maxTimerMs, default: 10000, description: 'how long the process that wrote an outbox row (or claimed it) owns its delivery; a row whose owner died is claimed by another replica\'s relay once this lapses' }),
   OUTBOX_RETENTION_MS: Type.Integer({ minimum: 1000, default: 604_800_000, description: 'how long sent outbox rows are kept (default 7 days): events sent to a Redis that restarts empty within this window are delivered again; older sent rows are deleted' }),
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16, secret: true, description: 'a secret of at least 16 characters that /admin/* requires (bearer token, or HTTP Basic password); unset, the admin routes do not exist' })),
-  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 0, description: 'requests one client IP may make per window (0: no limit); changeable at run time' }),
-  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 60000, description: 'length of a rate-limit window; changeable at run time' }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, maximum: maxRequests, default: 0, description: 'requests one client IP may make per window (0: no limit); changeable at run time' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 60000, description: 'length of a rate-limit window; changeable at run time' }),
   CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$', description: 'browser origins allowed to call the API: "*" or a comma list of http(s) origins; unset, no CORS headers are sent' })),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576, description: 'largest request body in bytes; a bigger one is refused with 413' }),
-  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 2_147_483_647, default: 30000, description: 'longest time a client may take to send a whole request, headers and body, however steadily it trickles; past it the answer is 408 problem+json and the connection is closed' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: maxTimerMs, default: 30000, description: 'longest time a client may take to send a whole request, headers and body, however steadily it trickles; past it the answer is 408 problem+json and the connection is closed' }),
   MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, description: 'most client connections open at once; further ones are dropped on arrival, with a warning in the log (default: half the open-file limit, read from /proc/self/limits; 1000 where that cannot be read)' })),
   SERVICE_SECRET: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token' })),
   SIGNED_CALL_LIFETIME_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 5000, description: 'how long a service token (SERVICE_SECRET) is good for after it is signed: the identical request can be replayed within it, nothing else' }),
@@ -76,7 +86,7 @@ export const ConfigSchema = Type.Object({
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'OTLP/HTTP collector base URL (spans go to its /v1/traces); setting it turns span export on' })),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'full OTLP/HTTP URL for spans, used as given; setting it turns span export on' })),
   OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'service.name of exported spans (default: SERVICE_NAME, else the module list)' })),
-  OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 5000, description: 'milliseconds between two batches of exported spans' })
+  OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 5000, description: 'milliseconds between two batches of exported spans' })
 })
 
 /** Keys whose values are never echoed in errors nor written to logs (marked `secret: true` in the schema). */

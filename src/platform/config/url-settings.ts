@@ -45,6 +45,13 @@ function decodes (text: string): boolean {
   }
 }
 
+// node-postgres connects to a Unix socket for a host that is a directory: percent-encoded in the
+// URL (postgres://u@%2Fvar%2Frun%2Fpostgresql/db), or an empty one with ?host=/cloudsql/….
+function unixSocket (url: URL): boolean {
+  if (url.hostname === '') return url.searchParams.get('host')?.startsWith('/') === true
+  return decodes(url.hostname) && decodeURIComponent(url.hostname).startsWith('/')
+}
+
 function validPort (port: string): boolean {
   return /^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535
 }
@@ -80,8 +87,9 @@ function problemOf (value: string, kind: UrlKind): Problem | undefined {
   const rule = rules[kind]
   const scheme = knownProtocols.has(url.protocol) ? `${/^([aeiou]|http)/.test(url.protocol) ? 'an' : 'a'} ${url.protocol} URL` : 'a URL of an unknown scheme'
   if (!rule.protocols.includes(url.protocol)) return { got: scheme }
-  if (url.hostname === '') return { got: `${scheme} with no host` }
-  if (!/^([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])$/.test(url.hostname)) return { got: scheme, detail: 'its host is not a valid host name' }
+  const socket = kind === 'postgres' && unixSocket(url)
+  if (url.hostname === '' && !socket) return { got: `${scheme} with no host` }
+  if (!socket && !/^([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])$/.test(url.hostname)) return { got: scheme, detail: 'its host is not a valid host name' }
   if (url.port === '0') return { got: scheme, detail: 'its port is 0, not from 1 to 65535' }
   if (rule.noCredentials && (url.username !== '' || url.password !== '')) return { got: scheme, detail: 'it holds a user name or password, which would be shown wherever the URL is (logs, /health, discovery)' }
   if (!decodes(url.username) || !decodes(url.password)) return { got: scheme, detail: 'a malformed percent-encoding in its user name or password (write a % as %25)' }

@@ -77,7 +77,7 @@ export const maxEventMembers = 64
 // never to any number of them.
 function boundObjects<S extends TSchema> (schema: S): S {
   return changeObjects(schema, (object) => {
-    if (object.additionalProperties !== false && object.maxProperties === undefined) object.maxProperties = maxEventMembers
+    if (object.additionalProperties !== false && object.maxProperties === undefined) object.maxProperties = Object.keys(object.properties ?? {}).length + maxEventMembers
   })
 }
 

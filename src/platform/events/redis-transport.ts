@@ -5,6 +5,7 @@ import type { EventCatalog } from './catalog.js'
 import { queueName, type EventEnvelope } from './event.js'
 import type { HandlerFailed, HandlerRunner } from './handler-runner.js'
 import { closeRedis, createRedis } from '../redis/connection.js'
+import { messageWithoutValues } from '../observability/error-serializer.js'
 import { UnrecoverableEventError } from './errors.js'
 import { createRedisEpoch } from './redis-epoch.js'
 import { parseTraceparent } from '../observability/tracing/index.js'
@@ -120,7 +121,11 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
           try {
             await runner.run(job.data, job.attemptsMade + 1)
           } catch (error) {
-            if (error instanceof UnrecoverableEventError) throw new UnrecoverableError(error.message)
+            // BullMQ keeps the message (failedReason) and the stack in Redis, shown on the dashboard:
+            // a failed query's values go no further than here.
+            const message = messageWithoutValues(error)
+            if (error instanceof UnrecoverableEventError) throw new UnrecoverableError(message)
+            if (message !== (error as Error).message) throw Object.assign(new Error(message), { name: (error as Error).name })
             throw error
           }
         }, {

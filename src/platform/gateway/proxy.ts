@@ -24,7 +24,7 @@ export interface ProxyOptions {
   upstreamTimeoutMs: number
   /** Each module's circuit breaker around its relays: failures counted, refused while open. */
   breakers: Map<string, (relay: Relay) => Promise<unknown>>
-  /** Bodies declared larger than this are refused here; chunked ones are left to the service's own limit. */
+  /** Bodies declared larger than this are refused here; chunked ones are left to the service's own limit, or counted as they are read whole for signing. */
   bodyLimit: number
 }
 
@@ -51,7 +51,7 @@ function endToEnd<H extends IncomingHttpHeaders> (headers: H): H {
 }
 
 // Who connected, to which host, over what: claims only the first hop can make. A client's own
-// are dropped, unless a proxy of the deployment's own stands in front (GATEWAY_TRUST_PROXY).
+// are dropped, unless a proxy of the deployment's own stands in front (TRUST_PROXY).
 function withoutForwarding (headers: IncomingHttpHeaders): void {
   for (const name of Object.keys(headers)) {
     if (name === 'forwarded' || name === 'x-real-ip' || name.startsWith('x-forwarded-')) delete headers[name]
@@ -63,6 +63,7 @@ function withoutForwarding (headers: IncomingHttpHeaders): void {
 // traceparent). With tracing off, the caller's trace headers pass as they came.
 function forwardedHeaders (request: FastifyRequest, module: string, headers: IncomingHttpHeaders, tokens: ServiceTokens | undefined, trustProxy: boolean): IncomingHttpHeaders {
   const kept = endToEnd(headers)
+  const peer = request.socket.remoteAddress ?? request.ip
   delete kept[serviceTokenHeader]
   const proxied: IncomingHttpHeaders = trustProxy ? headers : {}
   if (!trustProxy) withoutForwarding(kept)
@@ -74,7 +75,8 @@ function forwardedHeaders (request: FastifyRequest, module: string, headers: Inc
     ...kept,
     ...(tokens === undefined ? {} : { [serviceTokenHeader]: tokens.sign({ method: request.method, target: request.url, module }, Buffer.isBuffer(request.body) ? request.body : undefined) }),
     [requestIdHeader]: request.id,
-    'x-forwarded-for': proxied['x-forwarded-for'] ? `${String(proxied['x-forwarded-for'])}, ${request.ip}` : request.ip,
+    // The hop the gateway saw: the connection's address (request.ip reads X-Forwarded-For with TRUST_PROXY).
+    'x-forwarded-for': proxied['x-forwarded-for'] ? `${String(proxied['x-forwarded-for'])}, ${peer}` : peer,
     'x-forwarded-host': proxied['x-forwarded-host'] ?? request.headers.host,
     'x-forwarded-proto': proxied['x-forwarded-proto'] ?? request.protocol
   }
@@ -143,7 +145,7 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       timeout: upstreamTimeoutMs,
       // reply-from's own retries are off: relay() decides, by the one retry policy.
       retryDelay: () => null,
-      rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, module, headers as IncomingHttpHeaders, app.serviceTokens, app.config.GATEWAY_TRUST_PROXY),
+      rewriteRequestHeaders: (_request, headers) => forwardedHeaders(request, module, headers as IncomingHttpHeaders, app.serviceTokens, app.config.TRUST_PROXY),
       rewriteHeaders: (headers) => {
         health.answered(instance)
         outcome.resolve()
@@ -186,7 +188,16 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
       const instances = await upstreams.order(module)
       if (instances.length === 0) throw await upstreams.noneInRotation(module)
       // A signed request's body is read whole (signed-body.ts), and can go to any instance as it is.
-      if (app.serviceTokens !== undefined && request.body instanceof Readable && hasBody(request)) request.body = await wholeBody(request.body, bodyLimit)
+      if (app.serviceTokens !== undefined && request.body instanceof Readable && hasBody(request)) {
+        try {
+          request.body = await wholeBody(request.body, bodyLimit)
+        } catch (error) {
+          // The client left, or was cut off for trickling (REQUEST_TIMEOUT_MS): no one to answer.
+          if (!request.raw.destroyed) throw error
+          connectionClosed(request, module)
+          return reply
+        }
+      }
       // With one instance there is no next one to keep the body whole for.
       const source = instances.length > 1 && request.body instanceof Readable ? request.body : undefined
       reply.raw.once('close', () => { if (!reply.raw.headersSent) connectionClosed(request, module) })

@@ -9,8 +9,20 @@ import type { ErrorObject, ValidateFunction } from 'ajv'
 /** Levels of objects and arrays a value may nest; past it a value is refused rather than walked. */
 export const maxDepth = 100
 
-function pointer (path: string, key: string | number): string {
-  return `${path}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`
+interface Visit {
+  value: unknown
+  depth: number
+  parent: Visit | undefined
+  key: string | number
+}
+
+// Built only for the value refused: a valid body costs no strings.
+function pointer (visit: Visit): string {
+  let path = ''
+  for (let at: Visit | undefined = visit; at?.parent !== undefined; at = at.parent) {
+    path = `/${String(at.key).replaceAll('~', '~0').replaceAll('/', '~1')}${path}`
+  }
+  return path
 }
 
 function problemOf (value: unknown): string | undefined {
@@ -27,26 +39,26 @@ function issue (instancePath: string, message: string): ErrorObject {
   return { instancePath, schemaPath: '#', keyword: 'storable', params: {}, message }
 }
 
-/** The first value in data that cannot be stored as sent, as an Ajv error; undefined when none. */
+/** A value in data that cannot be stored as sent, as an Ajv error; undefined when none. */
 export function firstUnstorable (data: unknown): ErrorObject | undefined {
   // A stack, not recursion: a hostile document nested thousands deep must not overflow ours.
-  const pending: Array<[value: unknown, path: string, depth: number]> = [[data, '', 0]]
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [value, path, depth] = next
+  const pending: Visit[] = [{ value: data, depth: 0, parent: undefined, key: '' }]
+  for (let visit = pending.pop(); visit !== undefined; visit = pending.pop()) {
+    const { value, depth } = visit
     const problem = problemOf(value)
-    if (problem !== undefined) return issue(path, problem)
+    if (problem !== undefined) return issue(pointer(visit), problem)
     if (typeof value !== 'object' || value === null) continue
-    if (depth >= maxDepth) return issue(path, `must not nest deeper than ${maxDepth} levels`)
+    if (depth >= maxDepth) return issue(pointer(visit), `must not nest deeper than ${maxDepth} levels`)
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) pending.push([value[i], pointer(path, i), depth + 1])
+      for (let i = 0; i < value.length; i++) pending.push({ value: value[i], depth: depth + 1, parent: visit, key: i })
       continue
     }
-    const members = Object.entries(value)
-    for (let i = members.length - 1; i >= 0; i--) {
-      const [key, member] = members[i]
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue
+      const member: Visit = { value: (value as Record<string, unknown>)[key], depth: depth + 1, parent: visit, key }
       const keyProblem = problemOf(key)
-      if (keyProblem !== undefined) return issue(pointer(path, key), `name ${keyProblem}`)
-      pending.push([member, pointer(path, key), depth + 1])
+      if (keyProblem !== undefined) return issue(pointer(member), `name ${keyProblem}`)
+      pending.push(member)
     }
   }
   return undefined

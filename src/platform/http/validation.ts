@@ -40,7 +40,15 @@ export function compileCoercing (schema: TSchema): ValidateFunction {
   return validatorOnFirstUse(() => refusingUnstorable((coercingAjv ??= addFormats.default(new Ajv(coercingOptions))).compile(schema)))
 }
 
-/** A check for JSON (bodies, answers, event payloads): types exact; compiled on its first call. */
+/** A check for JSON taken in (bodies, event payloads): types exact; compiled on its first call. */
 export function compileExact (schema: TSchema): ValidateFunction {
   return validatorOnFirstUse(() => refusingUnstorable((exactAjv ??= addFormats.default(new Ajv(exactOptions))).compile(schema)))
+}
+
+/**
+ * A check for another service's answer: its schema only. What it holds was taken in there, and a
+ * row an older version stored must read the same over HTTP as in process.
+ */
+export function compileAnswer (schema: TSchema): ValidateFunction {
+  return validatorOnFirstUse(() => (exactAjv ??= addFormats.default(new Ajv(exactOptions))).compile(schema))
 }

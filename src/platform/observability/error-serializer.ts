@@ -24,6 +24,11 @@ function withoutValues (text: unknown, paramsTexts: string[]): unknown {
   return typeof text === 'string' ? paramsTexts.reduce((kept, params) => kept.split(params).join(''), text) : text
 }
 
+/** The error's message without the values a failed query wrote into it: for logs and stored reasons. */
+export function messageWithoutValues (error: unknown): string {
+  return withoutValues(String((error as Error)?.message ?? error), paramTexts(error)) as string
+}
+
 export function serializeError (error: Error): Serialized {
   const serialized = stdSerializers.err(error) as Serialized
   const params = paramTexts(error)

@@ -7,7 +7,6 @@ import { createError, sendProblem, toProblem } from '../http/errors.js'
 import { tooManyAuthFailures } from './rate-limit.js'
 
 export const AdminUnauthorized = createError('CLV_ADMIN_UNAUTHORIZED', 'Admin routes need the admin token: "Authorization: Bearer <token>", or HTTP Basic with the token as password', 401)
-export const AdminAuthUnavailable = createError('CLV_ADMIN_AUTH_UNAVAILABLE', 'The admin token cannot be checked now: the count of failed attempts is unreachable', 503)
 
 // One challenge per header line: Chromium reads only the first challenge of a line, so
 // 'Bearer, Basic realm=…' on one line would never make it prompt for a password.
@@ -34,8 +33,9 @@ async function overBudget (request: FastifyRequest, reply: FastifyReply, failed:
   try {
     count = await request.server.authFailures(request, { increment: failed })
   } catch (err) {
-    request.log.error({ err }, 'admin auth: failed attempts could not be counted')
-    throw new AdminAuthUnavailable()
+    // Counted in this process while Redis does not answer: still limited, and operators get in.
+    request.log.warn({ err }, 'admin auth: the shared count of failed attempts is unreachable; counting in this process')
+    count = request.server.localAuthFailures(request, { increment: failed })
   }
   if (count.isAllowed) return undefined
   // The budget's last failure still gets its 401; a right token needs a failure left.
@@ -58,9 +58,13 @@ export function requireAdminToken (token: string): onRequestHookHandler {
       request.rateLimitExempt = true
       return
     }
-    request.log.warn({ clientAddress: request.ip }, 'admin authentication failed')
-    const refusal = await overBudget(request, reply, true)
-    if (refusal) throw refusal
+    // No credential at all is a browser's first visit, before its password prompt: not a guess.
+    if (given !== undefined) {
+      const refusal = await overBudget(request, reply, true)
+      // Over the budget the 429s are counted in metrics, not logged: a guesser would flood the log.
+      if (refusal) throw refusal
+      request.log.warn({ clientAddress: request.ip }, 'admin authentication failed')
+    }
     reply.header('www-authenticate', adminChallenges)
     return sendProblem(reply, toProblem(new AdminUnauthorized(), request))
   }

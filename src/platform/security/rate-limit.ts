@@ -22,6 +22,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** This client's failed authentications in the window: counts one more, or with { increment: false } only reads. */
     authFailures: ReturnType<FastifyInstance['createRateLimit']>
+    /** The same, counted in this process alone: while the shared count (Redis) does not answer. */
+    localAuthFailures: (request: FastifyRequest, options: { increment: boolean }) => AuthFailureCount
   }
   interface FastifyRequest {
     /** Set by a hook that authenticated the caller (admin token, service token); such a request is not limited. */
@@ -65,6 +67,8 @@ async function rateLimits (app: FastifyInstance) {
     keyGenerator: (request) => `auth-failures:${normalizeIP(request.ip)}`,
     skipOnError: false
   }))
+  const local = localCounter()
+  app.decorate('localAuthFailures', (request: FastifyRequest, { increment }: { increment: boolean }) => local(`auth-failures:${normalizeIP(request.ip)}`, increment))
 
   const limit = app.rateLimit()
   // Route hooks run after every instance hook, so the hooks that authenticate (the admin guard,
@@ -82,6 +86,28 @@ async function rateLimits (app: FastifyInstance) {
   app.addHook('onClose', async () => {
     if (redis) await closeRedis(redis)
   })
+}
+
+export interface AuthFailureCount { isAllowed: boolean, isExceeded: boolean, remaining: number, ttl: number }
+
+// A fixed window per client, as the library counts; at most `limit` clients are held, the
+// oldest window forgotten first, so a spread of addresses cannot grow it without end.
+function localCounter (limit = 10_000) {
+  const windows = new Map<string, { count: number, resetAt: number }>()
+  return (key: string, increment: boolean, now = Date.now()): AuthFailureCount => {
+    let window = windows.get(key)
+    if (window === undefined || now >= window.resetAt) {
+      windows.delete(key)
+      if (windows.size >= limit) windows.delete(windows.keys().next().value!)
+      windows.set(key, window = { count: 0, resetAt: now + authFailureBudget.windowMs })
+    }
+    if (increment) window.count++
+    const { max } = authFailureBudget
+    // As admin-auth.ts reads the library's answers: a failure is allowed up to the budget, a right
+    // token only while a failure is left.
+    const isAllowed = increment ? window.count <= max : window.count < max
+    return { isAllowed, isExceeded: window.count > max, remaining: Math.max(0, max - window.count), ttl: window.resetAt - now }
+  }
 }
 
 /** The 429 for a client over its budget of failed authentications; sets Retry-After. */

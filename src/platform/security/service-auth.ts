@@ -1,7 +1,7 @@
 // With SERVICE_SECRET set, module routes answer only calls signed by another Cleave process (the
 // gateway or a module client); /health, /metrics and /docs stay open for probes and scrapers.
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, preValidationAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, preValidationHookHandler } from 'fastify'
 import { createError } from '../http/errors.js'
 import { addRouteHook } from '../http/route-hooks.js'
 import { serviceName } from '../observability/logger.js'
@@ -51,8 +51,8 @@ function serviceAuthHook (tokens: ServiceTokens, module: string): onRequestAsync
 
 // The body is read after onRequest: the token names its digest, compared here once it is in
 // (json-body.ts digests it; no body at all is the empty digest).
-const requireSignedBody: preValidationAsyncHookHandler = async function (request) {
-  if ((request.bodyDigest ?? '') !== request.signedBodyDigest) throw new BodyNotSigned()
+const requireSignedBody: preValidationHookHandler = function (request, _reply, done) {
+  done((request.bodyDigest ?? '') === request.signedBodyDigest ? undefined : new BodyNotSigned())
 }
 
 async function serviceAuth (app: FastifyInstance) {

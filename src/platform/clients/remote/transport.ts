@@ -7,7 +7,7 @@ import { successResponse, type Contract, type OperationContext, type RouteDefini
 import type { Resolver } from '../../discovery/discovery.js'
 import type { InstanceHealth } from '../../discovery/instance-health.js'
 import { requestIdHeader } from '../../http/request-id.js'
-import { compileExact } from '../../http/validation.js'
+import { compileAnswer } from '../../http/validation.js'
 import type { SpanExport } from '../../observability/tracing/index.js'
 import type { Metrics } from '../../observability/metrics.js'
 import type { ServiceTokens } from '../../security/service-token.js'
@@ -45,7 +45,7 @@ function pathOf (route: RouteDefinition, input: CallInput): string {
 function operationsOf (contract: Contract): Map<string, RemoteOperation> {
   return new Map(Object.entries(contract.routes).map(([name, route]) => {
     const success = successResponse(route)
-    const check = success.schema && success.mediaType.includes('json') ? compileExact(success.schema) : undefined
+    const check = success.schema && success.mediaType.includes('json') ? compileAnswer(success.schema) : undefined
     return [name, { name, route, success, check, accept: `${success.mediaType}, application/problem+json` }]
   }))
 }

@@ -2,14 +2,7 @@
 // (overrides); each process lays it over its own environment to get the values it runs with.
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { LogLevel, type Config } from '../config.js'
-
-// Node fires a timer set past 2^31 − 1 ms after 1 ms instead: every call would time out at once.
-const maxTimerMs = 2_147_483_647
-// A breaker that needs more calls than a process makes in a window never opens: the same as off, but hidden.
-const maxCalls = 100_000
-// Past this many calls in flight to one target a process runs out of sockets long before the bulkhead says no.
-const maxConcurrency = 10_000
+import { LogLevel, maxCalls, maxConcurrency, maxRequests, maxTimerMs, type Config } from '../config.js'
 
 const BreakerOverrides = Type.Object({
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: maxTimerMs, description: 'CALL_TIMEOUT_MS for calls to this target' })),
@@ -22,9 +15,6 @@ const BreakerOverrides = Type.Object({
 }, { additionalProperties: false })
 
 export type BreakerOverrides = Static<typeof BreakerOverrides>
-
-// More requests than one client can send in a window is no limit: say 0 for that.
-const maxRequests = 1_000_000
 
 const RateLimit = Type.Object({
   max: Type.Integer({ minimum: 0, maximum: maxRequests, description: 'requests per client IP per window; 0 turns limiting off' }),

@@ -23,6 +23,8 @@ export function consumerQueueName (exchange: string, module: string): string {
 
 /** Longest wait between two tries of a delivery path that is down. */
 const maxRetryDelayMs = 30_000
+/** Tries of an event whose delivery throws the engine's own error before it is dead-lettered. */
+const valueFailures = 3
 
 /** Errors the JavaScript engine throws on a value it cannot take (e.g. JSON.stringify's RangeError). */
 function isAboutTheValue (err: unknown): boolean {
@@ -59,8 +61,10 @@ export function createInboundConsumers (options: { connection: Connection, excha
         metrics.delivered.inc({ module: subscriber.module, event: event.name })
         return 'delivered'
       } catch (err) {
-        // A path that is down fails on I/O (connection, Redis reply, a changed Redis) and is retried; the engine's own errors come from this message, the same on every try.
-        if (isAboutTheValue(err)) return { reason: `${subscriber.module}'s delivery path cannot take it: ${(err as Error).name}: ${describeError(err).message}` }
+        // A path that is down fails on I/O (connection, Redis reply, a changed Redis) and is retried;
+        // the engine's own errors come from this message, the same on every try: after a few tries
+        // (a client library reconnecting can throw one too), it is dead-lettered.
+        if (isAboutTheValue(err) && attempt + 1 >= valueFailures) return { reason: `${subscriber.module}'s delivery path cannot take it: ${(err as Error).name}: ${describeError(err).message}` }
         if (attempt === 0) log.warn({ module: subscriber.module, event: event.name, eventId: event.id, err: describeError(err) }, 'RabbitMQ: could not hand an event to its subscriber; it stays unacknowledged and is tried again')
         await sleep(Math.min(retryDelayMs * 2 ** attempt, maxRetryDelayMs), undefined, { signal: stopping.signal }).catch(() => {})
       }
