@@ -24,9 +24,18 @@ function withoutValues (text: unknown, paramsTexts: string[]): unknown {
   return typeof text === 'string' ? paramsTexts.reduce((kept, params) => kept.split(params).join(''), text) : text
 }
 
-/** The error's message without the values a failed query wrote into it: for logs and stored reasons. */
+/**
+ * The error's message and its causes' (`a: b`, as pino writes them), without the values a failed
+ * query wrote into it: for log fields and stored reasons that are text.
+ */
 export function messageWithoutValues (error: unknown): string {
-  return withoutValues(String((error as Error)?.message ?? error), paramTexts(error)) as string
+  const messages: string[] = []
+  const seen = new Set<unknown>()
+  for (let cause = error; cause instanceof Error && !seen.has(cause); cause = cause.cause) {
+    seen.add(cause)
+    messages.push(cause.message)
+  }
+  return withoutValues(messages.length === 0 ? String(error) : messages.join(': '), paramTexts(error)) as string
 }
 
 export function serializeError (error: Error): Serialized {
