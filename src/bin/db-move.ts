@@ -5,8 +5,9 @@ import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { loadConfigOrExit } from '../platform/app/serve.js'
 import { databaseUrlKey } from '../platform/config/config.js'
+import { urlSettingProblem } from '../platform/config/url-settings.js'
+import { messageWithoutValues } from '../platform/observability/error-serializer.js'
 import { moduleRegistry } from '../platform/contracts/module-registry.js'
-import { isPostgresUrl } from '../platform/storage/database-url.js'
 import { DatabaseConnectError } from '../platform/storage/errors.js'
 import { loadModuleTables } from '../platform/storage/module-tables.js'
 import { MoveError, moveToPostgres } from '../platform/storage/move.js'
@@ -16,12 +17,6 @@ const usage = 'usage: npm run db:move -- <module> <postgres-url> [--batch <rows>
 function fail (message: string): never {
   console.error(`db:move: ${message}`)
   process.exit(1)
-}
-
-function unexpected (error: unknown): string {
-  const { message, cause } = error as { message?: unknown, cause?: { message?: unknown } }
-  const first = String(message).split('\n')[0]
-  return `${first}${cause?.message === undefined ? '' : `: ${String(cause.message).split('\n')[0]}`}; nothing was written`
 }
 
 function readArgs () {
@@ -37,7 +32,8 @@ if (module === undefined || url === undefined || extra.length > 0) fail(usage)
 const batchRows = Number(values.batch)
 if (!Number.isSafeInteger(batchRows) || batchRows < 1) fail(`--batch: expected a whole number of rows, 1 or more, got ${JSON.stringify(values.batch)}`)
 // The URL is not echoed: it may hold a password.
-if (!isPostgresUrl(url)) fail('the target must be a postgres:// or postgresql:// URL with a host (not shown)')
+// Checked as DATABASE_URL is: as node-postgres would read it.
+if (urlSettingProblem('the target', [url], 'postgres') !== undefined) fail('the target must be a postgres:// or postgresql:// URL with a host (not shown)')
 const config = loadConfigOrExit()
 if (!moduleRegistry.names.includes(module)) fail(`unknown module "${module}" (available: ${moduleRegistry.names.join(', ')})`)
 const found = await loadModuleTables(module)
@@ -51,6 +47,6 @@ try {
   for (const { table, rows } of move.tables) console.log(`  ${table}: ${rows} ${rows === 1 ? 'row' : 'rows'}`)
   console.log(`start ${module} with ${databaseUrlKey(module)} set to this database`)
 } catch (error) {
-  // One line, never a stack nor a query's values (a failed query's message carries them after its first line).
-  fail(error instanceof MoveError || error instanceof DatabaseConnectError ? error.message : unexpected(error))
+  // One line, never a stack nor a query's values.
+  fail(error instanceof MoveError || error instanceof DatabaseConnectError ? error.message : `${messageWithoutValues(error).replaceAll('\n', ' ')}; nothing was written`)
 }

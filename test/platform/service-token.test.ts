@@ -1,5 +1,6 @@
 import t from 'tap'
-import { bodyDigest, createServiceTokens, type SignedRequest } from '../../src/platform/security/service-token.js'
+import { bodyDigest } from '../../src/platform/http/body-digest.js'
+import { createServiceTokens, type SignedRequest } from '../../src/platform/security/service-token.js'
 
 const secret = 's'.repeat(32)
 const other = 'o'.repeat(40)

@@ -104,9 +104,11 @@ async function clients (app: FastifyInstance) {
   for (const contract of app.registry.contracts.values()) all[contract.module] = clientFor(contract)
 
   app.decorate('clients', all as Clients)
-  // Every module served elsewhere is checked from the start, so no call pays to find a hung one
-  // (under static discovery, those without SERVICE_<MODULE>_URL have no instance to check).
-  app.discovery.checks.watch([...app.registry.contracts.keys()].filter((module) => !implemented.has(module)))
+  // Every module served elsewhere is checked from the start, so no call pays to find a hung one;
+  // under static discovery only those with a SERVICE_<MODULE>_URL have instances, so a single
+  // process (an external module's contract included) starts no checks at all.
+  const elsewhere = [...app.registry.contracts.keys()].filter((module) => !implemented.has(module))
+  app.discovery.checks.watch(config.DISCOVERY === 'redis' ? elsewhere : elsewhere.filter((module) => config.services[module] !== undefined))
   // The targets this process has called remotely: one it never calls is not its concern.
   addInstancesGauge(metrics.registry, app.discovery.resolver, app.discovery.health, () => remotes.keys())
   app.health.addSection('dependencies', () => Object.fromEntries([...remotes].map(([module, transport]) => [module, transport.report()])))

@@ -36,7 +36,8 @@ const knownProtocols = new Set(['http:', 'https:', 'redis:', 'rediss:', 'amqp:',
 
 const percentHint = 'a / ? # @ or % in a user name or password must be percent-encoded'
 
-function decodes (text: string): boolean {
+/** Whether decodeURIComponent takes the text (it throws a URIError on a malformed escape). */
+export function decodes (text: string): boolean {
   try {
     decodeURIComponent(text)
     return true

@@ -15,7 +15,8 @@ import type { FastifyBaseLogger } from 'fastify'
 /** First ejection; then twice as long each time, up to maxEjectionMs. */
 export const baseEjectionMs = 1000
 export const maxEjectionMs = 30_000
-// An instance not heard of for this long (gone from discovery, most likely) is forgotten.
+// An ejected instance not heard of for this long (gone from discovery, most likely) is forgotten;
+// health-check state is forgotten by retain(), each round of checks.
 const forgetAfterMs = 10 * maxEjectionMs
 
 interface Ejection {
@@ -29,7 +30,6 @@ interface Checks {
   /** Probes failed in a row. */
   failed: number
   out: boolean
-  at: number
 }
 
 export type InstanceReport =
@@ -67,9 +67,6 @@ export function createInstanceHealth (options: {
     for (const [instance, ejection] of ejections) {
       if (now - ejection.until > forgetAfterMs) ejections.delete(instance)
     }
-    for (const [instance, state] of checks) {
-      if (now - state.at > forgetAfterMs) forgetChecks(instance, state)
-    }
   }
 
   function forgetChecks (instance: string, state: Checks) {
@@ -96,7 +93,6 @@ export function createInstanceHealth (options: {
       log.info({ instance }, `instance ${instance} answers again: back in turn`)
     },
     checked (target, instance, passed, needed) {
-      const now = Date.now()
       const state = checks.get(instance)
       if (passed) {
         // A process that answers its probe accepts connections too: any ejection ends.
@@ -105,9 +101,8 @@ export function createInstanceHealth (options: {
         if (state?.out === true || wasEjected) log.info({ target, instance }, `instance ${instance} passes its health check again: back in rotation`)
         return
       }
-      const next = state ?? { target, failed: 0, out: false, at: now }
+      const next = state ?? { target, failed: 0, out: false }
       next.failed++
-      next.at = now
       checks.set(instance, next)
       if (next.out || next.failed < needed) return
       next.out = true

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Logger } from 'pino'
 import { Readable } from 'node:stream'
 import type { InstanceHealth } from '../discovery/instance-health.js'
+import { decodes } from '../config/url-settings.js'
 import { BadUrl, BodyTooLarge } from '../http/errors.js'
 import { isConnectionFailure, neverConnected, nextAttempt } from '../http/retry-policy.js'
 import { requestIdHeader } from '../http/request-id.js'
@@ -96,17 +97,6 @@ function hasBody (request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
-// reply-from decodes the whole URL before relaying it and throws a bare URIError (a 500) when it
-// cannot: the router already refuses such a path, so this catches a query string like ?a=%ZZ.
-function decodable (url: string): boolean {
-  try {
-    decodeURIComponent(url)
-    return true
-  } catch {
-    return false
-  }
-}
-
 function failureCode (error: Error): string | undefined {
   return ((error as { cause?: Error }).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code
 }
@@ -184,7 +174,9 @@ export default async function proxy (app: FastifyInstance, { prefixes, upstreams
 
   for (const [prefix, module] of prefixes) {
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!decodable(request.url)) throw new BadUrl()
+      // reply-from decodes the whole URL before relaying it and throws a bare URIError (a 500) when
+      // it cannot: the router already refuses such a path, so this catches a query string like ?a=%ZZ.
+      if (!decodes(request.url)) throw new BadUrl()
       const instances = await upstreams.order(module)
       if (instances.length === 0) throw await upstreams.noneInRotation(module)
       // A signed request's body is read whole (signed-body.ts), and can go to any instance as it is.

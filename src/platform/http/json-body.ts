@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import sjson from 'secure-json-parse'
 import { createError } from './errors.js'
-import { bodyDigest } from '../security/service-token.js'
+import { bodyDigest } from './body-digest.js'
 
 export const EmptyJsonBody = createError('CLV_EMPTY_BODY', 'The body is empty; a JSON document was announced by Content-Type', 400)
 export const InvalidJson = createError('CLV_INVALID_JSON', 'The body is not valid JSON: %s', 400)

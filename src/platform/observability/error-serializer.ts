@@ -9,15 +9,18 @@ type Serialized = ReturnType<typeof stdSerializers.err> & Record<string, unknown
 /** Fields of an error (or its causes) that hold a row's values. */
 const valueFields = ['params', 'detail']
 
-function paramTexts (error: unknown): string[] {
-  const texts: string[] = []
-  const seen = new Set<unknown>()
-  for (let cause = error; cause instanceof Error && !seen.has(cause); cause = cause.cause) {
-    seen.add(cause)
-    const { params } = cause as { params?: unknown }
-    if (params !== undefined) texts.push(`\nparams: ${String(params)}`)
-  }
-  return texts
+/** The error and its causes, outermost first; a cycle is not followed. */
+function chain (error: unknown): Error[] {
+  const errors: Error[] = []
+  for (let cause = error; cause instanceof Error && !errors.includes(cause); cause = cause.cause) errors.push(cause)
+  return errors
+}
+
+function paramTexts (errors: Error[]): string[] {
+  return errors.flatMap((error) => {
+    const { params } = error as { params?: unknown }
+    return params === undefined ? [] : [`\nparams: ${String(params)}`]
+  })
 }
 
 function withoutValues (text: unknown, paramsTexts: string[]): unknown {
@@ -29,18 +32,13 @@ function withoutValues (text: unknown, paramsTexts: string[]): unknown {
  * query wrote into it: for log fields and stored reasons that are text.
  */
 export function messageWithoutValues (error: unknown): string {
-  const messages: string[] = []
-  const seen = new Set<unknown>()
-  for (let cause = error; cause instanceof Error && !seen.has(cause); cause = cause.cause) {
-    seen.add(cause)
-    messages.push(cause.message)
-  }
-  return withoutValues(messages.length === 0 ? String(error) : messages.join(': '), paramTexts(error)) as string
+  const errors = chain(error)
+  return withoutValues(errors.length === 0 ? String(error) : errors.map(({ message }) => message).join(': '), paramTexts(errors)) as string
 }
 
 export function serializeError (error: Error): Serialized {
   const serialized = stdSerializers.err(error) as Serialized
-  const params = paramTexts(error)
+  const params = paramTexts(chain(error))
   if (params.length === 0 && !valueFields.some((field) => field in serialized)) return serialized
   serialized.message = withoutValues(serialized.message, params) as string
   serialized.stack = withoutValues(serialized.stack, params) as string

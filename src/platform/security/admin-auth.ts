@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { createError, sendProblem, toProblem } from '../http/errors.js'
-import { tooManyAuthFailures } from './rate-limit.js'
+import { tooManyAuthFailures, type AuthFailureCount } from './rate-limit.js'
 
 export const AdminUnauthorized = createError('CLV_ADMIN_UNAUTHORIZED', 'Admin routes need the admin token: "Authorization: Bearer <token>", or HTTP Basic with the token as password', 401)
 
@@ -29,15 +29,15 @@ function digest (value: string): Buffer {
 
 // Reads this client's failed attempts in the window, or counts one more; over the budget, the 429 to send.
 async function overBudget (request: FastifyRequest, reply: FastifyReply, failed: boolean) {
-  let count
+  let count: AuthFailureCount
   try {
-    count = await request.server.authFailures(request, { increment: failed })
+    // The limiter has no allow list, so it always answers with a count.
+    count = await request.server.authFailures(request, { increment: failed }) as AuthFailureCount
   } catch (err) {
     // Counted in this process while Redis does not answer: still limited, and operators get in.
     request.log.warn({ err }, 'admin auth: the shared count of failed attempts is unreachable; counting in this process')
     count = request.server.localAuthFailures(request, { increment: failed })
   }
-  if (count.isAllowed) return undefined
   // The budget's last failure still gets its 401; a right token needs a failure left.
   const over = failed ? count.isExceeded : count.remaining === 0
   return over ? tooManyAuthFailures(reply, count.ttl) : undefined

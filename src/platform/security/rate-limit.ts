@@ -60,7 +60,7 @@ async function rateLimits (app: FastifyInstance) {
     }
   })
   // Counted apart from requests, per client address (an IPv6 client by its /64, which it may fill
-  // with addresses). Fails closed: an outage of the counters must not lift the budget.
+  // with addresses). An error is thrown, not skipped: admin-auth.ts then counts in this process.
   app.decorate('authFailures', app.createRateLimit({
     max: authFailureBudget.max,
     timeWindow: authFailureBudget.windowMs,
@@ -88,7 +88,8 @@ async function rateLimits (app: FastifyInstance) {
   })
 }
 
-export interface AuthFailureCount { isAllowed: boolean, isExceeded: boolean, remaining: number, ttl: number }
+/** What admin-auth.ts reads of a count, the library's or the local one. */
+export interface AuthFailureCount { isExceeded: boolean, remaining: number, ttl: number }
 
 // A fixed window per client, as the library counts; at most `limit` clients are held, the
 // oldest window forgotten first, so a spread of addresses cannot grow it without end.
@@ -103,10 +104,7 @@ function localCounter (limit = 10_000) {
     }
     if (increment) window.count++
     const { max } = authFailureBudget
-    // As admin-auth.ts reads the library's answers: a failure is allowed up to the budget, a right
-    // token only while a failure is left.
-    const isAllowed = increment ? window.count <= max : window.count < max
-    return { isAllowed, isExceeded: window.count > max, remaining: Math.max(0, max - window.count), ttl: window.resetAt - now }
+    return { isExceeded: window.count > max, remaining: Math.max(0, max - window.count), ttl: window.resetAt - now }
   }
 }
 

@@ -3,7 +3,8 @@
 // and a digest of its body — with a short expiry. No state is kept on either side, so the
 // identical request can be sent again until the token expires (a few seconds): that replay
 // needs a copy of traffic inside the deployment, and gives nothing but the same request again.
-import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { bodyDigest } from '../http/body-digest.js'
 
 export const serviceTokenHeader = 'x-cleave-service-token'
 
@@ -39,11 +40,6 @@ export interface ServiceTokens {
 /** The secrets as configured: a comma list, the first signs, any verifies (for rotation). */
 export function parseSecrets (setting: string): string[] {
   return setting.split(',')
-}
-
-/** sha256 of the body's bytes, base64url; '' for a request without one. */
-export function bodyDigest (body: string | Uint8Array | undefined): string {
-  return body === undefined || body.length === 0 ? '' : createHash('sha256').update(body).digest('base64url')
 }
 
 // Servers see the request target the way a WHATWG URL writes it (undici and reply-from send it so);

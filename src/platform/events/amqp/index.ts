@@ -3,7 +3,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Contract } from '../../contracts/define-contract.js'
-import { serializeError } from '../../observability/error-serializer.js'
+import { messageWithoutValues } from '../../observability/error-serializer.js'
+import { storableText } from '../../storage/storable-text.js'
 import type { EventCatalog } from '../catalog.js'
 import type { HandlerFailed } from '../handler-runner.js'
 import type { Deliver } from '../relay.js'
@@ -89,9 +90,8 @@ export function createAmqpEvents (settings: AmqpSettings, context: { catalog: Ev
 
     async handlerFailed (module, event, { error, attempts }) {
       if (!externalModules.has(catalog.publisher(event.name))) return
-      const { message } = serializeError(error)
       const { body, properties } = amqpMessageOf(cloudEventOf(event))
-      const reason = `${module}'s handler failed for good after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message.length > maxErrorLength ? `${message.slice(0, maxErrorLength)}…` : message}`
+      const reason = `${module}'s handler failed for good after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${storableText(messageWithoutValues(error), maxErrorLength)}`
       const origin = { module, queue: consumerQueueName(settings.exchange, module), exchange: settings.exchange, routingKey: event.name }
       await openDeadLetters().send(origin, 'handler-failed', reason, { ...properties, body })
     },
