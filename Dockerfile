@@ -5,10 +5,9 @@
 #   node dist/bin/gateway.js    the public edge of a split
 #   node dist/bin/worker.js     only the queue workers of MODULES (needs REDIS_URL)
 #   node dist/bin/migrate.js    apply MODULES' migrations, then exit
-# test/deploy/production-path.test.ts follows these steps without Docker and checks they match.
+# test/containers/ builds it and runs every role (npm run test:containers).
 
-# A supported LTS, pinned (a rebuild gets the same Node; bump it on purpose). The code also runs on
-# Node 20, which CI still tests.
+# A supported LTS, pinned (a rebuild gets the same Node; bump it on purpose). .ci/run tests on its major.
 FROM node:24.19.0-bookworm-slim AS base
 WORKDIR /app
 

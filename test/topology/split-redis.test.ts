@@ -12,4 +12,7 @@ t.test('one process per module behind the gateway, Redis discovery, two users in
   for (const [n, instance] of services.users.entries()) {
     t.ok(instance.logs.some((line) => line.route === '/users'), `users instance ${n + 1} took requests`)
   }
+  for (const [module, [instance]] of Object.entries(services)) {
+    t.notOk(instance.logs.some((line) => String(line.msg).startsWith('REDIS_URL is not set')), `${module} does not say REDIS_URL is unset`)
+  }
 })

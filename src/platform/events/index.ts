@@ -137,7 +137,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   if (redis) app.health.addCheck('redis', () => redis.ping())
   // Shown, never a readiness check: the outbox and the broker's queues absorb an outage.
   if (amqp) app.health.addSection('amqp', () => amqp.describe())
-  else app.log.info('REDIS_URL is not set: events are dispatched in-process, and jobs are not shared across processes')
+  if (!redis) app.log.info('REDIS_URL is not set: events are dispatched in-process, and jobs are not shared across processes')
 
   app.addHook('onReady', async () => {
     // The modules have implemented their contracts by now: their handlers get a runner each.

@@ -1,0 +1,28 @@
+// The Node lines we support, said in four places that must agree: package.json's engines, the
+// image's base, the GitHub matrix and .ci/run (which runs the suite on the image's major).
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { projectRoot } from '../helpers/process.js'
+
+// Active and maintenance LTS lines: 22 (to April 2027) and 24 (to April 2028). 20 ended in April 2026.
+const supported = [22, 24]
+const read = (path: string) => readFileSync(join(projectRoot, path), 'utf8')
+
+t.test('engines, the image, the GitHub matrix and .ci/run name the same supported lines', async (t) => {
+  const engines = JSON.parse(read('package.json')).engines.node as string
+  t.match(engines, new RegExp(`^>=${supported[0]}(\\.|$)`), `engines start at Node ${supported[0]}: ${engines}`)
+
+  const base = /^FROM (node:(\d+)\.\d+\.\d+-bookworm-slim)\b/m.exec(read('Dockerfile'))
+  t.ok(base, 'the image is built on one pinned Node version, Debian with glibc')
+  const major = Number(base?.[2])
+  t.ok(supported.includes(major), `the image's Node ${major} is a supported line`)
+
+  const workflow = parse(read('.github/workflows/ci.yml')) as { jobs: Record<string, { strategy?: { matrix: { node: number[] } }, steps: Array<{ run?: string }> }> }
+  t.same(workflow.jobs.tests.strategy?.matrix.node, supported, 'GitHub tests every supported line')
+  for (const [name, job] of Object.entries(workflow.jobs)) {
+    t.ok(job.steps.some((step) => step.run === 'bash .ci/run'), `the ${name} job runs .ci/run, as every other CI run does`)
+  }
+  t.match(read('.ci/run'), /FROM node:/, '.ci/run takes its Node major from the Dockerfile')
+})
