@@ -1,5 +1,6 @@
-// The Node lines we support, said in four places that must agree: package.json's engines, the
-// image's base, the GitHub matrix and .ci/run (which runs the suite on the image's major).
+// The Node lines we support, said in places that must agree: package.json's engines, the image's
+// base, the GitHub matrix, and scripts/supported-node (which every npm script and .ci/run go
+// through: it fetches the image's major where this machine's Node is older than engines).
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -13,6 +14,7 @@ const read = (path: string) => readFileSync(join(projectRoot, path), 'utf8')
 t.test('engines, the image, the GitHub matrix and .ci/run name the same supported lines', async (t) => {
   const engines = JSON.parse(read('package.json')).engines.node as string
   t.match(engines, new RegExp(`^>=${supported[0]}(\\.|$)`), `engines start at Node ${supported[0]}: ${engines}`)
+  t.match(read('scripts/supported-node'), `minor >= ${engines.split('.')[1] ?? 0}`, 'scripts/supported-node accepts what engines accepts')
 
   const base = /^FROM (node:(\d+)\.\d+\.\d+-bookworm-slim)\b/m.exec(read('Dockerfile'))
   t.ok(base, 'the image is built on one pinned Node version, Debian with glibc')
@@ -24,5 +26,8 @@ t.test('engines, the image, the GitHub matrix and .ci/run name the same supporte
   for (const [name, job] of Object.entries(workflow.jobs)) {
     t.ok(job.steps.some((step) => step.run === 'bash .ci/run'), `the ${name} job runs .ci/run, as every other CI run does`)
   }
-  t.match(read('.ci/run'), /FROM node:/, '.ci/run takes its Node major from the Dockerfile')
+  t.match(read('scripts/supported-node'), /FROM node:/, 'an older Node is replaced by the image\'s major')
+  const scripts = Object.entries(JSON.parse(read('package.json')).scripts as Record<string, string>)
+  t.same(scripts.filter(([, script]) => /(^|&& )(node|tap|tsx) /.test(script)).map(([name]) => name), [], 'every npm script that runs node goes through scripts/supported-node')
+  t.match(read('.ci/run'), /scripts\/supported-node/, '.ci/run too')
 })
