@@ -11,12 +11,9 @@
 FROM node:24.19.0-bookworm-slim AS base
 WORKDIR /app
 
-# Production dependencies only. better-sqlite3 and msgpackr-extract compile from source
-# (package.json "allowScripts" approves their install scripts), so this stage has the toolchain.
+# Production dependencies only. Nothing is compiled: better-sqlite3 and msgpackr-extract come with
+# prebuilt Node-API binaries (package.json "allowScripts" keeps better-sqlite3's node-gyp fallback off).
 FROM base AS prod-deps
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
