@@ -62,6 +62,10 @@ t.test('compose split: the API suite through the gateway, then a killed, a hung 
   const base = split.url
   t.comment(`compose project ${split.project} on ${base}`)
 
+  const refused = await split.configWithoutSecret()
+  t.not(refused.code, 0, 'Compose refuses the file without SERVICE_SECRET')
+  t.match(refused.output, /set SERVICE_SECRET to 32 or more random characters/, 'and says what to set')
+
   await t.test('the API suite through the gateway', (t) => apiSuite(t, base))
 
   const ada = await post(base, '/users', { name: 'Ada', email: `ada-${split.project}@example.com` })

@@ -352,25 +352,6 @@ t.test('kubectl kustomize renders the postgres overlay: stateful modules on Post
   }
 })
 
-t.test('the CI workflow runs what .ci/run runs', async (t) => {
-  const workflow: Yaml = parse(read('.github/workflows/ci.yml'))
-  const job = workflow.jobs.test
-  const runs = job.steps.map((step: Yaml) => step.run).filter(Boolean).join('\n')
-  const ci = read('.ci/run')
-  for (const command of ['npm ci', 'npm run typecheck', 'npm test']) {
-    t.ok(ci.includes(command), `.ci/run: ${command}`)
-    t.ok(runs.includes(command), `ci.yml: ${command}`)
-  }
-  t.match(runs, /apt-get install .*redis-server.*chromium.*prometheus/, 'ci.yml installs redis-server, chromium and promtool')
-  for (const tool of ['redis-server', 'chromium', 'promtool']) t.ok(ci.includes(`command -v ${tool}`), `.ci/run installs ${tool} when it is missing`)
-  t.match(ci, /missing\+=\(prometheus\)/, '.ci/run: promtool comes with Debian\'s prometheus package')
-  t.ok(ci.includes('CLEAVE_REQUIRE_BROWSER=1'))
-  t.equal(job.env.CLEAVE_REQUIRE_BROWSER, '1')
-  t.same(job.strategy?.matrix?.node, [20, 22, 24], 'tests on Node 20 (the oldest supported) and the LTS lines 22 and 24')
-  t.match(job.container, /^node:\$\{\{ matrix\.node \}\}-bookworm$/, 'each in the Debian image of that Node')
-  t.ok(job.services.redis, 'a Redis service')
-})
-
 t.test('the committed Secret is a placeholder no process starts with', async (t) => {
   const secret = parse(readFileSync(join(projectRoot, 'deploy/k8s/base/secret.yaml'), 'utf8'))
   t.equal(secret.kind, 'Secret')

@@ -52,7 +52,8 @@ export interface Compose {
   project: string
   /** The gateway's address, published on 127.0.0.1. */
   url: string
-  run: (...args: string[]) => Promise<string>
+  /** `config -q` with SERVICE_SECRET unset: what a user who forgot it sees. */
+  configWithoutSecret: () => Promise<{ code: number, output: string }>
   /** The container ids of a service, in Compose's order. */
   containers: (service: string) => Promise<string[]>
   network: string
@@ -87,9 +88,10 @@ export async function startCompose (t: Test, profile: string, { env = {}, scale 
   writeFileSync(file, JSON.stringify(spec))
   const [command, ...prefix] = await composeCommand()
   const commandEnv = { ...process.env, SERVICE_SECRET: randomBytes(32).toString('base64'), ...env }
+  const projectArgs = ['-p', project, '-f', file, '--profile', profile]
   const compose = async (...args: string[]) => {
     try {
-      const { stdout } = await run(command, [...prefix, '-p', project, '-f', file, '--profile', profile, ...args], { env: commandEnv, maxBuffer: 64 * 1024 * 1024 })
+      const { stdout } = await run(command, [...prefix, ...projectArgs, ...args], { env: commandEnv, maxBuffer: 64 * 1024 * 1024 })
       return stdout.trim()
     } catch (error) {
       const { stderr = '' } = error as { stderr?: string }
@@ -111,7 +113,8 @@ export async function startCompose (t: Test, profile: string, { env = {}, scale 
   return {
     project,
     url,
-    run: compose,
+    configWithoutSecret: () => run(command, [...prefix, ...projectArgs, 'config', '-q'], { env: { ...commandEnv, SERVICE_SECRET: '' } })
+      .then(({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }), ({ code, stdout, stderr }) => ({ code: Number(code), output: `${stdout}${stderr}` })),
     containers: async (service) => (await compose('ps', '-q', service)).split('\n').filter(Boolean),
     network: `${project}_default`
   }

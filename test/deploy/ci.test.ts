@@ -31,3 +31,14 @@ t.test('engines, the image, the GitHub matrix and .ci/run name the same supporte
   t.same(scripts.filter(([, script]) => /(^|&& )(node|tap|tsx) /.test(script)).map(([name]) => name), [], 'every npm script that runs node goes through scripts/supported-node')
   t.match(read('.ci/run'), /scripts\/supported-node/, '.ci/run too')
 })
+
+t.test('.ci/run provides what the tests need and runs every stage; GitHub runs it in Debian', async (t) => {
+  const ci = read('.ci/run')
+  for (const command of ['npm ci', 'npm run typecheck', 'npm run lint', 'npm test', 'npm run test:containers']) t.ok(ci.includes(command), `.ci/run: ${command}`)
+  for (const tool of ['redis-server', 'chromium', 'promtool', 'dockerd']) t.ok(ci.includes(`command -v ${tool}`), `.ci/run installs ${tool} when it is missing`)
+  t.match(ci, /missing\+=\(prometheus\)/, 'promtool comes with Debian\'s prometheus package')
+  t.ok(ci.includes('CLEAVE_REQUIRE_BROWSER=1'), 'the page checks may not be skipped')
+  const workflow = parse(read('.github/workflows/ci.yml')) as { jobs: { tests: { container: string, env: Record<string, string> }, containers: { env: Record<string, string> } } }
+  t.match(workflow.jobs.tests.container, /^node:\$\{\{ matrix\.node \}\}-bookworm$/, 'each line in the Debian image of that Node (Debian\'s chromium)')
+  t.same([workflow.jobs.tests.env.CI_STAGES, workflow.jobs.containers.env.CI_STAGES], ['tests', 'containers'], 'one stage per job')
+})
