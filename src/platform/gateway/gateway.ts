@@ -83,5 +83,3 @@ export async function buildGateway (config: Config, options: GatewayOptions = {}
 
   return app
 }
-
-export type Gateway = Awaited<ReturnType<typeof buildGateway>>
