@@ -17,9 +17,10 @@ t.test('values come from the environment and are converted', async (t) => {
 })
 
 t.test('every bad key is named in one error', async (t) => {
-  const error = t.throws(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', SHUTDOWN_TIMEOUT_MS: '-5' }, available)) as ConfigError
+  const error = t.throws(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', SHUTDOWN_TIMEOUT_MS: '-5', TRACING: 'yes' }, available)) as ConfigError
   t.ok(error instanceof ConfigError)
-  t.equal(error.problems.length, 3)
+  t.equal(error.problems.length, 4)
+  t.match(error.message, /TRACING: expected true or false, got "yes"/)
   t.match(error.message, /PORT: expected an integer from 0 to 65535, got "eighty"/)
   t.match(error.message, /LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"/)
   t.match(error.message, /SHUTDOWN_TIMEOUT_MS: expected an integer from 0/)

@@ -66,12 +66,8 @@ export const ConfigSchema = Type.Object({
   HEALTH_CHECK_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 500, description: 'longest wait for a health check\'s answer; none in time, or a 5xx, fails the check' }),
   HEALTH_CHECK_FAILURES: Type.Integer({ minimum: 1, default: 2, description: 'failed health checks in a row that take an instance out of rotation until it passes one; a lone static `SERVICE_<MODULE>_URL`, which may name several replicas (a Kubernetes Service in front of several pods, say), needs three times as many' }),
   GATEWAY_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 5000, description: 'gateway: longest wait for a module instance\'s response headers (past it, 504 problem+json) and between two chunks of its body (past it, the connection is cut)' }),
-  TRUST_PROXY: Type.Boolean({
-    default: false,
-    expected: 'true only behind a proxy of your own that sets X-Forwarded-For: the client address (rate limits, the admin failure budget, logs) is read from it, and the gateway keeps the forwarding headers it gets (X-Forwarded-*, Forwarded, X-Real-IP), adding its own hop; false: the address is the connection\'s, a client\'s forwarding headers are dropped and the gateway sets X-Forwarded-For, -Host and -Proto itself',
-    description: '`true` only behind a proxy of your own that sets `X-Forwarded-For`: the client\'s address (rate limits, the admin failure budget, logs) is read from it, and the gateway keeps the forwarding headers it gets (`X-Forwarded-*`, `Forwarded`, `X-Real-IP`), adding its own hop. `false`: the address is the connection\'s, a client\'s forwarding headers are dropped and the gateway sets `X-Forwarded-For`, `-Host` and `-Proto` itself'
-  }),
-  WORKERS: Type.Boolean({ default: true, expected: 'run the event handlers of MODULES in this process', description: 'run the event handlers of `MODULES` in this process' }),
+  TRUST_PROXY: Type.Boolean({ default: false, description: '`true` only behind a proxy of your own that sets `X-Forwarded-For`: the client\'s address (rate limits, the admin failure budget, logs) is read from it, and the gateway keeps the forwarding headers it gets (`X-Forwarded-*`, `Forwarded`, `X-Real-IP`), adding its own hop. `false`: the address is the connection\'s, a client\'s forwarding headers are dropped and the gateway sets `X-Forwarded-For`, `-Host` and `-Proto` itself' }),
+  WORKERS: Type.Boolean({ default: true, description: 'run the event handlers of `MODULES` in this process' }),
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'tries of an event handler before its job is failed' }),
   JOB_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 500, description: 'first retry delay of an event handler\'s job; doubles each attempt' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'jobs a worker runs at once per queue' }),
@@ -104,20 +100,12 @@ export const ConfigSchema = Type.Object({
   })),
   SIGNED_CALL_LIFETIME_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 5000, description: 'how long a service token (`SERVICE_SECRET`) is good for after it is signed: the identical request can be replayed within it, nothing else' }),
   SIGNED_CALL_SKEW_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 5000, description: 'how far the clocks of two hosts may disagree, either way, for a service token to be accepted' }),
-  TRACING: Type.Boolean({
-    default: true,
-    expected: 'W3C traceparent read, passed on every call and event, and its trace_id/span_id in every log line',
-    description: 'read W3C `traceparent`, pass it on every call and event, and write its `trace_id`/`span_id` in every log line; `false`: none of it (the gateway relays trace headers unchanged)'
-  }),
-  METRICS: Type.Boolean({ default: true, expected: 'serve GET /metrics and time HTTP requests for it', description: 'serve `GET /metrics` and time every HTTP request for it; `false`: no route, no per-request hooks' }),
+  TRACING: Type.Boolean({ default: true, description: 'read W3C `traceparent`, pass it on every call and event, and write its `trace_id`/`span_id` in every log line; `false`: none of it (the gateway relays trace headers unchanged)' }),
+  METRICS: Type.Boolean({ default: true, description: 'serve `GET /metrics` and time every HTTP request for it; `false`: no route, no per-request hooks' }),
   // OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/):
   // these decide whether and where spans are exported; the exporter reads OTEL_EXPORTER_OTLP_HEADERS,
   // _TIMEOUT and _COMPRESSION itself.
-  OTEL_SDK_DISABLED: Type.Boolean({
-    default: false,
-    expected: 'true: no OpenTelemetry export whatever the other OTEL_* variables say',
-    description: '`true`: no OpenTelemetry export, whatever the other `OTEL_*` variables say'
-  }),
+  OTEL_SDK_DISABLED: Type.Boolean({ default: false, description: '`true`: no OpenTelemetry export, whatever the other `OTEL_*` variables say' }),
   OTEL_TRACES_EXPORTER: Type.Optional(Type.Union([Type.Literal('otlp'), Type.Literal('none')], { description: '`otlp`: export spans over OTLP/HTTP (to `http://localhost:4318` unless an endpoint is set); `none`, or unset without an endpoint: no export' })),
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`); setting it turns span export on (README, *Tracing*)' })),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'full OTLP/HTTP URL for spans, used as given; setting it turns span export on' })),
@@ -155,6 +143,7 @@ function expectation (schema: TSchema): string {
   if (schema.urlKind) return urlExpectation(schema.urlKind)
   if (schema.anyOf) return `one of ${schema.anyOf.map((option: TSchema) => option.const).join(', ')}`
   if (schema.type === 'integer') return `an integer from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`
+  if (schema.type === 'boolean') return 'true or false'
   return schema.expected ?? `a ${schema.type}`
 }
 
