@@ -5,26 +5,22 @@
 // Redis restarted under writes, a module cut off its network.
 import t from 'tap'
 import type { Test } from 'tap'
-import { apiSuite } from '../topology/api-suite.js'
+import { apiSuite, call } from '../topology/api-suite.js'
 import { buildImage, docker, startCompose } from '../helpers/docker.js'
 import { until } from '../helpers/until.js'
 
 t.setTimeout(900_000)
 
-interface Timed { status: number, type: string, body: Record<string, unknown>, ms: number }
-
-async function get (base: string, path: string): Promise<Timed> {
+async function get (base: string, path: string) {
   const started = performance.now()
-  const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(30_000) })
-  const type = res.headers.get('content-type') ?? ''
-  const body = type.includes('json') ? await res.json() as Record<string, unknown> : { text: await res.text() }
-  return { status: res.status, type, body, ms: performance.now() - started }
+  const res = await call(base, 'GET', path)
+  return { ...res, ms: performance.now() - started }
 }
 
-async function post (base: string, path: string, body: unknown): Promise<Record<string, unknown> & { id: number }> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`)
-  return await res.json() as Record<string, unknown> & { id: number }
+async function post (base: string, path: string, body: unknown): Promise<{ id: number }> {
+  const res = await call(base, 'POST', path, body)
+  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${res.text}`)
+  return res.json
 }
 
 // A lone static URL (users:3000) is taken out after three times HEALTH_CHECK_FAILURES failed checks
@@ -43,16 +39,16 @@ async function usersDown (t: Test, base: string, userId: number, orderId: number
   t.match(refused.type, /^application\/problem\+json/, `users' routes: 503 problem+json (${what})`)
   const order = await until(async () => {
     const res = await get(base, `/orders/${orderId}`)
-    return res.status === 200 && res.body.degraded === true && res.ms < 1000 && res
+    return res.status === 200 && res.json?.degraded === true && res.ms < 1000 && res
   }, { what: `GET /orders/${orderId} degraded and fast (${what})`, timeoutMs: 30_000, everyMs: 250 })
-  t.equal(order.body.user, null, `orders' read degraded: no user (${what})`)
+  t.equal(order.json.user, null, `orders' read degraded: no user (${what})`)
   const noticedMs = Date.now() - since
   t.ok(noticedMs < noticedWithinMs, `${what}: noticed within ${noticedWithinMs} ms`)
-  t.comment(`${what}: after ${noticedMs} ms users answered 503 ${String(refused.body.code)} in ${refused.ms.toFixed(0)} ms and orders' read degraded in ${order.ms.toFixed(0)} ms`)
+  t.comment(`${what}: after ${noticedMs} ms users answered 503 ${String(refused.json.code)} in ${refused.ms.toFixed(0)} ms and orders' read degraded in ${order.ms.toFixed(0)} ms`)
 }
 
 async function whole (t: Test, base: string, userId: number, orderId: number, what: string) {
-  await until(async () => (await get(base, `/orders/${orderId}`)).body.degraded === false, { what: `orders whole again (${what})`, timeoutMs: 60_000, everyMs: 250 })
+  await until(async () => (await get(base, `/orders/${orderId}`)).json?.degraded === false, { what: `orders whole again (${what})`, timeoutMs: 60_000, everyMs: 250 })
   t.equal((await get(base, `/users/${userId}`)).status, 200, `users serving again (${what})`)
 }
 
@@ -88,7 +84,7 @@ t.test('compose split: the API suite through the gateway, then a killed, a hung 
     await docker('pause', users)
     await usersDown(t, base, ada.id, order.id, 'paused', since)
     const health = await get(base, '/health')
-    t.match(JSON.stringify(health.body), /ejected/, 'the gateway\'s /health shows users out of rotation')
+    t.match(health.text, /ejected/, 'the gateway\'s /health shows users out of rotation')
     await docker('unpause', users)
     await whole(t, base, ada.id, order.id, 'unpaused')
   })
@@ -113,7 +109,7 @@ t.test('compose split: the API suite through the gateway, then a killed, a hung 
     for (let i = 20; i < 25; i++) created.push((await post(base, '/users', { name: `Rita ${i}`, email: `rita-${i}-${split.project}@example.com` })).id)
     for (const id of created) {
       const welcomes = await until(async () => {
-        const listed = (await get(base, `/notifications?userId=${id}`)).body as unknown as Array<{ kind: string }>
+        const listed = (await get(base, `/notifications?userId=${id}`)).json as Array<{ kind: string }> | undefined
         return Array.isArray(listed) && listed.length > 0 && listed
       }, { what: `the welcome of user ${id}`, timeoutMs: 60_000, everyMs: 250 })
       t.equal(welcomes.length, 1, `user ${id}: one welcome`)

@@ -11,26 +11,35 @@ import { until } from './until.js'
 
 const run = promisify(execFile)
 
-/** A docker command's standard output, trimmed; its standard error in the message when it fails. */
-export async function docker (...args: string[]): Promise<string> {
+interface Outcome { code: number, stdout: string, stderr: string }
+
+// Every command here goes through this: its exit code and what it wrote, never a throw.
+async function outcome (command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Outcome> {
   try {
-    const { stdout } = await run('docker', args, { maxBuffer: 64 * 1024 * 1024 })
-    return stdout.trim()
+    const { stdout, stderr } = await run(command, args, { env, maxBuffer: 64 * 1024 * 1024 })
+    return { code: 0, stdout, stderr }
   } catch (error) {
-    const { stderr = '' } = error as { stderr?: string }
-    throw new Error(`docker ${args.join(' ')} failed: ${stderr.trim().split('\n').slice(-5).join('\n')}`)
+    const { code, stdout = '', stderr = '' } = error as { code?: unknown, stdout?: string, stderr?: string }
+    return { code: typeof code === 'number' ? code : -1, stdout, stderr }
   }
+}
+
+// Standard output, trimmed; the end of standard error in the message when it fails.
+function succeeded (what: string, result: Outcome): string {
+  if (result.code !== 0) throw new Error(`${what} failed: ${result.stderr.trim().split('\n').slice(-8).join('\n')}`)
+  return result.stdout.trim()
+}
+
+const withOutput = ({ code, stdout, stderr }: Outcome) => ({ code, output: stdout + stderr })
+
+/** A docker command's standard output; it throws, with what docker said, when the command fails. */
+export async function docker (...args: string[]): Promise<string> {
+  return succeeded(`docker ${args.join(' ')}`, await outcome('docker', args))
 }
 
 /** A docker command that may fail: its exit code and everything it wrote. */
 export async function dockerOutcome (...args: string[]): Promise<{ code: number, output: string }> {
-  try {
-    const { stdout, stderr } = await run('docker', args)
-    return { code: 0, output: stdout + stderr }
-  } catch (error) {
-    const { code, stdout = '', stderr = '' } = error as { code?: number, stdout?: string, stderr?: string }
-    return { code: typeof code === 'number' ? code : -1, output: stdout + stderr }
-  }
+  return withOutput(await outcome('docker', args))
 }
 
 /** The image the container tests run, built from the project's Dockerfile by the first file that asks. */
@@ -62,7 +71,7 @@ export interface Compose {
 // Debian's docker-compose 1.29 where `docker compose` (v2) is absent. v1 rejects the top-level
 // `name:` and ignores deploy.replicas, so the copy drops the first and callers pass --scale.
 async function composeCommand (): Promise<string[]> {
-  return await run('docker', ['compose', 'version']).then(() => ['docker', 'compose'], () => ['docker-compose'])
+  return (await outcome('docker', ['compose', 'version'])).code === 0 ? ['docker', 'compose'] : ['docker-compose']
 }
 
 /**
@@ -89,15 +98,7 @@ export async function startCompose (t: Test, profile: string, { env = {}, scale 
   const [command, ...prefix] = await composeCommand()
   const commandEnv = { ...process.env, SERVICE_SECRET: randomBytes(32).toString('base64'), ...env }
   const projectArgs = ['-p', project, '-f', file, '--profile', profile]
-  const compose = async (...args: string[]) => {
-    try {
-      const { stdout } = await run(command, [...prefix, ...projectArgs, ...args], { env: commandEnv, maxBuffer: 64 * 1024 * 1024 })
-      return stdout.trim()
-    } catch (error) {
-      const { stderr = '' } = error as { stderr?: string }
-      throw new Error(`compose ${args.join(' ')} failed: ${stderr.trim().split('\n').slice(-8).join('\n')}`)
-    }
-  }
+  const compose = async (...args: string[]) => succeeded(`compose ${args.join(' ')}`, await outcome(command, [...prefix, ...projectArgs, ...args], commandEnv))
   t.teardown(async () => {
     // Unpaused first: a paused container cannot be stopped.
     const ids = (await docker('ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`)).split('\n').filter(Boolean)
@@ -113,8 +114,7 @@ export async function startCompose (t: Test, profile: string, { env = {}, scale 
   return {
     project,
     url,
-    configWithoutSecret: () => run(command, [...prefix, ...projectArgs, 'config', '-q'], { env: { ...commandEnv, SERVICE_SECRET: '' } })
-      .then(({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }), ({ code, stdout, stderr }) => ({ code: Number(code), output: `${stdout}${stderr}` })),
+    configWithoutSecret: async () => withOutput(await outcome(command, [...prefix, ...projectArgs, 'config', '-q'], { ...commandEnv, SERVICE_SECRET: '' })),
     containers: async (service) => (await compose('ps', '-q', service)).split('\n').filter(Boolean),
     network: `${project}_default`
   }

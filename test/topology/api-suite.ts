@@ -9,7 +9,7 @@ import { until } from '../helpers/until.js'
 // Each test creates what it needs, so the suite passes in any order: API_SUITE_ORDER=reverse
 // or API_SUITE_ORDER=shuffle runs it that way (the order is printed as a comment).
 
-async function call (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function call (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },

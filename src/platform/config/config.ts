@@ -48,7 +48,7 @@ export const ConfigSchema = Type.Object({
     maxLength: 200,
     pattern: '^[A-Za-z0-9._-]+$',
     default: 'cleave.events',
-    expected: 'the durable topic exchange CloudEvents go to and come from (letters, digits, . _ -); its queues are named <exchange>.<module> and <exchange>.dead-letter',
+    expected: 'a name of letters, digits, . _ - (at most 200)',
     description: 'the durable topic exchange CloudEvents go to and come from (letters, digits, `.` `_` `-`); its queues are named `<exchange>.<module>` and `<exchange>.dead-letter`'
   }),
   ADVERTISE_URL: Type.Optional(Type.String({ pattern: '^https?://', urlKind: 'http', defaultText: '`http://HOST:PORT`', description: 'the URL other processes reach this one at (Redis discovery); unset, `HOST` (the machine\'s name for a wildcard such as `0.0.0.0`) and the port it listens on' })),
@@ -79,14 +79,14 @@ export const ConfigSchema = Type.Object({
   ADMIN_TOKEN: Type.Optional(Type.String({
     minLength: 16,
     secret: true,
-    expected: 'a secret of at least 16 characters that /admin/* requires (bearer token, or HTTP Basic password); unset, the admin routes do not exist',
+    expected: 'a secret of at least 16 characters',
     description: 'a secret of at least 16 characters that `/admin/*` requires, as a bearer token or an HTTP Basic password; unset, the admin routes do not exist'
   })),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, maximum: maxRequests, default: 0, description: 'requests one client IP may make per window (`0`: no limit); changeable at run time' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 60000, description: 'length of a rate-limit window; changeable at run time' }),
   CORS_ORIGINS: Type.Optional(Type.String({
     pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$',
-    expected: 'browser origins allowed to call the API: "*" or a comma list of http(s) origins; unset, no CORS headers are sent',
+    expected: 'browser origins allowed to call the API: "*" or a comma list of http(s) origins',
     description: 'browser origins allowed to call the API: `*` or a comma list of http(s) origins; unset, no CORS headers are sent. In a split, set it on the gateway'
   })),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576, description: 'largest request body in bytes; a bigger one is refused with 413 problem+json naming the limit' }),
@@ -95,7 +95,7 @@ export const ConfigSchema = Type.Object({
   SERVICE_SECRET: Type.Optional(Type.String({
     pattern: '^[^,]{32,}(,[^,]{32,})*$',
     secret: true,
-    expected: 'shared secret(s) of at least 32 characters, comma-separated to rotate (sign with the first, accept any); when set, module routes require a signed service token',
+    expected: 'shared secret(s) of at least 32 characters, comma-separated to rotate',
     description: 'shared secret(s) of at least 32 characters that sign calls between Cleave processes, comma-separated to rotate (sign with the first, accept any); when set, module routes accept only signed calls, carrying a service token (README, *Security*). `npm run split` makes one up if unset; `deploy/compose.yaml` has no default and stops until it is set'
   })),
   SIGNED_CALL_LIFETIME_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 5000, description: 'how long a service token (`SERVICE_SECRET`) is good for after it is signed: the identical request can be replayed within it, nothing else' }),
