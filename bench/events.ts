@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { buildApp, type App } from '../src/platform/app/build-app.js'
 import { loadConfig } from '../src/platform/config/config.js'
+import { loadModuleRegistry } from '../src/platform/contracts/module-registry.js'
 import type { EventEnvelope } from '../src/platform/events/event.js'
 import { queueName } from '../src/platform/events/event.js'
 import { openSqlite } from '../src/platform/storage/sqlite.js'
@@ -256,13 +257,14 @@ function handlerWork (dataDir: string) {
   return { processor, close: () => database.close() }
 }
 
-function buildEventsApp (dataDir: string, redis?: { url: string, prefix: string }): Promise<App> {
+async function buildEventsApp (dataDir: string, redis?: { url: string, prefix: string }): Promise<App> {
+  const registry = await loadModuleRegistry()
   return buildApp(loadConfig({
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     WORKER_CONCURRENCY: String(settings.workerConcurrency),
     ...(redis ? { REDIS_URL: redis.url, REDIS_PREFIX: `${redis.prefix}:` } : {})
-  }), { modules: ['users', SUBSCRIBER] })
+  }, registry), registry, { modules: ['users', SUBSCRIBER] })
 }
 
 // Each event in its own users transaction, as a request would publish it, awaited until it has

@@ -9,11 +9,13 @@ import { createUserStore } from '../src/modules/users/store.js'
 import { userTables } from '../src/modules/users/tables.js'
 import { buildApp } from '../src/platform/app/build-app.js'
 import { loadConfig } from '../src/platform/config/config.js'
-import { problemResponse } from '../src/platform/http/problem.js'
+import { loadModuleRegistry } from '../src/platform/contracts/module-registry.js'
+import { problemResponse } from '../src/platform/primitives/problem.js'
 
 const modules = ['orders', 'users']
-const config = loadConfig({ ...process.env, MODULES: modules.join(',') })
-const app = await buildApp(config, { modules })
+const registry = await loadModuleRegistry()
+const config = loadConfig({ ...process.env, MODULES: modules.join(',') }, registry)
+const app = await buildApp(config, registry, { modules })
 
 // The databases the mounted modules opened (SQLite files in DATA_DIR, or PostgreSQL where a
 // URL is set): the same connections their own stores read through, closed with the app.

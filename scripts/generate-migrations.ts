@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { paths } from '../src/platform/app/paths.js'
+import { paths } from '../src/platform/primitives/paths.js'
 import { loadModuleTables } from '../src/platform/storage/module-tables.js'
 import type { Dialect } from '../src/platform/storage/table-kit.js'
 

@@ -1,9 +1,12 @@
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
-const importPattern = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+// `import … from`, `export … from`, `import('…')`, a bare `import '…'` and `declare module '…'`:
+// type-only imports and augmentations are dependencies too.
+const importPattern = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|declare\s+module\s+['"]([^'"]+)['"]/g
 
 function sourceFiles (dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -12,7 +15,7 @@ function sourceFiles (dir: string): string[] {
 }
 
 function importsOf (source: string): string[] {
-  return [...source.matchAll(importPattern)].map((match) => match[1] ?? match[2])
+  return [...source.matchAll(importPattern)].map((match) => match[1] ?? match[2] ?? match[3] ?? match[4])
 }
 
 // Files are given relative to the project root, with their text, so the rule can be tested on made-up trees.
@@ -85,18 +88,64 @@ t.test('src/ has no import cycle', async (t) => {
   t.same(cycles.map((cycle) => cycle.map((file) => relative(root, file)).join(' → ')), [])
 })
 
-// The registry imports every contract while it is itself being loaded (a top-level await): a
-// contract that reached it, however indirectly, would wait on itself for ever.
-t.test('no contract reaches the module registry through its imports', async (t) => {
-  const graph = importGraph()
-  const registry = join(platformDir, 'contracts', 'module-registry.ts')
-  const reached = (file: string, seen = new Set<string>()): boolean => {
-    if (file === registry) return true
-    if (seen.has(file)) return false
-    seen.add(file)
-    return (graph.get(file) ?? []).some((next) => reached(next, seen))
+// The floors as docs/architecture.md declares them, folder → floor: the table there is the rule.
+function declaredFloors (markdown: string): Map<string, number> {
+  const floors = new Map<string, number>()
+  for (const [, floor, folders] of markdown.matchAll(/^\| (\d+)[^|]*\| ([^|]+) \|/gm)) {
+    for (const [, folder] of folders.matchAll(/`([a-z-]+)\/`/g)) floors.set(folder, Number(floor))
   }
-  const contracts = [...graph.keys()].filter((file) => file.endsWith(`${sep}contract.ts`) && file.includes(`${sep}modules${sep}`))
-  t.ok(contracts.length > 0, 'contracts were read')
-  t.same(contracts.filter((file) => reached(file)).map((file) => relative(root, file)), [])
+  return floors
+}
+
+// Files relative to src/platform with their text, so the rule can be tested on made-up trees.
+function floorViolations (files: Record<string, string>, floors: Map<string, number>): string[] {
+  const found: string[] = []
+  for (const [file, source] of Object.entries(files)) {
+    const folder = file.split('/')[0]
+    for (const specifier of importsOf(source).filter((s) => s.startsWith('.'))) {
+      const target = relative(platformDir, resolve(platformDir, dirname(file), specifier)).split(sep).join('/')
+      const targetFolder = target.split('/')[0]
+      if (targetFolder === folder || targetFolder.startsWith('..')) continue
+      const from = floors.get(folder)
+      const to = floors.get(targetFolder)
+      if (from === undefined || to === undefined) found.push(`${file} imports ${target}: a folder without a floor`)
+      else if (to >= from) found.push(`${file} imports ${target}: ${targetFolder}/ is on floor ${to}, ${to === from ? 'the same as' : 'above'} ${folder}/ (floor ${from})`)
+    }
+  }
+  return found
+}
+
+const floors = declaredFloors(readFileSync(join(root, 'docs', 'architecture.md'), 'utf8'))
+
+t.test('the floor rule catches what it must', async (t) => {
+  const made = new Map([['primitives', 0], ['config', 1], ['http', 2], ['storage', 2], ['app', 5]])
+  t.same(floorViolations({
+    'app/build-app.ts': "import { x } from '../http/errors.js'\nimport { y } from './serve.js'",
+    'http/errors.ts': "import type { ProblemBody } from '../primitives/problem.js'"
+  }, made), [], 'down a floor, within a folder, a type from the ground floor')
+  t.match(floorViolations({ 'config/config.ts': "import { paths } from '../app/paths.js'" }, made), [/above config/], 'an import up')
+  t.match(floorViolations({ 'config/config.ts': "import type { App } from '../app/build-app.js'" }, made), [/above config/], 'a type-only import up')
+  t.match(floorViolations({ 'http/errors.ts': "export { isUniqueViolation } from '../storage/errors.js'" }, made), [/the same as http/], 'a re-export across one floor')
+  t.match(floorViolations({ 'primitives/paths.ts': "const m = await import('../config/config.js')" }, made), [/above primitives/], 'a dynamic import up')
+  t.match(floorViolations({ 'http/errors.ts': "import { z } from '../elsewhere/z.js'" }, made), [/without a floor/], 'a folder the table does not name')
+})
+
+t.test('the platform\'s folders rank as docs/architecture.md declares: every import goes down', async (t) => {
+  const folders = readdirSync(platformDir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()
+  t.same([...floors.keys()].sort(), folders, 'the table names every folder of src/platform once')
+  t.equal(floors.get('primitives'), 0, 'the primitives are the ground floor')
+  t.equal(Math.max(...floors.values()), floors.get('app'), 'app/ is the roof')
+  t.same([...floors].filter(([folder, floor]) => floor === floors.get('app') && folder !== 'app'), [], 'app/ is alone on the roof')
+  const files = Object.fromEntries(sourceFiles(platformDir).map((file) => [relative(platformDir, file).split(sep).join('/'), readFileSync(file, 'utf8')]))
+  t.same(floorViolations(files, floors), [])
+})
+
+// In a process of its own, so nothing is loaded before: importing any platform file reads no
+// disk, opens no socket, starts no process and loads no module (the entry point does those).
+t.test('nothing happens at import: every platform file imported, no I/O and no module loaded', async (t) => {
+  const output = execFileSync(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'import-platform.ts')], { cwd: root, encoding: 'utf8' })
+  const found = JSON.parse(output) as { files: number, io: string[], modules: string[] }
+  t.equal(found.files, sourceFiles(platformDir).length, 'every platform file was imported')
+  t.same(found.io, [], 'no disk, socket or process touched by a platform file at import')
+  t.same(found.modules, [], 'no module of src/modules loaded')
 })

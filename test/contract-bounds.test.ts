@@ -7,7 +7,7 @@
 // cannot forget: this walks every schema of every contract, routes and events alike.
 import t from 'tap'
 import type { TSchema } from '@sinclair/typebox'
-import { moduleRegistry } from '../src/platform/contracts/module-registry.js'
+import { registry } from './helpers/modules.js'
 
 const closedFormats = new Set(['uuid', 'date-time', 'date'])
 
@@ -46,7 +46,7 @@ t.test('every schema of every contract is bounded', async (t) => {
     walked++
     found.push(...unbounded(schema, where, input))
   }
-  for (const contract of moduleRegistry.contracts.values()) {
+  for (const contract of registry.contracts.values()) {
     for (const [name, route] of Object.entries(contract.routes)) {
       const { params, querystring, body, response } = route.schema as Record<string, TSchema | undefined> & { response: Record<string, TSchema | { content: Record<string, { schema: TSchema }> }> }
       walk(params, `${contract.module}.${name} params`)

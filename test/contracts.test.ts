@@ -2,9 +2,10 @@ import t from 'tap'
 import type { TSchema } from '@sinclair/typebox'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
-import type { OpenApiDocument } from '../src/platform/gateway/merge-documents.js'
+import type { OpenApiDocument } from '../src/platform/primitives/openapi-document.js'
 import { contractsDir, currentDocuments, serialize, snapshotFile } from '../scripts/contracts/document.js'
 import { diffDocuments, type Change } from '../scripts/contracts/diff.js'
+import { registry } from './helpers/modules.js'
 
 const update = 'npm run contracts:update'
 
@@ -184,10 +185,9 @@ t.test('every module\'s served API keeps its published contract', async (t) => {
 t.test('every contract\'s schemas compile: route inputs and answers, client checks, event payloads', async (t) => {
   const { SerializerSelector } = await import('@fastify/fast-json-stringify-compiler')
   const { buildValidator, compileAnswer, compileExact } = await import('../src/platform/http/validation.js')
-  const { moduleRegistry } = await import('../src/platform/contracts/module-registry.js')
   const { operationRoute } = await import('../src/platform/contracts/operation-routes.js')
   const { successStatus } = await import('../src/platform/contracts/define-contract.js')
-  const { Problem } = await import('../src/platform/http/problem.js')
+  const { Problem } = await import('../src/platform/primitives/problem.js')
   const shared = { [Problem.$id as string]: Problem }
   const validatorFor = buildValidator!(shared, {})
   // serialization.ts defers exactly this compiler's work; called here, it compiles at once.
@@ -196,7 +196,7 @@ t.test('every contract\'s schemas compile: route inputs and answers, client chec
   const compile = (what: string, run: () => unknown) => {
     try { run(); compiled++ } catch (error) { t.fail(`${what}: ${(error as Error).message}`) }
   }
-  for (const contract of moduleRegistry.contracts.values()) {
+  for (const contract of registry.contracts.values()) {
     for (const [name, route] of Object.entries(contract.routes)) {
       const { method, url, schema } = operationRoute(contract, name, route, { serviceAuth: true, bodyLimit: 1024 })
       const parts = schema as Record<string, TSchema | undefined> & { response: Record<string, TSchema | { content: Record<string, { schema: TSchema }> }> }

@@ -3,7 +3,7 @@
 // unknown: a field removed, a type widened or a new enum value in a response breaks a client that
 // relied on the old shape, as a narrowed or newly required input breaks a client that sends the old one.
 import { isDeepStrictEqual } from 'node:util'
-import type { OpenApiDocument } from '../../src/platform/gateway/merge-documents.js'
+import type { OpenApiDocument } from '../../src/platform/primitives/openapi-document.js'
 
 export interface Change {
   breaking: boolean

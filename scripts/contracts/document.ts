@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp } from '../../src/platform/app/build-app.js'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { contractDocument } from '../../src/platform/contracts/contract-document.js'
-import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
-import { mergeDocuments, type OpenApiDocument } from '../../src/platform/gateway/merge-documents.js'
+import { contractDocument } from '../../src/platform/app/contract-document.js'
+import { loadModuleRegistry, type ModuleRegistry } from '../../src/platform/contracts/module-registry.js'
+import { mergeDocuments } from '../../src/platform/gateway/merge-documents.js'
+import type { OpenApiDocument } from '../../src/platform/primitives/openapi-document.js'
 import { modulePrefixes, prefixesByModule } from '../../src/platform/gateway/module-prefixes.js'
 
 export const contractsDir = join(import.meta.dirname, '../../contracts')
@@ -31,11 +32,11 @@ export function serialize (document: OpenApiDocument): string {
 // Only the API is published: info names the process that served it, which is not part of the contract.
 const bare: OpenApiDocument = { openapi: '3.0.3', info: { title: 'Cleave', version: '0.1.0' } }
 
-async function servedDocument (module: string): Promise<OpenApiDocument> {
-  const contract = moduleRegistry.contracts.get(module)
-  if (contract?.external) return contractDocument(contract, loadConfig({ LOG_LEVEL: 'silent' }))
+async function servedDocument (registry: ModuleRegistry, module: string): Promise<OpenApiDocument> {
+  const contract = registry.contracts.get(module)
+  if (contract?.external) return contractDocument(contract, loadConfig({ LOG_LEVEL: 'silent' }, registry), registry)
   const dataDir = mkdtempSync(join(tmpdir(), 'cleave-contract-'))
-  const app = await buildApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', MODULES: module }))
+  const app = await buildApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', MODULES: module }, registry), registry)
   try {
     return (await app.inject('/docs/json')).json()
   } finally {
@@ -46,12 +47,13 @@ async function servedDocument (module: string): Promise<OpenApiDocument> {
 
 /** Every module's current contract document (or only those of `only`), by module name. */
 export async function currentDocuments (only: string[] = []): Promise<Map<string, OpenApiDocument>> {
-  const prefixes = prefixesByModule(modulePrefixes(moduleRegistry.contracts.values()))
+  const registry = await loadModuleRegistry()
+  const prefixes = prefixesByModule(modulePrefixes(registry.contracts.values()))
   const documents = new Map<string, OpenApiDocument>()
   for (const [module, modulePaths] of [...prefixes].sort(([a], [b]) => a.localeCompare(b))) {
     // Each document is a whole app built and started: one module's costs one, not one per module.
     if (only.length > 0 && !only.includes(module)) continue
-    const merged = mergeDocuments(bare, [{ module, prefixes: modulePaths, document: await servedDocument(module) }])
+    const merged = mergeDocuments(bare, [{ module, prefixes: modulePaths, document: await servedDocument(registry, module) }])
     const { info: _info, ...api } = merged
     documents.set(module, sortKeys(api as OpenApiDocument))
   }

@@ -27,8 +27,8 @@ export function moduleFiles ({ module, camel, pascal, table, upper }: Names): Re
   return {
     [`src/modules/${module}/contract.ts`]: `import { Type, type Static } from '@sinclair/typebox'
 import { defineContract } from '../../platform/contracts/define-contract.js'
-import { createError } from '../../platform/http/errors.js'
-import { problemResponse } from '../../platform/http/problem.js'
+import { createError } from '../../platform/primitives/coded-errors.js'
+import { problemResponse } from '../../platform/primitives/problem.js'
 
 export const ${pascal}ItemNotFound = createError('CLV_${upper}_NOT_FOUND', '${module} item %s not found', 404)
 

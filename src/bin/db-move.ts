@@ -7,7 +7,7 @@ import { loadConfigOrExit } from '../platform/app/serve.js'
 import { databaseUrlKey } from '../platform/config/config.js'
 import { urlSettingProblem } from '../platform/config/url-settings.js'
 import { messageWithoutValues } from '../platform/observability/error-serializer.js'
-import { moduleRegistry } from '../platform/contracts/module-registry.js'
+import { loadModuleRegistry } from '../platform/contracts/module-registry.js'
 import { DatabaseConnectError } from '../platform/storage/errors.js'
 import { loadModuleTables } from '../platform/storage/module-tables.js'
 import { MoveError, moveToPostgres } from '../platform/storage/move.js'
@@ -34,8 +34,9 @@ if (!Number.isSafeInteger(batchRows) || batchRows < 1) fail(`--batch: expected a
 // The URL is not echoed: it may hold a password.
 // Checked as DATABASE_URL is: as node-postgres would read it.
 if (urlSettingProblem('the target', [url], 'postgres') !== undefined) fail('the target must be a postgres:// or postgresql:// URL with a host (not shown)')
-const config = loadConfigOrExit()
-if (!moduleRegistry.names.includes(module)) fail(`unknown module "${module}" (available: ${moduleRegistry.names.join(', ')})`)
+const registry = await loadModuleRegistry()
+const config = loadConfigOrExit(registry)
+if (!registry.names.includes(module)) fail(`unknown module "${module}" (available: ${registry.names.join(', ')})`)
 const found = await loadModuleTables(module)
 if (!found) fail(`${module} keeps no data: nothing to move`)
 

@@ -5,9 +5,10 @@ import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { serviceUrlKey } from '../platform/config/config.js'
+import { loadModuleRegistry } from '../platform/contracts/module-registry.js'
 import { loadConfigOrExit } from '../platform/app/serve.js'
 
-const config = loadConfigOrExit()
+const config = loadConfigOrExit(await loadModuleRegistry())
 const entry = (bin: string) => fileURLToPath(new URL(`./${bin}${import.meta.url.slice(-3)}`, import.meta.url))
 const urls = Object.fromEntries(config.modules.map((module, i) => [module, `http://${config.HOST}:${config.PORT + 1 + i}`]))
 const discovery = Object.fromEntries(config.modules.map((module) => [serviceUrlKey(module), urls[module]]))

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util'
 import { loadConfigOrExit } from '../platform/app/serve.js'
 import { serviceUrlKey } from '../platform/config/config.js'
-import { moduleRegistry } from '../platform/contracts/module-registry.js'
+import { loadModuleRegistry } from '../platform/contracts/module-registry.js'
 import { defaultLimits, verifyModule } from '../platform/contracts/verify/verify-module.js'
 
 const usage = 'usage: npm run verify -- <module> [base-url] [--timeout <ms>] [--deadline <ms>] [--max-bytes <n>] [--strict]'
@@ -41,9 +41,10 @@ function positive (name: string, text: string): number {
 const { positionals: [module, given, ...extra], values } = readArgs()
 if (!module || extra.length > 0) fail(usage)
 const limits = { timeoutMs: positive('timeout', values.timeout), deadlineMs: positive('deadline', values.deadline), maxBytes: positive('max-bytes', values['max-bytes']) }
-const contract = moduleRegistry.contracts.get(module)
-if (!contract) fail(`unknown module "${module}" (known: ${[...moduleRegistry.contracts.keys()].join(', ')})`)
-const baseUrl = given ?? loadConfigOrExit().services[module]?.[0]
+const registry = await loadModuleRegistry()
+const contract = registry.contracts.get(module)
+if (!contract) fail(`unknown module "${module}" (known: ${[...registry.contracts.keys()].join(', ')})`)
+const baseUrl = given ?? loadConfigOrExit(registry).services[module]?.[0]
 if (!baseUrl) fail(`no base URL: pass one, or set ${serviceUrlKey(module)}`)
 if (!URL.canParse(baseUrl)) fail(`base URL: expected an http:// URL, got ${JSON.stringify(baseUrl)}`)
 

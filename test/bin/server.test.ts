@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs'
 import { connect } from 'node:net'
 import { once } from 'node:events'
 import { join } from 'node:path'
-import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { tempDir } from '../helpers/app.js'
 import { runToEnd, startProcess } from '../helpers/process.js'
+import { registry } from '../helpers/modules.js'
 
 t.test('MODULES=users serves users and the platform, not /service', async (t) => {
   const server = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: tempDir(t) })
@@ -36,7 +36,7 @@ t.test('MODULES=all (the default) serves every module', async (t) => {
   t.equal(hello.status, 200)
   t.equal(await hello.text(), 'Hello, Microservice!')
   t.equal((await fetch(`${server.url}/users/7`)).status, 404)
-  t.match(server.logs[0], { service: `cleave:${moduleRegistry.names.join('+')}` })
+  t.match(server.logs[0], { service: `cleave:${registry.names.join('+')}` })
 })
 
 t.test('LOG_LEVEL=warn writes no per-request line', async (t) => {

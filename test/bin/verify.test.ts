@@ -1,18 +1,18 @@
 import t from 'tap'
-import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { verifyModule } from '../../src/platform/contracts/verify/verify-module.js'
 import { tempDir } from '../helpers/app.js'
 import { runToEnd, startProcess } from '../helpers/process.js'
 import { recordingServer } from '../helpers/recording-server.js'
+import { registry } from '../helpers/modules.js'
 
 // The Cleave implementation of every module is the reference: verify must find nothing wrong with
 // it. (test/topology/flask-hello.test.ts shows it finding what a broken implementation gets wrong.)
 const server = await startProcess(t, 'server', { MODULES: 'all', DATA_DIR: tempDir(t), LOG_LEVEL: 'warn' })
 
 t.test('every Cleave module keeps its contract, by verify\'s requests', async (t) => {
-  t.ok(moduleRegistry.names.length >= 6, 'every module is checked')
-  for (const module of moduleRegistry.names) {
-    const { operations, requests, violations, warnings } = await verifyModule(moduleRegistry.contracts.get(module)!, server.url)
+  t.ok(registry.names.length >= 6, 'every module is checked')
+  for (const module of registry.names) {
+    const { operations, requests, violations, warnings } = await verifyModule(registry.contracts.get(module)!, server.url)
     t.same([...violations, ...warnings], [], `${module}: ${operations} operations, ${requests} requests`)
     t.ok(requests > operations, `${module}: refused requests were sent as well as valid ones`)
   }

@@ -8,13 +8,13 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
 import { ConfigError, ConfigSchema, loadConfig, serviceUrlKey } from '../../src/platform/config/config.js'
-import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { hasMigrations } from '../../src/platform/storage/migrations.js'
 import { projectRoot } from '../helpers/process.js'
+import { registry } from '../helpers/modules.js'
 
 type Yaml = any
 
-const { names: modules, contracts } = moduleRegistry
+const { names: modules, contracts } = registry
 const stateful = modules.filter(hasMigrations)
 const subscribers = modules.filter((module) => (contracts.get(module)?.events?.subscribes ?? []).length > 0)
 const shutdownSeconds = ConfigSchema.properties.SHUTDOWN_TIMEOUT_MS.default / 1000
@@ -131,7 +131,7 @@ t.test('compose.yaml: the postgres profile', async (t) => {
     const value = environment.DATABASE_URL
     if (!t.ok(value, `${name} has a DATABASE_URL`)) return
     t.equal(interpolate(value, { DATABASE_URL: url }), url, `${name}: DATABASE_URL is the one set`)
-    t.throws(() => loadConfig({ SERVICE_SECRET: goodSecret, MODULES: environment.MODULES, DATABASE_URL: interpolate(value, {}) }), ConfigError,
+    t.throws(() => loadConfig({ SERVICE_SECRET: goodSecret, MODULES: environment.MODULES, DATABASE_URL: interpolate(value, {}) }, registry), ConfigError,
       `${name}: DATABASE_URL unset, the process stops rather than fall back to a SQLite file in a container without a volume`)
   }
 
@@ -355,9 +355,9 @@ t.test('kubectl kustomize renders the postgres overlay: stateful modules on Post
 t.test('the committed Secret is a placeholder no process starts with', async (t) => {
   const secret = parse(readFileSync(join(projectRoot, 'deploy/k8s/base/secret.yaml'), 'utf8'))
   t.equal(secret.kind, 'Secret')
-  t.throws(() => loadConfig({ SERVICE_SECRET: secret.stringData.SERVICE_SECRET }), ConfigError, 'a deployment that keeps it fails at start-up')
+  t.throws(() => loadConfig({ SERVICE_SECRET: secret.stringData.SERVICE_SECRET }, registry), ConfigError, 'a deployment that keeps it fails at start-up')
   const database = parse(read(`${overlay}/secret.yaml`))
   t.match(database, { kind: 'Secret', metadata: { name: databaseSecret } })
-  t.throws(() => loadConfig({ SERVICE_SECRET: goodSecret, MODULES: stateful.join(','), DATABASE_URL: database.stringData.DATABASE_URL }), ConfigError,
+  t.throws(() => loadConfig({ SERVICE_SECRET: goodSecret, MODULES: stateful.join(','), DATABASE_URL: database.stringData.DATABASE_URL }, registry), ConfigError,
     'the overlay\'s DATABASE_URL placeholder stops its migrations and servers too')
 })

@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
 import { buildTestApp } from '../helpers/app.js'
 import { projectRoot } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
+import { registry } from '../helpers/modules.js'
 
 type Json = any
 
@@ -110,7 +111,7 @@ t.test('every metric the rules and the dashboard use is one Cleave serves', asyn
   const redis = await startRedis(t)
   // Every module in one process, with Redis so the queue gauge is there; and a gateway.
   const app = await buildTestApp(t, { env: { REDIS_URL: redis.url, REDIS_PREFIX: `cleave-test-${randomUUID()}:` } })
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }), { modules: ['hello'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }, registry), registry, { modules: ['hello'] })
   t.teardown(() => gateway.close())
   const served = new Set<string>()
   for (const process of [app, gateway]) {

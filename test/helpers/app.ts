@@ -5,6 +5,7 @@ import type { Test } from 'tap'
 import { buildApp } from '../../src/platform/app/build-app.js'
 import { loadConfig } from '../../src/platform/config/config.js'
 import { databaseEnv } from './database.js'
+import { registry } from './modules.js'
 
 export function tempDir (t: Test, prefix = 'cleave-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
@@ -15,8 +16,8 @@ export function tempDir (t: Test, prefix = 'cleave-'): string {
 // The one way tests build the app: real SQLite in a temp dir (or, in a file's PostgreSQL twin, a
 // database of the test's own), closed when the test ends.
 export async function buildTestApp (t: Test, { modules, env = {} }: { modules?: string[], env?: Record<string, string> } = {}) {
-  const config = loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', ...await databaseEnv(t), ...env })
-  const app = await buildApp(config, { modules })
+  const config = loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', ...await databaseEnv(t), ...env }, registry)
+  const app = await buildApp(config, registry, { modules })
   t.teardown(() => app.close())
   return app
 }

@@ -3,6 +3,7 @@ import type { Test } from 'tap'
 import { buildApp } from '../../src/platform/app/build-app.js'
 import { loadConfig } from '../../src/platform/config/config.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
+import { registry } from '../helpers/modules.js'
 
 type App = Awaited<ReturnType<typeof buildTestApp>>
 
@@ -156,11 +157,11 @@ t.test('DELETE /users/:id', async (t) => {
 })
 
 t.test('users survive a restart: they live in DATA_DIR/users.sqlite', async (t) => {
-  const config = loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', MODULES: 'users' })
-  const first = await buildApp(config)
+  const config = loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', MODULES: 'users' }, registry)
+  const first = await buildApp(config, registry)
   await create(first, { name: 'Ada', email: 'ada@example.com' })
   await first.close()
-  const second = await buildApp(config)
+  const second = await buildApp(config, registry)
   t.teardown(() => second.close())
   t.equal((await second.inject('/users/1')).json().name, 'Ada')
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createError, createProblemError } from '../../src/platform/http/errors.js'
+import { createError, createProblemError } from '../../src/platform/primitives/coded-errors.js'
 import { buildTestApp } from '../helpers/app.js'
 
 const Teapot = createError('CLV_TEST_TEAPOT', 'I am a teapot: %s', 418)

@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import { ConfigError, loadConfig } from '../../src/platform/config/config.js'
-import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { envelopeOf, type CloudEvent } from '../../src/platform/events/amqp/cloud-event.js'
 import { createDeadLetters } from '../../src/platform/events/amqp/dead-letter.js'
 import { createInboundConsumers } from '../../src/platform/events/amqp/inbound.js'
@@ -18,6 +17,7 @@ import { testRabbit } from '../helpers/rabbitmq.js'
 import { startRedis } from '../helpers/redis.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { until } from '../helpers/until.js'
+import { registry } from '../helpers/modules.js'
 
 t.test('RabbitMQ lost mid-traffic: events wait in the outbox, and each is published once when it is back', async (t) => {
   const rabbit = await testRabbit(t)
@@ -86,7 +86,7 @@ t.test('an event its delivery path can never take is dead-lettered at once; the 
   const deadLetterQueue = rabbit.track(`${rabbit.exchange}.dead-letter`)
   const redis = await startRedis(t)
   const log = pino({ level: 'silent' })
-  const catalog = buildEventCatalog(moduleRegistry.contracts.values())
+  const catalog = buildEventCatalog(registry.contracts.values())
   const transport = createRedisEventTransport({ redisUrl: redis.url, prefix: `cleave-test-${randomBytes(6).toString('hex')}`, attempts: 1, backoffMs: 20, concurrency: 1, lockMs: 30_000, stalledIntervalMs: 30_000 }, catalog, log)
   t.teardown(() => transport.close())
   const metrics = createAmqpMetrics(new Registry(), rabbit.connection)
@@ -119,7 +119,7 @@ t.test('an event its delivery path can never take is dead-lettered at once; the 
 
 function loadConfigError (env: Record<string, string>): string {
   try {
-    loadConfig(env)
+    loadConfig(env, registry)
   } catch (error) {
     if (error instanceof ConfigError) return error.message
   }

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { notificationsContract } from '../../src/modules/notifications/contract.js'
 import { notificationTables } from '../../src/modules/notifications/tables.js'
-import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
 import { buildEventCatalog } from '../../src/platform/events/catalog.js'
 import type { EventEnvelope, EventMeta } from '../../src/platform/events/event.js'
 import { createHandlerRunner } from '../../src/platform/events/handler-runner.js'
@@ -11,6 +10,7 @@ import { buildTestApp } from '../helpers/app.js'
 import { execute, queryRows } from '../helpers/database.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
+import { registry } from '../helpers/modules.js'
 
 // README: a handler "runs at most once in effect per event id". The handlers here are NOT
 // idempotent by themselves (each run appends to a list, like an insert without a unique key),
@@ -35,7 +35,7 @@ function welcome (id = randomUUID()): EventEnvelope {
 }
 
 async function runnerOn (app: App, handler: ReturnType<typeof countingHandler>['handler']) {
-  const catalog = buildEventCatalog(moduleRegistry.contracts.values())
+  const catalog = buildEventCatalog(registry.contracts.values())
   return createHandlerRunner({ module: 'notifications', database: await app.databases.open('notifications', notificationTables), catalog, handlers: { 'user.created': handler }, log: app.log, jobDuration: app.metrics.jobDuration, tracing: false })
 }
 

@@ -2,12 +2,13 @@ import t, { type Test } from 'tap'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
 import { logLine, startProcess, type LogLine, type RunningProcess } from '../helpers/process.js'
 import { rawExchange } from '../helpers/raw-http.js'
 import { recordingServer } from '../helpers/recording-server.js'
 import { resettingServer } from '../helpers/resetting-server.js'
 import { until } from '../helpers/until.js'
+import { registry } from '../helpers/modules.js'
 
 // What the gateway takes from a client and passes on: request lines and headers written to a real
 // socket, relayed to a module instance that records exactly what reached it.
@@ -25,7 +26,7 @@ async function upstream (t: Test) {
 }
 
 async function startGateway (t: Test, env: Record<string, string>): Promise<number> {
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', HEALTH_CHECK_INTERVAL_MS: '0', ...env }), { modules: ['hello'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', HEALTH_CHECK_INTERVAL_MS: '0', ...env }, registry), registry, { modules: ['hello'] })
   t.teardown(() => gateway.close())
   await gateway.listen({ port: 0, host: '127.0.0.1' })
   return (gateway.server.address() as AddressInfo).port

@@ -3,9 +3,9 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { moduleRegistry } from '../../src/platform/contracts/module-registry.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
 import { startRedis } from '../helpers/redis.js'
+import { registry } from '../helpers/modules.js'
 
 // An external module (shipping) is routed by the gateway with no option asking for it, listed
 // in its /health, and shown in /docs/json from contracts/shipping.json, since its service
@@ -26,9 +26,9 @@ async function shippingService (t: Test): Promise<string> {
 }
 
 t.test('the gateway routes external modules by default, lists them in /health and /docs', async (t) => {
-  t.ok(moduleRegistry.external.includes('shipping'), 'shipping is external')
+  t.ok(registry.external.includes('shipping'), 'shipping is external')
   const shipping = await shippingService(t)
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', MODULES: 'hello', SERVICE_SHIPPING_URL: shipping }))
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', MODULES: 'hello', SERVICE_SHIPPING_URL: shipping }, registry), registry)
   t.teardown(() => gateway.close())
 
   const routed = await gateway.inject('/shipments/7')
@@ -47,7 +47,7 @@ t.test('the gateway routes external modules by default, lists them in /health an
 })
 
 t.test('an external module no discovery can find is not part of the deployment', async (t) => {
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', MODULES: 'hello' }))
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', MODULES: 'hello' }, registry), registry)
   t.teardown(() => gateway.close())
   t.equal((await gateway.inject('/shipments/7')).statusCode, 404, 'not routed: no SERVICE_SHIPPING_URL with static discovery')
   t.same((await gateway.inject('/health')).json().upstreams, { hello: [] })
@@ -58,7 +58,7 @@ t.test('an external module no discovery can find is not part of the deployment',
 
 t.test('with Redis discovery an external module is routed before any instance registers', async (t) => {
   const redis = await startRedis(t)
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', MODULES: 'hello', DISCOVERY: 'redis', REDIS_URL: redis.url }))
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', MODULES: 'hello', DISCOVERY: 'redis', REDIS_URL: redis.url }, registry), registry)
   t.teardown(() => gateway.close())
   t.same((await gateway.inject('/health')).json().upstreams, { hello: [], shipping: [] }, 'routed: it may register at any moment')
   t.equal((await gateway.inject('/shipments/7')).statusCode, 503, 'no instance yet: a 503, not an unknown route')

@@ -3,13 +3,14 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { buildGateway, type GatewayOptions } from '../../src/platform/gateway/gateway.js'
+import { buildGateway, type GatewayOptions } from '../../src/platform/app/build-gateway.js'
 import { tempDir } from '../helpers/app.js'
 import { resettingServer } from '../helpers/resetting-server.js'
 import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'
 import { lintErrors, redoclyLint } from '../helpers/redocly.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
+import { registry } from '../helpers/modules.js'
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -23,7 +24,7 @@ const [usersA, hello] = await Promise.all([
 const usersB = await startProcess(t, 'server', { MODULES: 'users', DATA_DIR: usersData })
 
 async function startGateway (t: Test, env: Record<string, string>, options: GatewayOptions = {}): Promise<string> {
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', ...env }), { modules: ['hello', 'users'], ...options })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', ...env }, registry), registry, { modules: ['hello', 'users'], ...options })
   t.teardown(() => gateway.close())
   await gateway.listen({ port: 0, host: '127.0.0.1' })
   return `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`

@@ -2,10 +2,12 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { ConfigSchema, loadConfig, secretConfigKeys } from '../../src/platform/config/config.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
-import { createServiceTokens, serviceTokenHeader } from '../../src/platform/security/service-token.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
+import { createServiceTokens } from '../../src/platform/security/service-token.js'
+import { serviceTokenHeader } from '../../src/platform/primitives/header-names.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { logLine, projectRoot, startProcess } from '../helpers/process.js'
+import { registry } from '../helpers/modules.js'
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789'
 const ada = { name: 'Ada', email: 'ada@example.com' }
@@ -43,7 +45,7 @@ t.test('CORS: off by default; CORS_ORIGINS allows the listed origins only', asyn
 
   const any = await buildTestApp(t, { modules: ['users'], env: { CORS_ORIGINS: '*' } })
   t.equal((await any.inject(preflight('https://anywhere.example.org'))).headers['access-control-allow-origin'], '*')
-  t.throws(() => loadConfig({ CORS_ORIGINS: 'app.example.com' }), /CORS_ORIGINS: expected browser origins/)
+  t.throws(() => loadConfig({ CORS_ORIGINS: 'app.example.com' }, registry), /CORS_ORIGINS: expected browser origins/)
 })
 
 t.test('a body over BODY_LIMIT_BYTES is a 413 problem naming the limit', async (t) => {
@@ -53,11 +55,11 @@ t.test('a body over BODY_LIMIT_BYTES is a 413 problem naming the limit', async (
   t.match(big.headers['content-type'], /^application\/problem\+json/)
   t.match(big.json(), { status: 413, code: 'CLV_BODY_TOO_LARGE', detail: 'The request body is larger than the limit of 100 bytes' })
   t.equal((await app.inject({ method: 'POST', url: '/users', payload: ada })).statusCode, 201, 'a body under the limit passes')
-  t.equal(loadConfig({}).BODY_LIMIT_BYTES, 1_048_576, 'the default is Fastify\'s own 1 MiB, stated')
+  t.equal(loadConfig({}, registry).BODY_LIMIT_BYTES, 1_048_576, 'the default is Fastify\'s own 1 MiB, stated')
 })
 
 t.test('the gateway refuses a declared length over the limit without asking a service', async (t) => {
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: '100' }), { modules: ['users'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: '100' }, registry), registry, { modules: ['users'] })
   t.teardown(() => gateway.close())
   const res = await gateway.inject({ method: 'POST', url: '/users', headers: { 'content-type': 'application/json' }, payload: 'x'.repeat(101) })
   t.equal(res.statusCode, 413)
@@ -120,17 +122,17 @@ t.test('without SERVICE_SECRET no token is needed and none is checked', async (t
 
 t.test('SERVICE_SECRET is checked at start-up and never echoed', async (t) => {
   const short = 'too-short-secret'
-  const error = t.throws(() => loadConfig({ SERVICE_SECRET: `${secret},${short}` })) as Error
+  const error = t.throws(() => loadConfig({ SERVICE_SECRET: `${secret},${short}` }, registry)) as Error
   t.match(error.message, /SERVICE_SECRET: expected shared secret\(s\) of at least 32 characters/)
   t.notOk(error.message.includes(short) || error.message.includes(secret), 'the value is not in the message')
-  t.same(loadConfig({ SERVICE_SECRET: `${secret},${'n'.repeat(32)}` }).SERVICE_SECRET, `${secret},${'n'.repeat(32)}`, 'two secrets for a rotation')
+  t.same(loadConfig({ SERVICE_SECRET: `${secret},${'n'.repeat(32)}` }, registry).SERVICE_SECRET, `${secret},${'n'.repeat(32)}`, 'two secrets for a rotation')
 })
 
 t.test('the logger redacts secret headers and settings wherever a logged object carries them', async (t) => {
   const script = `
     const { loadConfig } = await import('./src/platform/config/config.ts')
     const { createLogger } = await import('./src/platform/observability/logger.ts')
-    const config = loadConfig({ LOG_LEVEL: 'trace', SERVICE_SECRET: ${JSON.stringify(secret)} })
+    const config = loadConfig({ LOG_LEVEL: 'trace', SERVICE_SECRET: ${JSON.stringify(secret)} }, { names: [], external: [] })
     const log = createLogger(config)
     const headers = { authorization: 'Bearer abc-credential', cookie: 'sid=abc-cookie', 'set-cookie': 'sid=abc-set-cookie', '${serviceTokenHeader}': 'v1.abc-token', accept: 'kept' }
     log.info({ headers }, 'headers')

@@ -1,8 +1,9 @@
 import t from 'tap'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
 import { buildTestApp } from '../helpers/app.js'
 import { freePort } from '../helpers/process.js'
+import { registry } from '../helpers/modules.js'
 
 t.test('live answers while the process runs', async (t) => {
   const app = await buildTestApp(t, { modules: [] })
@@ -58,7 +59,7 @@ t.test('/health is in the OpenAPI document under the platform tag', async (t) =>
 
 t.test('the gateway\'s /health lists the instances it knows per module', async (t) => {
   const usersUrl = `http://127.0.0.1:${await freePort()}`
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_USERS_URL: usersUrl }), { modules: ['hello', 'users'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_USERS_URL: usersUrl }, registry), registry, { modules: ['hello', 'users'] })
   t.teardown(() => gateway.close())
   const report = (await gateway.inject('/health')).json()
   t.match(report, { status: 'ready', service: 'cleave:gateway', draining: false, checks: { discovery: 'ok', draining: 'ok' } })

@@ -10,7 +10,8 @@ import { startProcess, type RunningProcess } from '../helpers/process.js'
 import { recordingServer } from '../helpers/recording-server.js'
 import { until } from '../helpers/until.js'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
+import { registry } from '../helpers/modules.js'
 
 t.setTimeout(180_000)
 
@@ -80,7 +81,7 @@ t.test('the gateway: an upstream that keeps timing out opens its breaker; then 5
   // A server that takes every request and never answers, like a hung process; health checks off,
   // so only the breaker can stop the gateway from waiting.
   const silent = await recordingServer(t, () => {})
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', HEALTH_CHECK_INTERVAL_MS: '0', GATEWAY_TIMEOUT_MS: '200', BREAKER_VOLUME_THRESHOLD: '1000', SERVICE_HELLO_URL: silent.url }), { modules: ['hello'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', HEALTH_CHECK_INTERVAL_MS: '0', GATEWAY_TIMEOUT_MS: '200', BREAKER_VOLUME_THRESHOLD: '1000', SERVICE_HELLO_URL: silent.url }, registry), registry, { modules: ['hello'] })
   t.teardown(() => gateway.close())
   await gateway.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}/service`

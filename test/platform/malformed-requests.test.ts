@@ -2,8 +2,9 @@ import t, { type Test } from 'tap'
 import { connect } from 'node:net'
 import { once } from 'node:events'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
 import { buildTestApp } from '../helpers/app.js'
+import { registry } from '../helpers/modules.js'
 
 // Found by the fuzz test: requests refused before routing (by Node's HTTP parser or by Fastify's
 // router) were answered in Fastify's own JSON shape instead of problem+json.
@@ -66,7 +67,7 @@ t.test('a host of the form host[:port] is accepted; an absolute-form target is s
 })
 
 t.test('and from the gateway', async (t) => {
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_USERS_URL: 'http://127.0.0.1:9' }), { modules: ['users'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_USERS_URL: 'http://127.0.0.1:9' }, registry), registry, { modules: ['users'] })
   t.teardown(() => gateway.close())
   await gateway.listen({ port: 0, host: '127.0.0.1' })
   // The gateway's routes are wildcards (no parameter to be too long); the rest it must answer itself.

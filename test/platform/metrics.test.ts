@@ -2,12 +2,13 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { loadConfig } from '../../src/platform/config/config.js'
 import { buildApp } from '../../src/platform/app/build-app.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { execute } from '../helpers/database.js'
 import { startProcess } from '../helpers/process.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/until.js'
+import { registry } from '../helpers/modules.js'
 
 interface Scrapable { inject (url: string): Promise<{ statusCode: number, headers: Record<string, unknown>, body: string }> }
 
@@ -76,19 +77,19 @@ t.test('METRICS=false: no /metrics and no request timing, on the app and the gat
   t.equal((await app.inject('/service')).statusCode, 200)
   t.equal((await app.inject('/metrics')).statusCode, 404)
   t.equal((await app.metrics.registry.getSingleMetric('cleave_http_request_duration_seconds')?.get())?.values.length, 0, 'nothing was timed')
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', METRICS: 'false', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }), { modules: ['hello'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', METRICS: 'false', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }, registry), registry, { modules: ['hello'] })
   t.teardown(() => gateway.close())
   t.equal((await gateway.inject('/metrics')).statusCode, 404)
 })
 
 t.test('a worker (no module routes) serves /metrics too', async (t) => {
-  const app = await buildApp(loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', MODULES: 'notifications' }), { routes: false })
+  const app = await buildApp(loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', MODULES: 'notifications' }, registry), registry, { routes: false })
   t.teardown(() => app.close())
   t.match(await scrape(app), /^# TYPE cleave_job_duration_seconds histogram/m)
 })
 
 t.test('the gateway serves its own /metrics with the HTTP histogram', async (t) => {
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }), { modules: ['hello'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }, registry), registry, { modules: ['hello'] })
   t.teardown(() => gateway.close())
   await gateway.inject('/health/live')
   await gateway.inject('/nowhere-' + randomUUID())
@@ -160,7 +161,7 @@ t.test('with Redis: queue job counts on scrape', async (t) => {
 })
 
 t.test('the gateway counts the instances it knows per routed module: 0 for one with none', async (t) => {
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }), { modules: ['hello', 'users'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: 'http://127.0.0.1:1' }, registry), registry, { modules: ['hello', 'users'] })
   t.teardown(() => gateway.close())
   const text = await scrape(gateway)
   t.equal(value(text, 'cleave_target_instances', { target: 'hello' }), 1)

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { paths } from '../../src/platform/app/paths.js'
+import { paths } from '../../src/platform/primitives/paths.js'
 import { tempDir } from '../helpers/app.js'
 import { adminQuery, createTestDatabase } from '../helpers/database.js'
 import { startProcess } from '../helpers/process.js'

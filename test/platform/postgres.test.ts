@@ -8,6 +8,7 @@ import { adminQuery, createTestDatabase } from '../helpers/database.js'
 import { freePort, runToEnd, startProcess } from '../helpers/process.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { until } from '../helpers/until.js'
+import { registry } from '../helpers/modules.js'
 
 const password = 's3cret-Pa55word'
 
@@ -20,7 +21,7 @@ function withPassword (url: string, port?: number): string {
 
 function configProblems (env: Record<string, string>): string {
   try {
-    loadConfig({ DATA_DIR: '/tmp/unused', ...env })
+    loadConfig({ DATA_DIR: '/tmp/unused', ...env }, registry)
   } catch (error) {
     if (error instanceof ConfigError) return error.message
     throw error
@@ -43,10 +44,10 @@ t.test('a bad database URL is a ConfigError naming the key, never showing the UR
 })
 
 t.test('USERS_DATABASE_URL wins over DATABASE_URL; a module without either stays on SQLite', async (t) => {
-  const config = loadConfig({ DATABASE_URL: 'postgres://shared/app', USERS_DATABASE_URL: 'postgres://own/users', DATA_DIR: '/tmp/unused' })
+  const config = loadConfig({ DATABASE_URL: 'postgres://shared/app', USERS_DATABASE_URL: 'postgres://own/users', DATA_DIR: '/tmp/unused' }, registry)
   t.equal(config.databaseUrls.users, 'postgres://own/users')
   t.equal(config.databaseUrls.orders, 'postgres://shared/app')
-  t.same(loadConfig({ DATA_DIR: '/tmp/unused' }).databaseUrls, {}, 'unset: every module on SQLite')
+  t.same(loadConfig({ DATA_DIR: '/tmp/unused' }, registry).databaseUrls, {}, 'unset: every module on SQLite')
 })
 
 t.test('mixed: users and orders in PostgreSQL schemas of their own, tasks and notifications on SQLite, one process', async (t) => {

@@ -10,9 +10,10 @@ import { openModuleDatabase } from '../../src/platform/storage/databases.js'
 import { isUniqueViolation } from '../../src/platform/storage/errors.js'
 import { tempDir } from '../helpers/app.js'
 import { databaseEnv, testDialect } from '../helpers/database.js'
+import { registry } from '../helpers/modules.js'
 
 async function usersDatabase (t: Test) {
-  const config = loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', ...await databaseEnv(t) })
+  const config = loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', ...await databaseEnv(t) }, registry)
   const database = await openModuleDatabase(config, 'users', userTables, pino({ level: 'silent' }))
   t.teardown(() => database.close())
   const { users } = database.tables

@@ -1,8 +1,10 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
-import { createServiceTokens, serviceTokenHeader } from '../../src/platform/security/service-token.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
+import { createServiceTokens } from '../../src/platform/security/service-token.js'
+import { serviceTokenHeader } from '../../src/platform/primitives/header-names.js'
+import { registry } from '../helpers/modules.js'
 
 const token = 'admin-token-0123456789'
 const bearer = { authorization: `Bearer ${token}` }
@@ -41,7 +43,7 @@ t.test('the runtime config changes the limit without a restart; admin calls are 
 })
 
 t.test('the gateway limits too, and serves the runtime config for itself', async (t) => {
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', ADMIN_TOKEN: token, RATE_LIMIT_MAX: '1' }), { modules: ['hello'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', ADMIN_TOKEN: token, RATE_LIMIT_MAX: '1' }, registry), registry, { modules: ['hello'] })
   t.teardown(() => gateway.close())
   t.equal((await gateway.inject('/service')).statusCode, 503, 'no hello instance: the first request is routed')
   const limited = await gateway.inject('/service')

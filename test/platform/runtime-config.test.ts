@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { Logger } from 'pino'
 import { buildTestApp } from '../helpers/app.js'
+import { registry } from '../helpers/modules.js'
 
 const token = 'admin-token-0123456789'
 const bearer = { authorization: `Bearer ${token}` }
@@ -33,7 +34,7 @@ t.test('a wrong or missing token is a 401 problem that names no token', async (t
 t.test('a weak ADMIN_TOKEN fails config validation without being echoed', async (t) => {
   const { loadConfig, ConfigError } = await import('../../src/platform/config/config.js')
   try {
-    loadConfig({ ADMIN_TOKEN: 'short-secret' })
+    loadConfig({ ADMIN_TOKEN: 'short-secret' }, registry)
     t.fail('a 12-character token was accepted')
   } catch (error) {
     t.ok(error instanceof ConfigError)

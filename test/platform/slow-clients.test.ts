@@ -5,11 +5,12 @@ import { connect } from 'node:net'
 import { loadConfig } from '../../src/platform/config/config.js'
 import { maxConnectionsFor } from '../../src/platform/http/connections/connection-cap.js'
 import { openFileLimit } from '../../src/platform/http/connections/open-file-limit.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
 import { buildTestApp, tempDir } from '../helpers/app.js'
 import { logLine, projectRoot, startProcess, type LogLine } from '../helpers/process.js'
 import { parseAnswer, rawExchange, type RawAnswer } from '../helpers/raw-http.js'
 import { until } from '../helpers/until.js'
+import { registry } from '../helpers/modules.js'
 
 const post = (url: string, headers: string) => `POST ${url} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${headers}\r\n`
 // 2^64 - 1: the largest size llhttp accepts (one more digit overflows and is a parse error).
@@ -43,7 +44,7 @@ async function slowClientsAreCut (t: Test, port: number) {
 }
 
 t.test('a request not received within REQUEST_TIMEOUT_MS is answered 408 problem+json and its connection closed', async (t) => {
-  t.equal(loadConfig({}).REQUEST_TIMEOUT_MS, 30_000, 'the default, stated')
+  t.equal(loadConfig({}, registry).REQUEST_TIMEOUT_MS, 30_000, 'the default, stated')
   const app = await buildTestApp(t, { modules: ['users'], env: { REQUEST_TIMEOUT_MS: '500' } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   await slowClientsAreCut(t, portOf(app))
@@ -52,7 +53,7 @@ t.test('a request not received within REQUEST_TIMEOUT_MS is answered 408 problem
 t.test('the gateway cuts slow clients too, while relaying their bodies', async (t) => {
   const users = await buildTestApp(t, { modules: ['users'] })
   await users.listen({ port: 0, host: '127.0.0.1' })
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: '500', SERVICE_USERS_URL: `http://127.0.0.1:${portOf(users)}` }), { modules: ['users'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: '500', SERVICE_USERS_URL: `http://127.0.0.1:${portOf(users)}` }, registry), registry, { modules: ['users'] })
   t.teardown(() => gateway.close())
   await gateway.listen({ port: 0, host: '127.0.0.1' })
   await slowClientsAreCut(t, portOf(gateway))
@@ -142,7 +143,7 @@ t.test('MAX_CONNECTIONS defaults to half the open-file limit, or 1000 where it c
   t.equal(maxConnectionsFor({}, undefined), 1000)
   t.equal(openFileLimit('Max open files            unlimited            unlimited            files'), undefined)
   t.equal(openFileLimit(''), undefined, 'not Linux: nothing to read')
-  t.throws(() => loadConfig({ MAX_CONNECTIONS: '0' }), /MAX_CONNECTIONS: expected an integer from 1/)
+  t.throws(() => loadConfig({ MAX_CONNECTIONS: '0' }, registry), /MAX_CONNECTIONS: expected an integer from 1/)
 
   // A real process under a real limit: Node raises its soft limit to the hard one, read from /proc.
   const script = 'const { maxConnectionsFor } = await import(\'./src/platform/http/connections/connection-cap.ts\'); const { openFileLimit } = await import(\'./src/platform/http/connections/open-file-limit.ts\'); console.log(maxConnectionsFor({}, openFileLimit()))'
@@ -156,7 +157,7 @@ t.test('MAX_CONNECTIONS defaults to half the open-file limit, or 1000 where it c
 t.test('through the gateway, an impossible chunk size is refused by the service and both connections closed', async (t) => {
   const users = await buildTestApp(t, { modules: ['users'], env: { BODY_LIMIT_BYTES: '100', REQUEST_TIMEOUT_MS: '600000' } })
   await users.listen({ port: 0, host: '127.0.0.1' })
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: '100', REQUEST_TIMEOUT_MS: '600000', SERVICE_USERS_URL: `http://127.0.0.1:${portOf(users)}` }), { modules: ['users'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: '100', REQUEST_TIMEOUT_MS: '600000', SERVICE_USERS_URL: `http://127.0.0.1:${portOf(users)}` }, registry), registry, { modules: ['users'] })
   t.teardown(() => gateway.close())
   await gateway.listen({ port: 0, host: '127.0.0.1' })
   const over = rawExchange(t, portOf(gateway), hugeChunk + 'x'.repeat(101))

@@ -3,9 +3,10 @@ import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { loadConfig } from '../../src/platform/config/config.js'
-import { buildGateway } from '../../src/platform/gateway/gateway.js'
+import { buildGateway } from '../../src/platform/app/build-gateway.js'
 import { continueTrace, parseTraceparent, traceparentOf } from '../../src/platform/observability/tracing/index.js'
 import { buildTestApp } from '../helpers/app.js'
+import { registry } from '../helpers/modules.js'
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
 const parentId = '00f067aa0ba902b7'
@@ -97,7 +98,7 @@ t.test('a service call carries the caller\'s trace, with the caller\'s span as p
 
 t.test('the gateway passes a child traceparent on; with TRACING=false the headers pass as they came', async (t) => {
   const hello = await recordingServer(t, 'Hello')
-  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: hello.url }), { modules: ['hello'] })
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: hello.url }, registry), registry, { modules: ['hello'] })
   t.teardown(() => gateway.close())
   await gateway.inject({ url: '/service', headers: { traceparent: valid, tracestate: 'vendor=opaque' } })
   const sent = parseTraceparent(hello.seen[0].traceparent as string)
@@ -109,7 +110,7 @@ t.test('the gateway passes a child traceparent on; with TRACING=false the header
   t.not(parseTraceparent(hello.seen[1].traceparent as string)?.traceId, traceId, 'an invalid traceparent: a new trace')
   t.equal(hello.seen[1].tracestate, undefined, 'and its tracestate is dropped')
 
-  const off = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: hello.url, TRACING: 'false' }), { modules: ['hello'] })
+  const off = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_HELLO_URL: hello.url, TRACING: 'false' }, registry), registry, { modules: ['hello'] })
   t.teardown(() => off.close())
   await off.inject({ url: '/service', headers: { traceparent: valid, tracestate: 'vendor=opaque' } })
   t.equal(hello.seen[2].traceparent, valid, 'tracing off: relayed unchanged')

@@ -8,7 +8,7 @@ import { runToEnd } from '../helpers/process.js'
 t.setTimeout(300_000)
 
 const password = 'S3cretPassw0rd'
-const available = ['hello', 'users']
+const available = { names: ['hello', 'users'], external: [] }
 
 // Every way a URL holding a password can be wrong that Node's URL parser (whose TypeError quotes
 // the whole URL), ioredis, rabbitmq-client or node-postgres refuses, or that would put the

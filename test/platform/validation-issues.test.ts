@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Type } from '@sinclair/typebox'
 import { compileExact } from '../../src/platform/http/validation.js'
-import { maxListedIssues, validationDetail, validationIssues } from '../../src/platform/http/validation-issues.js'
+import { maxListedIssues, validationDetail, validationIssues } from '../../src/platform/primitives/validation-issues.js'
 
 const check = compileExact(Type.Object({ name: Type.String(), tags: Type.Array(Type.Integer()) }, { additionalProperties: false }))
 

@@ -11,8 +11,8 @@ import { projectRoot } from '../helpers/process.js'
 // Generating (drizzle-kit, the contract) and the checks take 1–2 minutes on two busy cores.
 t.setTimeout(360_000)
 
-const copied = ['src', 'drizzle', 'deploy', 'contracts', 'scripts', 'package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'drizzle.config.ts',
-  'test/helpers', 'test/architecture.test.ts', 'test/contracts.test.ts', 'test/deploy/manifests.test.ts', '.github/workflows/ci.yml', '.ci/run']
+const copied = ['src', 'drizzle', 'deploy', 'contracts', 'scripts', 'package.json', 'README.md', 'docs/architecture.md', 'tsconfig.json', 'tsconfig.build.json', 'drizzle.config.ts',
+  'test/helpers', 'test/architecture.test.ts', 'test/fixtures/import-platform.ts', 'test/contracts.test.ts', 'test/deploy/manifests.test.ts', '.github/workflows/ci.yml', '.ci/run']
 
 t.test('names: kebab-case, new, not reserved', async (t) => {
   t.equal(nameProblem('widgets'), undefined)

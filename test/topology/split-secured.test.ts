@@ -1,5 +1,6 @@
 import t from 'tap'
-import { createServiceTokens, serviceTokenHeader } from '../../src/platform/security/service-token.js'
+import { createServiceTokens } from '../../src/platform/security/service-token.js'
+import { serviceTokenHeader } from '../../src/platform/primitives/header-names.js'
 import { logLine } from '../helpers/process.js'
 import { splitSecret, startSplit } from './topologies.js'
 

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { defineContract } from '../../platform/contracts/define-contract.js'
-import { createError } from '../../platform/http/errors.js'
-import { problemResponse } from '../../platform/http/problem.js'
+import { createError } from '../../platform/primitives/coded-errors.js'
+import { problemResponse } from '../../platform/primitives/problem.js'
 
 export const OrderNotFound = createError('CLV_ORDERS_NOT_FOUND', 'Order %s not found', 404)
 export const UnknownUser = createError('CLV_ORDERS_UNKNOWN_USER', 'User %s does not exist', 422)

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { defineContract } from '../../platform/contracts/define-contract.js'
-import { problemResponse } from '../../platform/http/problem.js'
+import { problemResponse } from '../../platform/primitives/problem.js'
 
 export const proxyContract = defineContract({
   module: 'proxy',

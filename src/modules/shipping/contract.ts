@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { defineContract } from '../../platform/contracts/define-contract.js'
-import { createError } from '../../platform/http/errors.js'
-import { problemResponse } from '../../platform/http/problem.js'
+import { createError } from '../../platform/primitives/coded-errors.js'
+import { problemResponse } from '../../platform/primitives/problem.js'
 
 // Shipping runs outside Cleave (examples/shipping is a Python implementation): this contract is
 // all Cleave knows of it, and all a Cleave module needs to call it or handle its events.

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { defineContract } from '../../platform/contracts/define-contract.js'
-import { createError } from '../../platform/http/errors.js'
-import { problemResponse } from '../../platform/http/problem.js'
+import { createError } from '../../platform/primitives/coded-errors.js'
+import { problemResponse } from '../../platform/primitives/problem.js'
 import { maxDepth } from '../../platform/http/storable-values.js'
 
 /** Largest POST /async_task body, in bytes; a bigger one is refused with 413. */

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { defineContract } from '../../platform/contracts/define-contract.js'
-import { createError } from '../../platform/http/errors.js'
-import { problemResponse } from '../../platform/http/problem.js'
+import { createError } from '../../platform/primitives/coded-errors.js'
+import { problemResponse } from '../../platform/primitives/problem.js'
 
 export const UserNotFound = createError('CLV_USERS_NOT_FOUND', 'User %s not found', 404)
 export const EmailTaken = createError('CLV_USERS_EMAIL_TAKEN', 'Email %s is already registered', 409)

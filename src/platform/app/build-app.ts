@@ -1,11 +1,12 @@
 import autoload from '@fastify/autoload'
 import type { Config } from '../config/config.js'
-import { paths } from './paths.js'
+import { paths } from '../primitives/paths.js'
+import type { ModuleRegistry } from '../contracts/module-registry.js'
 import databases from '../storage/databases.js'
 import clients from '../clients/index.js'
 import events from '../events/index.js'
 import queueDashboard from '../events/queue-dashboard.js'
-import registry from '../contracts/app-registry.js'
+import appRegistry from './app-registry.js'
 import operationRoutes from '../contracts/operation-routes.js'
 import { createPlatformServer } from './platform-server.js'
 
@@ -19,13 +20,12 @@ export interface BuildOptions {
   routes?: boolean
 }
 
-// @fastify/autoload does not detect `node --import tsx` (see STACK.md), so say it outright.
-if (paths.runningFromSource) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
-
-export async function buildApp (config: Config, { modules = config.modules, routes = true }: BuildOptions = {}) {
+export async function buildApp (config: Config, registry: ModuleRegistry, { modules = config.modules, routes = true }: BuildOptions = {}) {
+  // @fastify/autoload does not detect `node --import tsx` (see STACK.md), so say it outright.
+  if (paths.runningFromSource) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
   // Layer 1: the platform, the shared part first, then what only module processes have.
-  const app = await createPlatformServer(config, { openapi: routes ? {} : false, adminRoutes: routes })
-  await app.register(registry)
+  const app = await createPlatformServer(config, registry, { openapi: routes ? {} : false, adminRoutes: routes })
+  await app.register(appRegistry, { registry })
   await app.register(databases)
   await app.register(clients)
   await app.register(events, { modules })

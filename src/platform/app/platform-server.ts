@@ -9,14 +9,18 @@ import { configPlugin } from '../config/config-plugin.js'
 import requestId, { requestIdOf } from '../http/request-id.js'
 import hostHeader from '../http/host-header.js'
 import { AccessLog } from '../http/access-log.js'
-import { createLogger, serviceName } from '../observability/logger.js'
-import errors, { clientErrorHandler, frameworkErrors } from '../http/errors.js'
+import { createLogger } from '../observability/logger.js'
+import { serviceName } from '../config/service-name.js'
+import { clientErrorHandler, frameworkErrors } from '../http/errors.js'
+import errors from './error-handler.js'
 import jsonBody from '../http/json-body.js'
 import health from '../observability/health.js'
 import metrics from '../observability/metrics.js'
-import openapi, { type OpenapiOptions } from '../http/openapi.js'
+import openapi, { type OpenapiOptions } from './openapi.js'
+import type { ModuleRegistry } from '../contracts/module-registry.js'
 import discovery from '../discovery/index.js'
-import runtimeConfig from '../config/runtime/index.js'
+import runtimeConfig from '../runtime-config/index.js'
+import runtimeConfigRoutes from './runtime-config-routes.js'
 import rateLimit from '../security/rate-limit.js'
 import shutdown from './shutdown.js'
 import securityHeaders from '../http/security-headers.js'
@@ -30,7 +34,7 @@ import { buildSerializer } from '../http/serialization.js'
 
 export interface PlatformOptions {
   /** The OpenAPI document and Swagger UI; false for a process that serves no API (a worker). */
-  openapi: OpenapiOptions | false
+  openapi: Omit<OpenapiOptions, 'registry'> | false
   /** GET/PATCH /admin/config (with ADMIN_TOKEN); a worker applies changes but serves no routes. */
   adminRoutes: boolean
 }
@@ -42,7 +46,7 @@ function pluginTimeoutMs (config: Config): number {
   return config.DATABASE_CONNECT_TIMEOUT_MS + 2 * pluginBudgetMs
 }
 
-export async function createPlatformServer (config: Config, options: PlatformOptions) {
+export async function createPlatformServer (config: Config, registry: ModuleRegistry, options: PlatformOptions) {
   const spans = await loadSpanExport(config, serviceName(config))
   const app = Fastify({
     loggerInstance: createLogger(config) as FastifyBaseLogger,
@@ -71,12 +75,13 @@ export async function createPlatformServer (config: Config, options: PlatformOpt
   await app.register(jsonBody)
   await app.register(securityHeaders)
   await app.register(cors)
-  if (options.openapi) await app.register(openapi, options.openapi)
+  if (options.openapi) await app.register(openapi, { ...options.openapi, registry })
   await app.register(requestId)
   await app.register(hostHeader)
   await app.register(serviceAuth)
   await app.register(health)
-  await app.register(runtimeConfig, { routes: options.adminRoutes })
+  await app.register(runtimeConfig, { modules: registry.names })
+  if (options.adminRoutes && config.ADMIN_TOKEN) await app.register(runtimeConfigRoutes, { token: config.ADMIN_TOKEN })
   await app.register(rateLimit)
   await app.register(discovery)
   await app.register(shutdown)

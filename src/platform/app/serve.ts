@@ -1,13 +1,14 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
-import { ConfigError, loadConfig, type Config } from '../config/config.js'
+import { ConfigError, loadConfig, type Config, type ModuleNames } from '../config/config.js'
 import { DatabaseConnectError } from '../storage/errors.js'
+import type { ModuleRegistry } from '../contracts/module-registry.js'
 import { buildApp, type App, type BuildOptions } from './build-app.js'
 
 // What every entrypoint does first: a bad setting ends the process with every problem named, no stack.
-export function loadConfigOrExit (): Config {
+export function loadConfigOrExit (modules: ModuleNames): Config {
   try {
-    return loadConfig()
+    return loadConfig(process.env, modules)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     console.error(error.message)
@@ -16,9 +17,9 @@ export function loadConfigOrExit (): Config {
 }
 
 /** Builds the app; a database that never answered ends the process with one line saying so. */
-export async function buildAppOrExit (config: Config, options?: BuildOptions): Promise<App> {
+export async function buildAppOrExit (config: Config, registry: ModuleRegistry, options?: BuildOptions): Promise<App> {
   try {
-    return await buildApp(config, options)
+    return await buildApp(config, registry, options)
   } catch (error) {
     if (!(error instanceof DatabaseConnectError)) throw error
     console.error(error.message)

@@ -1,4 +1,4 @@
-import { createError } from '../http/errors.js'
+import { createError } from '../primitives/coded-errors.js'
 
 // No stack: it says everything in its message, and during an outage it is made on every call.
 export const DependencyUnavailable = createError('CLV_DEPENDENCY_UNAVAILABLE', '%s is unavailable: %s', 503, Error, false)

@@ -2,7 +2,7 @@ import type { TSchema } from '@sinclair/typebox'
 import type { ValidateFunction } from 'ajv'
 import type { RouteDefinition } from '../contracts/define-contract.js'
 import { compileCoercing, compileExact } from '../http/validation.js'
-import { validationDetail } from '../http/validation-issues.js'
+import { validationDetail } from '../primitives/validation-issues.js'
 import { InvalidCallInput } from './call-errors.js'
 
 export interface CallInput { params?: Record<string, unknown>, query?: Record<string, unknown>, body?: unknown }

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module'
 import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { moduleRegistry } from '../contracts/module-registry.js'
 import { urlExpectation, urlSettingProblem, type UrlKind } from './url-settings.js'
 
 // Node fires a timer set past 2^31 − 1 ms after 1 ms instead: every call would time out at once.
@@ -205,7 +204,15 @@ function prettyInstalled (): boolean {
   }
 }
 
-export function loadConfig (env: NodeJS.ProcessEnv = process.env, available = moduleRegistry.names, external = moduleRegistry.external): Config {
+/** The modules there are, as the module registry found them: what MODULES may name. */
+export interface ModuleNames {
+  /** Modules with an index file: what a process can mount. */
+  names: string[]
+  /** Modules implemented elsewhere, reached through discovery. */
+  external: string[]
+}
+
+export function loadConfig (env: NodeJS.ProcessEnv, { names: available, external }: ModuleNames): Config {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(ConfigSchema.properties)) {
     if (env[key] !== undefined && env[key] !== '') raw[key] = env[key]

@@ -1,10 +1,10 @@
-// Every module of src/modules, found once when the process starts: its name and its contract.
-// Config, clients, events, the gateway and runtime config all read this one registry, so the
-// folder is scanned and the contracts imported exactly once, and the platform names no module.
-import { existsSync, readdirSync } from 'node:fs'
+// Every module of src/modules: its name and its contract. The entry point loads it once and
+// passes it in; config, clients, events, the gateway and runtime config read that one value, so
+// the folder is scanned and the contracts imported once, and the platform names no module.
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { paths } from '../app/paths.js'
+import { paths, sourceFile } from '../primitives/paths.js'
 import { isContract, type Contract } from './define-contract.js'
 
 export interface ModuleRegistry {
@@ -14,11 +14,6 @@ export interface ModuleRegistry {
   external: string[]
   /** Each module's contract, external ones included (a module without one, if any, has none here). */
   contracts: ReadonlyMap<string, Contract>
-}
-
-/** `<dir>/<name>.ts` when running from source, `.js` when built; undefined when the module has none. */
-export function fileOf (dir: string, name: string): string | undefined {
-  return [`${name}.ts`, `${name}.js`].map((file) => join(dir, file)).find((candidate) => existsSync(candidate))
 }
 
 async function importContract (file: string, module: string): Promise<Contract> {
@@ -34,8 +29,8 @@ export async function loadModuleRegistry (dir = paths.modules): Promise<ModuleRe
   const contracts = new Map<string, Contract>()
   const folders = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()
   for (const module of folders) {
-    const index = fileOf(join(dir, module), 'index')
-    const file = fileOf(join(dir, module), 'contract')
+    const index = sourceFile(join(dir, module), 'index')
+    const file = sourceFile(join(dir, module), 'contract')
     const contract = file === undefined ? undefined : await importContract(file, module)
     if (contract?.external && index) throw new Error(`${module}: an external module's folder holds only its contract, yet it has an index file`)
     if (contract?.external) external.push(module)
@@ -45,7 +40,3 @@ export async function loadModuleRegistry (dir = paths.modules): Promise<ModuleRe
   }
   return { names, external, contracts }
 }
-
-// Loaded when this file is first imported: a contract imports only define-contract and the http
-// error helpers, never this registry, so the import cannot wait on itself.
-export const moduleRegistry = await loadModuleRegistry()

@@ -3,8 +3,8 @@
 // description and the Location header on its success response, and its security requirement.
 import { STATUS_CODES } from 'node:http'
 import type { TSchema } from '@sinclair/typebox'
-import { problemResponse } from '../http/problem.js'
-import { serviceTokenHeader } from '../security/service-token.js'
+import { problemResponse } from '../primitives/problem.js'
+import { serviceTokenHeader } from '../primitives/header-names.js'
 import { successStatus, type ResponseDefinition, type RouteDefinition } from './define-contract.js'
 
 export interface OperationDocsOptions {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { paths } from '../app/paths.js'
-import type { OpenApiDocument } from '../gateway/merge-documents.js'
+import { paths } from '../primitives/paths.js'
+import type { OpenApiDocument } from '../primitives/openapi-document.js'
 
 /** contracts/<module>.json as npm run contracts:update wrote it; undefined where none is published. */
 export function publishedContract (module: string, dir = paths.contracts): OpenApiDocument | undefined {

@@ -8,7 +8,7 @@ import { Gauge } from 'prom-client'
 import type { OperationContext } from '../contracts/define-contract.js'
 import { traceparentOf } from '../observability/tracing/index.js'
 import { compileExact } from '../http/validation.js'
-import { validationDetail } from '../http/validation-issues.js'
+import { validationDetail } from '../primitives/validation-issues.js'
 import { buildEventCatalog } from './catalog.js'
 import type { EventName, EventPayload } from './event.js'
 import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
@@ -16,7 +16,7 @@ import { createLocalEventTransport } from './local-transport.js'
 import type { RedisEventTransport } from './redis-transport.js'
 import { createRelay, type Relay } from './relay.js'
 import type { OutboxTables, ProcessedEventsTables } from './tables.js'
-import { serviceName } from '../observability/logger.js'
+import { serviceName } from '../config/service-name.js'
 
 export interface Events {
   /**

@@ -1,7 +1,8 @@
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { edgeDocument } from './edge-document.js'
-import { mergeDocuments, type OpenApiDocument } from './merge-documents.js'
+import { mergeDocuments } from './merge-documents.js'
+import type { OpenApiDocument } from '../primitives/openapi-document.js'
 import { createModuleDocs, type ModuleDocsOptions } from './module-docs.js'
 
 export type DocsOptions = Omit<ModuleDocsOptions, 'log'>

@@ -2,9 +2,9 @@
 // relays, so its clients send no service token and never get the service's 401; it counts
 // them against its own rate limit (429); and it answers 502, 503 and 504 itself when no
 // instance of the module can give an answer.
-import { problemContentType } from '../http/problem.js'
+import { problemContentType } from '../primitives/problem.js'
 import { serviceTokenScheme } from '../contracts/operation-docs.js'
-import type { OpenApiDocument } from './merge-documents.js'
+import type { OpenApiDocument } from '../primitives/openapi-document.js'
 
 interface Operation {
   security?: Array<Record<string, string[]>>

@@ -1,4 +1,4 @@
-import { createError } from '../http/errors.js'
+import { createError } from '../primitives/coded-errors.js'
 
 // Details name the module, never an instance address: those stay in the log.
 export const NoUpstream = createError('CLV_GATEWAY_NO_UPSTREAM', 'No instance of module %s is known', 503)

@@ -1,20 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
-
-export interface OpenApiDocument {
-  openapi: string
-  info: { title: string, description?: string, version: string }
-  paths?: Record<string, unknown>
-  components?: Record<string, Record<string, unknown>>
-  tags?: Array<{ name: string }>
-  [key: string]: unknown
-}
-
-export interface ModuleDocument {
-  module: string
-  prefixes: string[]
-  /** Absent when no instance of the module could give its document. */
-  document?: OpenApiDocument
-}
+import type { ModuleDocument, OpenApiDocument } from '../primitives/openapi-document.js'
 
 function renameRefs<T> (value: T, renames: Map<string, string>): T {
   if (renames.size === 0 || typeof value !== 'object' || value === null) return value

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { publishedContract } from '../contracts/published-contract.js'
-import type { ModuleDocument, OpenApiDocument } from './merge-documents.js'
+import type { ModuleDocument, OpenApiDocument } from '../primitives/openapi-document.js'
 import type { Upstreams } from './upstreams.js'
 
 export interface ModuleDocsOptions {

@@ -1,13 +1,11 @@
-import fp from 'fastify-plugin'
 import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
-import { createError, ProblemError, type ProblemMembers } from './coded-errors.js'
-import { Problem, problemContentType, problemType, type ProblemBody } from './problem.js'
-import { issuesDetail, validationIssues } from './validation-issues.js'
-import { DatabaseBusy, DatabaseUnavailable, isDatabaseBusy, isDatabaseUnavailable } from '../storage/errors.js'
+import type { FastifyError, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify'
+import { createError, ProblemError, type ProblemMembers } from '../primitives/coded-errors.js'
+import { problemContentType, problemType, sendProblem, type ProblemBody } from '../primitives/problem.js'
+import { issuesDetail, validationIssues } from '../primitives/validation-issues.js'
 
-export { createError, createProblemError, ProblemError } from './coded-errors.js'
+export { createError, createProblemError, ProblemError } from '../primitives/coded-errors.js'
 
 export const RouteNotFound = createError('CLV_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
 export const BodyTooLarge = createError('CLV_BODY_TOO_LARGE', 'The request body is larger than the limit of %d bytes', 413)
@@ -41,9 +39,6 @@ function validationProblem (error: FastifyError, base: ProblemBody): ProblemBody
 export function toProblem (error: FastifyError, request: FastifyRequest): ProblemBody {
   const refusal = frameworkRefusals[error.code]
   if (refusal !== undefined) error = refusal(request)
-  // A lost or unreachable database is a dependency that is down, not a fault of ours.
-  else if (error.statusCode === undefined && isDatabaseUnavailable(error)) error = new DatabaseUnavailable()
-  else if (error.statusCode === undefined && isDatabaseBusy(error)) error = new DatabaseBusy()
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   const base = {
     type: problemType('CLV_INTERNAL'),
@@ -64,15 +59,6 @@ export function toProblem (error: FastifyError, request: FastifyRequest): Proble
   // A problem error adds its members: extension members first, so that none replaces a standard one.
   const { extensions, errors }: ProblemMembers = error instanceof ProblemError ? error.members : {}
   return { ...extensions, ...base, type: problemType(code), code, detail: error.message, ...(errors && { errors }) }
-}
-
-// An answer sent before the body is all in (a 413, 415 or 401 to a POST) closes the connection:
-// otherwise Node reads and discards the rest to reach the next request, however long it is (a
-// chunk may declare 2^64-1 bytes, which llhttp accepts), until the request timeout cuts it. Only a
-// refusal can come that early, so the happy path pays nothing. `complete` is absent under inject.
-export function sendProblem (reply: FastifyReply, problem: ProblemBody): FastifyReply {
-  if (reply.request.raw.complete === false) reply.header('connection', 'close')
-  return reply.code(problem.status).type(problemContentType).send(problem)
 }
 
 // Fastify answers a URL it cannot decode, or a path parameter over maxParamLength, before any
@@ -104,27 +90,3 @@ export function clientErrorHandler (this: FastifyInstance, error: NodeJS.ErrnoEx
   }
   socket.destroy(error)
 }
-
-// Conditions that pass on their own: a client may send the same request again after a second.
-const retryable = new Set(['CLV_DATABASE_BUSY', 'CLV_DATABASE_UNAVAILABLE'])
-
-async function errors (app: FastifyInstance) {
-  app.addSchema(Problem)
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const problem = toProblem(error, request)
-    // Only the unexpected needs its stack; a coded 5xx (a dependency down) is already explained.
-    if (problem.code === 'CLV_INTERNAL') request.log.error({ err: error }, 'request failed')
-    else if (problem.status >= 500) request.log.warn({ code: problem.code, detail: problem.detail }, 'request failed')
-    else request.log.debug({ err: error }, 'request rejected')
-    if (retryable.has(problem.code)) reply.header('retry-after', '1')
-    return sendProblem(reply, problem)
-  })
-
-  app.setNotFoundHandler((request, reply) => {
-    const error = new RouteNotFound(request.method, request.url.split('?')[0])
-    return sendProblem(reply, toProblem(error, request))
-  })
-}
-
-export default fp(errors, { name: 'errors' })

@@ -4,7 +4,7 @@
 // log lines, service tokens and the gateway's relayed URL all see the origin form.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { createError } from './coded-errors.js'
+import { createError } from '../primitives/coded-errors.js'
 
 export const BadHost = createError('CLV_BAD_HOST', '%s: a request names one host, as host[:port]', 400)
 

@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin'
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { problemResponse, problemType } from '../http/problem.js'
-import { sendProblem } from '../http/errors.js'
-import { serviceName } from './logger.js'
+import { problemResponse, problemType } from '../primitives/problem.js'
+import { sendProblem } from '../primitives/problem.js'
+import { serviceName } from '../config/service-name.js'
 
 export type ReadinessCheck = () => void | Promise<void>
 

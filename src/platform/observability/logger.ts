@@ -2,12 +2,10 @@ import { createRequire } from 'node:module'
 import pino, { type DestinationStream, type Logger } from 'pino'
 import type pinoPretty from 'pino-pretty'
 import { secretConfigKeys, type Config } from '../config/config.js'
-import { serviceTokenHeader } from '../security/service-token.js'
+import { serviceTokenHeader } from '../primitives/header-names.js'
+import { serviceName } from '../config/service-name.js'
 import { serializeError } from './error-serializer.js'
 
-export function serviceName (config: Config): string {
-  return config.SERVICE_NAME ?? `cleave:${config.modules.join('+') || 'platform'}`
-}
 const secretHeaders = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', serviceTokenHeader]
 
 // Where a header or a secret setting could sit in a logged object: the headers of a request,

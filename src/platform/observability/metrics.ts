@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, onResponseHookHandler } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client'
 import { RequestDurations } from './request-durations.js'
-import { addRouteHook } from '../http/route-hooks.js'
+import { addRouteHook } from '../primitives/route-hooks.js'
 
 export interface Metrics {
   registry: Registry

@@ -3,7 +3,9 @@
 // client's budget of failed authentications (rate-limit.ts), whatever RATE_LIMIT_MAX says.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { createError, sendProblem, toProblem } from '../http/errors.js'
+import { toProblem } from '../http/errors.js'
+import { createError } from '../primitives/coded-errors.js'
+import { sendProblem } from '../primitives/problem.js'
 import { tooManyAuthFailures, type AuthFailureCount } from './rate-limit.js'
 
 export const AdminUnauthorized = createError('CLV_ADMIN_UNAUTHORIZED', 'Admin routes need the admin token: "Authorization: Bearer <token>", or HTTP Basic with the token as password', 401)

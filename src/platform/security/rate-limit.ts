@@ -4,9 +4,9 @@
 import fp from 'fastify-plugin'
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { createProblemError } from '../http/errors.js'
+import { createProblemError } from '../primitives/coded-errors.js'
 import { closeRedis, createRedis } from '../redis/connection.js'
-import { addRouteHook } from '../http/route-hooks.js'
+import { addRouteHook } from '../primitives/route-hooks.js'
 
 /** Says which limit was hit and when to retry, as extension members of its problem. */
 export const RateLimited = createProblemError('CLV_RATE_LIMITED', '%s', 429)

@@ -2,10 +2,11 @@
 // gateway or a module client); /health, /metrics and /docs stay open for probes and scrapers.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, preValidationHookHandler } from 'fastify'
-import { createError } from '../http/errors.js'
-import { addRouteHook } from '../http/route-hooks.js'
-import { serviceName } from '../observability/logger.js'
-import { createServiceTokens, parseSecrets, serviceTokenHeader, type ServiceTokens, type TokenFailure } from './service-token.js'
+import { createError } from '../primitives/coded-errors.js'
+import { addRouteHook } from '../primitives/route-hooks.js'
+import { serviceName } from '../config/service-name.js'
+import { createServiceTokens, parseSecrets, type ServiceTokens, type TokenFailure } from './service-token.js'
+import { serviceTokenHeader } from '../primitives/header-names.js'
 
 const ServiceTokenMissing = createError('CLV_SERVICE_TOKEN_MISSING', `This route takes calls from Cleave services only: the ${serviceTokenHeader} header is missing`, 401)
 const failures: Record<TokenFailure, ReturnType<typeof createError>> = {

@@ -6,8 +6,6 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { bodyDigest } from '../http/body-digest.js'
 
-export const serviceTokenHeader = 'x-cleave-service-token'
-
 const version = 'v2'
 
 export type TokenFailure = 'malformed' | 'invalid' | 'expired' | 'future'

@@ -1,4 +1,4 @@
-import { createError } from '../http/coded-errors.js'
+import { createError } from '../primitives/coded-errors.js'
 
 export const DatabaseUnavailable = createError('CLV_DATABASE_UNAVAILABLE', 'A database this request needs is unavailable; try again shortly', 503)
 export const DatabaseBusy = createError('CLV_DATABASE_BUSY', 'The database is busy with other writes; try again shortly', 503)

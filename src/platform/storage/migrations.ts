@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { paths } from '../app/paths.js'
+import { paths } from '../primitives/paths.js'
 import type { Dialect } from './table-kit.js'
 
 /** drizzle-kit's output for one module and dialect: drizzle/<module>/<dialect>/. */

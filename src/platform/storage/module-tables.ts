@@ -1,8 +1,7 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { PgTable } from 'drizzle-orm/pg-core'
-import { paths } from '../app/paths.js'
-import { fileOf } from '../contracts/module-registry.js'
+import { paths, sourceFile } from '../primitives/paths.js'
 import type { Tables } from './table-kit.js'
 
 export interface ModuleTables {
@@ -20,7 +19,7 @@ function isTables (value: unknown): value is Tables<Record<string, PgTable>> {
 
 /** What `src/modules/<module>/tables.ts` declares; undefined when the module stores nothing. */
 export async function loadModuleTables (module: string, dir = paths.modules): Promise<ModuleTables | undefined> {
-  const file = fileOf(join(dir, module), 'tables')
+  const file = sourceFile(join(dir, module), 'tables')
   if (!file) return undefined
   const exported = Object.entries(await import(pathToFileURL(file).href) as Record<string, unknown>).filter(([, value]) => isTables(value))
   if (exported.length !== 1) throw new Error(`${file} must export exactly one defineTables() set`)

@@ -3,7 +3,7 @@
 // so callers handle one error whichever the transport.
 import type { Dispatcher } from 'undici'
 import type { Contract, ErrorConstructor } from '../../contracts/define-contract.js'
-import { validationDetail } from '../../http/validation-issues.js'
+import { validationDetail } from '../../primitives/validation-issues.js'
 import { InvalidCallResponse, RemoteProblem } from '../call-errors.js'
 import type { Stage } from './pipeline.js'
 

@@ -1,7 +1,7 @@
 // A target's breaker settings: the environment's, overridden per target by the runtime config.
 // The clients and the gateway read the same ones, so one override applies to every caller.
 import type { Config } from '../../config/config.js'
-import type { RuntimeValues } from '../../config/runtime/index.js'
+import type { RuntimeValues } from '../../runtime-config/index.js'
 import type { BreakerSettings } from './pipeline.js'
 
 export function breakerSettings (config: Config, runtime: RuntimeValues, target: string): BreakerSettings {

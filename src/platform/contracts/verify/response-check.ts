@@ -5,7 +5,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { Contract, RouteDefinition } from '../define-contract.js'
-import { Problem, problemContentType } from '../../http/problem.js'
+import { Problem, problemContentType } from '../../primitives/problem.js'
 import { operationResponses } from '../operation-docs.js'
 
 export interface Answer {

@@ -3,7 +3,7 @@
 import sjson from 'secure-json-parse'
 import type { ValidateFunction } from 'ajv'
 import { compileExact } from '../../http/validation.js'
-import { validationDetail } from '../../http/validation-issues.js'
+import { validationDetail } from '../../primitives/validation-issues.js'
 import type { EventCatalog } from '../catalog.js'
 import type { EventEnvelope } from '../event.js'
 import { CloudEvent, cloudEventMediaType, envelopeOf } from './cloud-event.js'

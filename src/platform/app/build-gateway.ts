@@ -1,12 +1,12 @@
 import type { Config } from '../config/config.js'
-import { moduleRegistry } from '../contracts/module-registry.js'
-import { createPlatformServer, type PlatformServer } from '../app/platform-server.js'
-import docs from './docs.js'
-import proxy, { type Relay } from './proxy.js'
+import type { ModuleRegistry } from '../contracts/module-registry.js'
+import { createPlatformServer, type PlatformServer } from './platform-server.js'
+import docs from '../gateway/docs.js'
+import proxy, { type Relay } from '../gateway/proxy.js'
 import { createBreaker } from '../clients/remote/breaker.js'
 import { breakerSettings } from '../clients/remote/settings.js'
-import { modulePrefixes, prefixesByModule } from './module-prefixes.js'
-import { createUpstreams } from './upstreams.js'
+import { modulePrefixes, prefixesByModule } from '../gateway/module-prefixes.js'
+import { createUpstreams } from '../gateway/upstreams.js'
 import { addInstancesGauge } from '../discovery/instances-gauge.js'
 
 export interface GatewayOptions {
@@ -29,8 +29,8 @@ const defaults = { connectTimeoutMs: 1000, docsTtlMs: 10_000 }
 // An external module is part of a deployment only where discovery can find it: with static
 // discovery, once its SERVICE_<MODULE>_URL is set. A deployment that runs no shipping service
 // then neither routes /shipments nor reports a target without instances (an alert).
-function deployedExternals (config: Config): string[] {
-  return moduleRegistry.external.filter((module) => config.DISCOVERY === 'redis' || config.services[module] !== undefined)
+function deployedExternals (config: Config, registry: ModuleRegistry): string[] {
+  return registry.external.filter((module) => config.DISCOVERY === 'redis' || config.services[module] !== undefined)
 }
 
 // A breaker per module, with the clients' settings and runtime overrides; the relay keeps its own
@@ -49,13 +49,13 @@ function moduleBreakers (app: PlatformServer, modules: Set<string>): Map<string,
 }
 
 /** The public edge in split mode: each module's URL prefixes go to an instance of that module. Never listens. */
-export async function buildGateway (config: Config, options: GatewayOptions = {}) {
-  const { modules = [...config.modules, ...deployedExternals(config)], connectTimeoutMs, upstreamTimeoutMs = config.GATEWAY_TIMEOUT_MS, docsTtlMs } = { ...defaults, ...options }
-  const prefixes = modulePrefixes(modules.flatMap((module) => moduleRegistry.contracts.get(module) ?? []))
+export async function buildGateway (config: Config, registry: ModuleRegistry, options: GatewayOptions = {}) {
+  const { modules = [...config.modules, ...deployedExternals(config, registry)], connectTimeoutMs, upstreamTimeoutMs = config.GATEWAY_TIMEOUT_MS, docsTtlMs } = { ...defaults, ...options }
+  const prefixes = modulePrefixes(modules.flatMap((module) => registry.contracts.get(module) ?? []))
   const gatewayConfig: Config = { ...config, SERVICE_NAME: config.SERVICE_NAME ?? 'cleave:gateway' }
 
   // Layer 1: the platform, as in buildApp, with the gateway's own OpenAPI base in place of a module document.
-  const app = await createPlatformServer(gatewayConfig, { openapi: { description: 'Every module\'s API, served through the gateway', ui: false }, adminRoutes: true })
+  const app = await createPlatformServer(gatewayConfig, registry, { openapi: { description: 'Every module\'s API, served through the gateway', ui: false }, adminRoutes: true })
 
   const { resolver, health } = app.discovery
   const routed = new Set(prefixes.values())

@@ -2,12 +2,14 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import { moduleRegistry } from '../contracts/module-registry.js'
+import type { ModuleRegistry } from '../contracts/module-registry.js'
 import { serviceTokenScheme } from '../contracts/operation-docs.js'
-import { serviceName } from '../observability/logger.js'
-import { serviceTokenHeader } from '../security/service-token.js'
+import { serviceName } from '../config/service-name.js'
+import { serviceTokenHeader } from '../primitives/header-names.js'
 
 export interface OpenapiOptions {
+  /** Where each module's tag finds its description. */
+  registry: ModuleRegistry
   description?: string
   /** Serve Swagger UI at /docs (the gateway serves its own, over the merged document). */
   ui?: boolean
@@ -39,13 +41,13 @@ const info = {
 }
 
 /** Every tag an operation uses, once, in first-use order, each with its module's description. */
-export function documentTags (paths: Record<string, Record<string, { tags?: string[] }>> = {}) {
+export function documentTags (registry: ModuleRegistry, paths: Record<string, Record<string, { tags?: string[] }>> = {}) {
   const names = [...new Set(Object.values(paths).flatMap((item) => Object.values(item).flatMap((operation) => operation.tags ?? [])))]
-  return names.map((name) => name === platformTag.name ? platformTag : { name, description: moduleRegistry.contracts.get(name)?.description ?? `The ${name} module` })
+  return names.map((name) => name === platformTag.name ? platformTag : { name, description: registry.contracts.get(name)?.description ?? `The ${name} module` })
 }
 
 // Registered before any route so every route schema lands in the document.
-async function openapi (app: FastifyInstance, { description, ui = true }: OpenapiOptions) {
+async function openapi (app: FastifyInstance, { registry, description, ui = true }: OpenapiOptions) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -55,7 +57,7 @@ async function openapi (app: FastifyInstance, { description, ui = true }: Openap
       components: { securitySchemes }
     },
     transformObject: (document) => 'openapiObject' in document
-      ? { ...document.openapiObject, tags: documentTags(document.openapiObject.paths as Parameters<typeof documentTags>[0]) }
+      ? { ...document.openapiObject, tags: documentTags(registry, document.openapiObject.paths as Parameters<typeof documentTags>[1]) }
       : document.swaggerObject,
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`

@@ -1,12 +1,12 @@
-// The module registry as one app sees it: every module's contract (moduleRegistry) plus what
+// The module registry as one app sees it: every module's contract (the registry) plus what
 // this process implements of each, the operations and event handlers a module gave in
 // implement(). Clients call those operations directly, events runs those handlers, and the
 // app turns the operations into routes where it serves HTTP.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { Contract, OperationContext, Operations } from './define-contract.js'
+import type { Contract, OperationContext, Operations } from '../contracts/define-contract.js'
 import type { EventHandler, EventHandlers, EventName } from '../events/event.js'
-import { moduleRegistry, type ModuleRegistry } from './module-registry.js'
+import type { ModuleRegistry } from '../contracts/module-registry.js'
 
 export type LocalOperation = (input: { params?: unknown, query?: unknown, body?: unknown }, context: OperationContext) => Promise<unknown>
 type SubscribedEvents<C extends Contract> = EventName & NonNullable<NonNullable<C['events']>['subscribes']>[number]
@@ -36,10 +36,10 @@ function checkHandlers (contract: Contract, handlers: object): void {
   if (missing.length || undeclared.length) throw new Error(`${contract.module}: handlers must match the contract's subscribes (missing: ${missing.join(', ') || '-'}; not declared: ${undeclared.join(', ') || '-'})`)
 }
 
-async function appRegistry (app: FastifyInstance) {
+async function appRegistry (app: FastifyInstance, { registry }: { registry: ModuleRegistry }) {
   const implemented = new Map<string, Implementation>()
   app.decorate('registry', {
-    ...moduleRegistry,
+    ...registry,
     implemented,
     implement (contract, { operations, handlers = {} as never }) {
       if (implemented.has(contract.module)) throw new Error(`${contract.module} is implemented twice`)

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -10,4 +11,9 @@ export const paths = {
   /** Each module's published OpenAPI contract, contracts/<module>.json (npm run contracts:update). */
   contracts: join(dirname(sourceRoot), 'contracts'),
   runningFromSource: import.meta.url.endsWith('.ts')
+}
+
+/** `<dir>/<name>.ts` when running from source, `.js` when built; undefined when there is neither. */
+export function sourceFile (dir: string, name: string): string | undefined {
+  return [`${name}.ts`, `${name}.js`].map((file) => join(dir, file)).find((candidate) => existsSync(candidate))
 }

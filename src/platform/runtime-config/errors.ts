@@ -1,4 +1,4 @@
-import { createError, createProblemError } from '../../http/errors.js'
+import { createError, createProblemError } from '../primitives/coded-errors.js'
 import type { InvalidField } from './schema.js'
 
 /** Lists every bad field of the overrides document (JSON pointers) in its problem's errors[]. */

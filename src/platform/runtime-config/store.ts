@@ -2,7 +2,7 @@
 // Redis) this process's memory.
 import type { FastifyBaseLogger } from 'fastify'
 import type { RuntimeOverrides } from './schema.js'
-import { closeRedis, createRedis } from '../../redis/connection.js'
+import { closeRedis, createRedis } from '../redis/connection.js'
 
 export interface StoredConfig {
   /** Grows by one with every accepted change; 0 means nothing was ever set. */

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyReply } from 'fastify'
 
 // RFC 9457 body; extension members (errors, checks) are allowed through.
 export const Problem = Type.Object({
@@ -26,4 +27,13 @@ export function problemResponse (description: string) {
 
 export function problemType (code: string): string {
   return `urn:cleave:problem:${code.toLowerCase().replaceAll('_', '-')}`
+}
+
+// An answer sent before the body is all in (a 413, 415 or 401 to a POST) closes the connection:
+// otherwise Node reads and discards the rest to reach the next request, however long it is (a
+// chunk may declare 2^64-1 bytes, which llhttp accepts), until the request timeout cuts it. Only a
+// refusal can come that early, so the happy path pays nothing. `complete` is absent under inject.
+export function sendProblem (reply: FastifyReply, problem: ProblemBody): FastifyReply {
+  if (reply.request.raw.complete === false) reply.header('connection', 'close')
+  return reply.code(problem.status).type(problemContentType).send(problem)
 }

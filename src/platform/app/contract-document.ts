@@ -2,13 +2,14 @@
 // a Cleave process serving it would give, made by the same platform and swagger plugin from the
 // same route definitions, on a server that never listens and only answers its own /docs/json.
 import type { Config } from '../config/config.js'
-import { createPlatformServer } from '../app/platform-server.js'
-import type { OpenApiDocument } from '../gateway/merge-documents.js'
-import type { Contract } from './define-contract.js'
-import { operationRoute } from './operation-routes.js'
+import { createPlatformServer } from './platform-server.js'
+import type { OpenApiDocument } from '../primitives/openapi-document.js'
+import type { Contract } from '../contracts/define-contract.js'
+import type { ModuleRegistry } from '../contracts/module-registry.js'
+import { operationRoute } from '../contracts/operation-routes.js'
 
-export async function contractDocument (contract: Contract, config: Config): Promise<OpenApiDocument> {
-  const app = await createPlatformServer(config, { openapi: { description: `API of ${contract.module}, implemented outside Cleave` }, adminRoutes: false })
+export async function contractDocument (contract: Contract, config: Config, registry: ModuleRegistry): Promise<OpenApiDocument> {
+  const app = await createPlatformServer(config, registry, { openapi: { description: `API of ${contract.module}, implemented outside Cleave` }, adminRoutes: false })
   try {
     const docs = { serviceAuth: app.serviceTokens !== undefined, bodyLimit: config.BODY_LIMIT_BYTES }
     for (const [name, route] of Object.entries(contract.routes)) {

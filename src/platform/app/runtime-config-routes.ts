@@ -1,9 +1,9 @@
 // GET/PATCH /admin/config, behind the admin token.
 import type { FastifyInstance } from 'fastify'
-import { requireAdminToken } from '../../security/admin-auth.js'
-import { parseJsonBody } from '../../http/json-body.js'
-import { isPlainObject } from './merge-patch.js'
-import { refusal } from './errors.js'
+import { requireAdminToken } from '../security/admin-auth.js'
+import { parseJsonBody } from '../http/json-body.js'
+import { isPlainObject } from '../runtime-config/merge-patch.js'
+import { refusal } from '../runtime-config/errors.js'
 
 export const runtimeConfigPath = '/admin/config'
 

@@ -1,12 +1,10 @@
 // app.runtimeConfig: the runtime-tunable settings, the same in every process of the fleet.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { moduleRegistry } from '../../contracts/module-registry.js'
 import { mergePatch } from './merge-patch.js'
 import { effectiveValues, invalidFields, overridesSchema, type RuntimeOverrides, type RuntimeValues } from './schema.js'
 import { RuntimeConfigInvalid, RuntimeConfigUnavailable, refusal } from './errors.js'
 import { ConcurrentChanges, createMemoryStore, createRedisStore, type StoredConfig } from './store.js'
-import routes from './routes.js'
 
 export type { RuntimeValues, RuntimeOverrides } from './schema.js'
 
@@ -31,13 +29,13 @@ declare module 'fastify' {
 }
 
 export interface RuntimeConfigOptions {
-  /** Serve GET/PATCH /admin/config (when ADMIN_TOKEN is set). */
-  routes?: boolean
+  /** Every module there is, mounted here or not: the fleet shares one set of overrides. */
+  modules: string[]
 }
 
-async function runtimeConfig (app: FastifyInstance, { routes: withRoutes = true }: RuntimeConfigOptions) {
+async function runtimeConfig (app: FastifyInstance, { modules }: RuntimeConfigOptions) {
   const { config } = app
-  const schema = overridesSchema(moduleRegistry.names)
+  const schema = overridesSchema(modules)
   const store = config.REDIS_URL
     ? createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, log: app.log })
     : createMemoryStore()
@@ -105,8 +103,6 @@ async function runtimeConfig (app: FastifyInstance, { routes: withRoutes = true 
   }
   app.decorate('runtimeConfig', decorator)
   app.addHook('onClose', async () => { await store.close() })
-
-  if (withRoutes && config.ADMIN_TOKEN) await app.register(routes, { token: config.ADMIN_TOKEN })
 }
 
 export default fp(runtimeConfig, { name: 'runtime-config', dependencies: ['config', 'errors'] })
