@@ -7,6 +7,7 @@
 // a probe passes; this is what notices a process that hangs rather than refuses. Discovery alone
 // cannot do either: a static list never changes, and a registration outlives a process by its TTL.
 import type { FastifyBaseLogger } from 'fastify'
+import { backoffDelay } from '../primitives/backoff.js'
 
 // Short first, since repeating a refused connection costs a millisecond and a restarted instance
 // should soon have its share again; doubling then keeps a dead one to one refusal per period,
@@ -83,7 +84,7 @@ export function createInstanceHealth (options: {
       if (current && now < current.until) return
       forgetStale(now)
       const times = (current?.times ?? 0) + 1
-      const forMs = Math.min(maxEjectionMs, baseEjectionMs * 2 ** (times - 1))
+      const forMs = backoffDelay(times - 1, { baseMs: baseEjectionMs, maxMs: maxEjectionMs })
       ejections.set(instance, { until: now + forMs, times })
       log.warn({ target, instance, forMs, ejections: times }, `instance ${instance} accepts no connection: passed over for ${forMs} ms`)
     },

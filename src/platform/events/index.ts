@@ -15,6 +15,7 @@ import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
 import { createLocalEventTransport } from './local-transport.js'
 import type { RedisEventTransport } from './redis-transport.js'
 import { createRelay, type Relay } from './relay.js'
+import { startOutboxPruning } from './outbox-retention.js'
 import type { OutboxTables, ProcessedEventsTables } from './tables.js'
 import { serviceName } from '../config/service-name.js'
 
@@ -82,6 +83,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   const checks = new Map<string, ReturnType<typeof compileExact>>()
   const runners = new Map<string, HandlerRunner>()
   const relays = new Map<string, Relay>()
+  const prunings: Array<{ stop (): Promise<void> }> = []
   const prefix = config.REDIS_PREFIX.replace(/:+$/, '') || 'cleave'
   const publishers = modules.filter((name) => catalog.publishingModules.includes(name))
   // RabbitMQ only where something here publishes, or handles events of external modules.
@@ -109,8 +111,10 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   function relayOf (module: string): Relay {
     let relay = relays.get(module)
     if (!relay) {
-      relay = createRelay({ database: databaseOf<OutboxTables>(module), deliver, queued: redis !== undefined, intervalMs: config.RELAY_INTERVAL_MS, claimMs: config.RELAY_CLAIM_MS, retentionMs: config.OUTBOX_RETENTION_MS, log: app.log, relayLag: metrics.relayLag })
+      const database = databaseOf<OutboxTables>(module)
+      relay = createRelay({ database, deliver, queued: redis !== undefined, intervalMs: config.RELAY_INTERVAL_MS, claimMs: config.RELAY_CLAIM_MS, retentionMs: config.OUTBOX_RETENTION_MS, log: app.log, relayLag: metrics.relayLag })
       relays.set(module, relay)
+      prunings.push(startOutboxPruning(database, { retentionMs: config.OUTBOX_RETENTION_MS, log: app.log }))
       const epoch = redis?.epoch()
       if (epoch) void relay.redeliverOutside(epoch)
     }
@@ -156,7 +160,7 @@ async function events (app: FastifyInstance, { modules }: { modules: string[] })
   // Redis before RabbitMQ: a job failing as its worker stops still reaches the dead-letter queue.
   app.addHook('onClose', async () => {
     await amqp?.stopConsumers()
-    await Promise.all([...relays.values()].map((relay) => relay.stop()))
+    await Promise.all([...relays.values(), ...prunings].map((running) => running.stop()))
     await redis?.close()
     await amqp?.close()
   })

@@ -6,6 +6,7 @@ import { UnrecoverableEventError } from './errors.js'
 import type { HandlerFailed, HandlerRunner } from './handler-runner.js'
 import { parseTraceparent } from '../observability/tracing/index.js'
 import { messageWithoutValues } from '../observability/error-serializer.js'
+import { backoffDelay } from '../primitives/backoff.js'
 
 // Without Redis, the same outbox is handed to the subscribers mounted in this process, with
 // the same retries and backoff. A subscriber in another process cannot be reached this way.
@@ -23,7 +24,7 @@ export function createLocalEventTransport (options: { catalog: EventCatalog, run
         const final = attempt >= attempts || error instanceof UnrecoverableEventError
         log[final ? 'error' : 'warn']({ module: runner.module, event: event.name, eventId: event.id, trace_id: parseTraceparent(event.traceparent)?.traceId, attempt, err: messageWithoutValues(error) }, final ? 'event handler failed for good' : 'event handler failed')
         if (final) return await failed?.(runner.module, event, { error: error as Error, attempts: attempt })
-        await sleep(backoffMs * 2 ** (attempt - 1))
+        await sleep(backoffDelay(attempt - 1, { baseMs: backoffMs }))
       }
     }
   }

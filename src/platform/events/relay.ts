@@ -1,18 +1,12 @@
-import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from '../observability/metrics.js'
 import type { Db, ModuleDatabase } from '../storage/database.js'
 import type { EventEnvelope } from './event.js'
-import { createOutboxPruner } from './outbox-retention.js'
+import { createOutboxStore, type NewOutboxRow, type OutboxRow } from './outbox-store.js'
 import type { OutboxTables } from './tables.js'
-
-type OutboxRow = OutboxTables['outbox']['$inferSelect']
 
 /** Resolves once the events are accepted, with the epoch of the Redis holding them (null in-process). */
 export type Deliver = (events: EventEnvelope[]) => Promise<string | null>
-
-/** Longest wait between two prunes of sent rows. */
-const pruneEveryMs = 60_000
 
 function envelopeOf (row: OutboxRow): EventEnvelope {
   const event: EventEnvelope = { id: row.id, name: row.name, payload: JSON.parse(row.payload), publishedAt: row.createdAt }
@@ -23,7 +17,7 @@ function envelopeOf (row: OutboxRow): EventEnvelope {
 
 export interface Relay {
   /** Writes the event to the outbox through the caller's transaction; it is shipped once that commits. */
-  append (tx: Db, event: { id: string, name: string, payload: string, traceparent: string | null, tracestate: string | null }): Promise<void>
+  append (tx: Db, event: NewOutboxRow): Promise<void>
   /**
    * The Redis connected now has this epoch: rows sent into any other (within the retention
    * window) were lost with it and are made pending again. Never rejects: a failure is logged.
@@ -41,8 +35,9 @@ export interface Relay {
 // Polled batches are not awaited one after another, so a slow handler (in-process delivery)
 // does not hold back the events behind it; rows under way are not picked up twice. Fresh rows
 // wait for the delivery before them only with a queue (`queued`), where delivery is a round trip.
-// Sent rows keep the epoch they went into and are kept for retentionMs: a Redis that comes
-// back empty gets them again (job id = event id, and handlers skip processed ids).
+// Sent rows keep the epoch they went into for retentionMs (outbox-retention.ts prunes them
+// after): a Redis that comes back empty gets them again (job id = event id, and handlers skip
+// processed ids).
 export function createRelay (options: {
   database: ModuleDatabase<OutboxTables>
   deliver: Deliver
@@ -59,9 +54,9 @@ export function createRelay (options: {
   relayLag: Metrics['relayLag']
 }): Relay {
   const { database, deliver, queued = false, intervalMs, claimMs, retentionMs, batch = 200, log } = options
-  const { module, tables: { outbox }, atomically, prepareWrite } = database
+  const { module } = database
+  const store = createOutboxStore(database, { claimMs, batch })
   const lag = options.relayLag.labels(module)
-  const pruner = createOutboxPruner(database, { retentionMs })
   let epoch: string | undefined
   // Rows this process wrote and committed, shipped as they are: no read needed to find them.
   let fresh: OutboxRow[] = []
@@ -78,47 +73,8 @@ export function createRelay (options: {
   let failing = false
   let stopped = false
 
-  // Compiled once: these run for every event.
-  const insert = prepareWrite('outbox_append', (tx) => tx.insert(outbox).values({
-    id: sql.placeholder('id'),
-    name: sql.placeholder('name'),
-    payload: sql.placeholder('payload'),
-    createdAt: sql.placeholder('createdAt'),
-    claimedUntil: sql.placeholder('claimedUntil'),
-    traceparent: sql.placeholder('traceparent'),
-    tracestate: sql.placeholder('tracestate')
-  }))
-  // A batch is most often the one event a request published: that update is compiled once too.
-  const markOneSent = prepareWrite('outbox_mark_sent', (tx) => tx.update(outbox)
-    .set({ sentAt: sql`${sql.placeholder('sentAt')}`, sentEpoch: sql`${sql.placeholder('sentEpoch')}` })
-    .where(eq(outbox.id, sql.placeholder('id'))))
-
-  // Unsent rows nobody owns (never claimed, or their owner's claim lapsed) become this process's
-  // until the claim deadline. On PostgreSQL, replicas polling at once skip each other's locked
-  // rows instead of waiting for them (FOR UPDATE SKIP LOCKED), so each row goes to one of them;
-  // on SQLite the write lock already serialises the polls.
-  function claim (): Promise<OutboxRow[]> {
-    const now = Date.now()
-    return atomically((tx) => {
-      const unowned = tx.select({ id: outbox.id }).from(outbox)
-        .where(and(isNull(outbox.sentAt), or(isNull(outbox.claimedUntil), lt(outbox.claimedUntil, now))))
-        .orderBy(asc(outbox.createdAt)).limit(batch)
-      const claimable = database.dialect === 'postgres' ? unowned.for('update', { skipLocked: true }) : unowned
-      return tx.update(outbox).set({ claimedUntil: now + claimMs }).where(inArray(outbox.id, claimable)).returning()
-    })
-  }
-
-  function markSent (ids: string[], sentAt: number, sentEpoch: string | null) {
-    return atomically((tx) => ids.length === 1
-      ? markOneSent(tx, { id: ids[0], sentAt, sentEpoch })
-      : tx.update(outbox).set({ sentAt, sentEpoch }).where(inArray(outbox.id, ids)))
-  }
-
-  /** After a failed delivery: anyone's next poll may take them (best effort; else the claim lapses). */
-  function release (ids: string[]) {
-    return atomically((tx) => tx.update(outbox).set({ claimedUntil: null }).where(and(inArray(outbox.id, ids), isNull(outbox.sentAt))))
-      .catch(() => {})
-  }
+  // After a failed delivery: best effort; else the claim lapses.
+  const release = (ids: string[]) => store.release(ids).catch(() => {})
 
   function ship (rows: OutboxRow[]): Promise<void> {
     const ids = rows.map((row) => row.id)
@@ -126,7 +82,7 @@ export function createRelay (options: {
     const delivery = deliver(rows.map(envelopeOf))
       .then(async (deliveredInto) => {
         const sentAt = Date.now()
-        await markSent(ids, sentAt, deliveredInto)
+        await store.markSent(ids, sentAt, deliveredInto)
         // Acknowledged by a Redis that has since been replaced: these went down with it.
         if (deliveredInto !== null && epoch !== undefined && deliveredInto !== epoch) await redeliverOutside(epoch)
         for (const row of rows) lag.observe((sentAt - row.createdAt) / 1000)
@@ -167,7 +123,7 @@ export function createRelay (options: {
 
   async function claimAndShip () {
     try {
-      const rows = (await claim()).filter((row) => !underWay.has(row.id))
+      const rows = (await store.claim()).filter((row) => !underWay.has(row.id))
       if (rows.length > 0 && !stopped) ship(rows)
     } catch (err) {
       // The database is unreachable: the interval tries again.
@@ -192,9 +148,7 @@ export function createRelay (options: {
 
   async function redeliverOutside (current: string) {
     epoch = current
-    const lost = await atomically((tx) => tx.update(outbox).set({ sentAt: null, sentEpoch: null, claimedUntil: null })
-      .where(and(isNotNull(outbox.sentEpoch), ne(outbox.sentEpoch, current), gte(outbox.sentAt, Date.now() - retentionMs)))
-      .returning({ id: outbox.id }))
+    const lost = await store.reopenSentOutside(current, Date.now() - retentionMs)
       .catch((err) => {
         log.warn({ module, err }, 'outbox relay: could not check for events a lost Redis held')
         return []
@@ -204,28 +158,12 @@ export function createRelay (options: {
     wake()
   }
 
-  // While rows go, more may be due: go on at once, a batch per turn of the event loop.
-  let pruning: Promise<void> = Promise.resolve()
-  function prune () {
-    if (stopped) return
-    const idle = Math.min(pruneEveryMs, retentionMs)
-    pruning = pruner.prune()
-      .then((removed) => removed > 0 ? 0 : idle, (err) => {
-        log.warn({ module, err }, 'outbox relay: could not prune sent events')
-        return idle
-      })
-      .then((delay) => { if (!stopped) pruneTimer = setTimeout(prune, delay).unref() })
-  }
-
   const timer = setInterval(wake, intervalMs).unref()
-  let pruneTimer = setTimeout(prune, 0).unref()
   wake()
 
   return {
     async append (tx, event) {
-      const createdAt = Date.now()
-      const row = { ...event, createdAt, claimedUntil: createdAt + claimMs, sentAt: null, sentEpoch: null }
-      await insert(tx, row)
+      const row = await store.append(tx, event)
       // Shipped by this process once committed, one batch per turn of the event loop for what a
       // burst published; if it dies first, another replica claims the row when the claim lapses.
       database.afterCommit(tx, () => {
@@ -238,8 +176,7 @@ export function createRelay (options: {
     async stop () {
       stopped = true
       clearInterval(timer)
-      clearTimeout(pruneTimer)
-      await Promise.all([reading, ...deliveries, pruning])
+      await Promise.all([reading, ...deliveries])
     }
   }
 }

@@ -1,6 +1,7 @@
 // The one retry policy of a request sent to an instance, shared by the clients and the gateway:
 // which failures are about the connection, and whether a failed attempt may go to the next instance.
 import { setTimeout as sleep } from 'node:timers/promises'
+import { backoffDelay } from '../primitives/backoff.js'
 
 // RFC 9110 §9.2.2: an idempotent request may be sent again.
 const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
@@ -40,8 +41,8 @@ export function nextAttempt (method: string, failure: { code?: string } | number
   return idempotent.has(method) && isConnectionFailure(failure) ? 'at-once' : 'no'
 }
 
-// Full jitter (AWS architecture blog): callers retrying together spread out instead of colliding.
-// Only for answers such as 503: waiting never helps a connection that was refused.
+// Jittered, at most ten first waits long. Only for answers such as 503: waiting never helps a
+// connection that was refused.
 export function backoff (attempt: number, signal: AbortSignal, baseMs: number): Promise<void> {
-  return sleep(Math.random() * Math.min(baseMs * 10, baseMs * 2 ** attempt), undefined, { signal })
+  return sleep(backoffDelay(attempt, { baseMs, maxMs: baseMs * 10, jitter: true }), undefined, { signal })
 }

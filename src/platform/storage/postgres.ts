@@ -10,6 +10,7 @@ import { DatabaseConnectError } from './errors.js'
 import { migrationsOf } from './migrations.js'
 import { createPostgresTransactions } from './postgres-transaction.js'
 import { describePostgres, schemaOf } from './database-url.js'
+import { backoffDelay } from '../primitives/backoff.js'
 
 export interface PostgresOptions {
   url: string
@@ -30,7 +31,8 @@ const connectionTimeoutMs = 5000
 
 async function firstConnection (pool: pg.Pool, module: string, location: string, { connectTimeoutMs, log }: PostgresOptions): Promise<void> {
   const started = Date.now()
-  for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, 5000)) {
+  for (let attempt = 1; ; attempt++) {
+    const delay = backoffDelay(attempt - 1, { baseMs: 100, maxMs: 5000 })
     try {
       await pool.query('select 1')
       if (attempt > 1) log.info({ module, database: location, attempt }, 'database: connected')

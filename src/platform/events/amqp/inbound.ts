@@ -6,6 +6,7 @@ import { describeError } from './connection.js'
 import type { DeadLetterKind, DeadLetters } from './dead-letter.js'
 import { bodyBytes, createInboundCheck } from './inbound-check.js'
 import type { AmqpMetrics } from './metrics.js'
+import { backoffDelay } from '../../primitives/backoff.js'
 
 /** Hands events to a subscribing module's delivery path (its BullMQ queue, or its in-process runner). */
 export type DeliverTo = (module: string, events: EventEnvelope[]) => Promise<unknown>
@@ -66,7 +67,7 @@ export function createInboundConsumers (options: { connection: Connection, excha
         // (a client library reconnecting can throw one too), it is dead-lettered.
         if (isAboutTheValue(err) && attempt + 1 >= valueFailures) return { reason: `${subscriber.module}'s delivery path cannot take it: ${(err as Error).name}: ${describeError(err).message}` }
         if (attempt === 0) log.warn({ module: subscriber.module, event: event.name, eventId: event.id, err: describeError(err) }, 'RabbitMQ: could not hand an event to its subscriber; it stays unacknowledged and is tried again')
-        await sleep(Math.min(retryDelayMs * 2 ** attempt, maxRetryDelayMs), undefined, { signal: stopping.signal }).catch(() => {})
+        await sleep(backoffDelay(attempt, { baseMs: retryDelayMs, maxMs: maxRetryDelayMs }), undefined, { signal: stopping.signal }).catch(() => {})
       }
     }
     return 'stopped'
