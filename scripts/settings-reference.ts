@@ -1,11 +1,11 @@
-// npm run docs:settings — writes docs/settings.md from the config schema's descriptions and defaults.
+// npm run docs:settings — writes docs/reference/settings.md from the config schema's descriptions and defaults.
 // test/scripts/settings-reference.test.ts fails when the file and the schema differ.
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { TSchema } from '@sinclair/typebox'
 import { ConfigSchema, patternSettings } from '../src/platform/config/config.js'
 
-export const settingsFile = join(import.meta.dirname, '..', 'docs', 'settings.md')
+export const settingsFile = join(import.meta.dirname, '..', 'docs', 'reference', 'settings.md')
 
 // A | inside a cell would end it, even within backticks.
 const cell = (text: string) => text.replaceAll('|', '\\|')
@@ -47,5 +47,5 @@ export function settingsReference (): string {
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   writeFileSync(settingsFile, settingsReference())
-  console.log('written docs/settings.md')
+  console.log('written docs/reference/settings.md')
 }

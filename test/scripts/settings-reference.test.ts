@@ -1,4 +1,4 @@
-// docs/settings.md is generated from the config schema; a description changed without regenerating fails here.
+// docs/reference/settings.md is generated from the config schema; a description changed without regenerating fails here.
 import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
 import { settingsFile, settingsReference } from '../../scripts/settings-reference.js'
@@ -6,9 +6,9 @@ import { ConfigSchema, patternSettings } from '../../src/platform/config/config.
 
 const reference = settingsReference()
 
-t.test('docs/settings.md is what the schema generates', async (t) => {
+t.test('docs/reference/settings.md is what the schema generates', async (t) => {
   const written = existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : ''
-  t.equal(written, reference, 'docs/settings.md differs from the config schema: run npm run docs:settings and commit the result')
+  t.equal(written, reference, 'docs/reference/settings.md differs from the config schema: run npm run docs:settings and commit the result')
 })
 
 t.test('every setting has a row', async (t) => {

@@ -18,7 +18,7 @@ export const LogLevel = Type.Union(
   { default: 'info', description: 'pino level: `fatal`, `error`, `warn`, `info` (one access-log line per request; `GET /health/live`, asked every second by health checks and probes, at `debug`), `debug`, `trace` or `silent`' }
 )
 
-// `description` and `defaultText` (a default computed at start-up) make docs/settings.md (npm run docs:settings);
+// `description` and `defaultText` (a default computed at start-up) make docs/reference/settings.md (npm run docs:settings);
 // `expected` is what a start-up error asks for where neither the type nor the URL kind says it.
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on (0 picks a free one)' }),
@@ -30,18 +30,18 @@ export const ConfigSchema = Type.Object({
     description: '`all` or a comma list of the modules to mount, e.g. `users,hello`; an unknown name is an error'
   }),
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder holding one SQLite file per module (`users.sqlite`, …), for the modules without a PostgreSQL URL' }),
-  DATABASE_URL: Type.Optional(Type.String({ secret: true, urlKind: 'postgres', description: 'a `postgres://…` or `postgresql://…` URL: every module keeps its tables in that PostgreSQL, each in a schema named after it (README, *PostgreSQL*); `<MODULE>_DATABASE_URL` sets one module\'s and wins; unset, a module uses its SQLite file in `DATA_DIR`' })),
+  DATABASE_URL: Type.Optional(Type.String({ secret: true, urlKind: 'postgres', description: 'a `postgres://…` or `postgresql://…` URL: every module keeps its tables in that PostgreSQL, each in a schema named after it (docs/guides/storage.md); `<MODULE>_DATABASE_URL` sets one module\'s and wins; unset, a module uses its SQLite file in `DATA_DIR`' })),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections one process opens per module at most: keep replicas × modules × this below the server\'s `max_connections`' }),
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 30000, description: 'how long start-up keeps trying to reach PostgreSQL (with backoff) before exiting 1' }),
   LOG_LEVEL: LogLevel,
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json', description: '`json`: one JSON object a line (production); `pretty`: readable coloured lines for a person, via pino-pretty, loaded only then (`npm run dev` picks it on a terminal). pino-pretty is a development dependency: where it is not installed (the image, any `npm ci --omit=dev`) `pretty` is refused at start-up, so production stays lean and its logs stay machine-readable' }),
   SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, defaultText: '`cleave:<modules joined by +>` (gateway: `cleave:gateway`; worker: that name and `:worker`)', description: 'the `service` field of every log line' })),
-  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 5000, description: 'on SIGTERM, how long the process keeps serving while not ready and withdrawn from discovery, so load balancers and other processes stop sending to it before it stops accepting (README, *Rolling restarts*)' }),
+  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 5000, description: 'on SIGTERM, how long the process keeps serving while not ready and withdrawn from discovery, so load balancers and other processes stop sending to it before it stops accepting (docs/guides/operating.md)' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 10000, description: 'after the drain delay, longest wait for in-flight requests and running jobs before exiting anyway' }),
   DISCOVERY: Type.Union([Type.Literal('static'), Type.Literal('redis')], { default: 'static', description: 'how a process finds the modules it does not mount: `static`, from `SERVICE_<MODULE>_URL`, or `redis`, from the instances registered in Redis' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', secret: true, urlKind: 'redis', description: 'a `redis://…` (or `rediss://…`) URL; required when `DISCOVERY=redis`' })),
   REDIS_PREFIX: Type.String({ default: 'cleave:', description: 'prefix of every Redis key Cleave writes' }),
-  AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://', secret: true, urlKind: 'amqp', description: 'an `amqp://user:password@host:5672` (or `amqps://`) URL of RabbitMQ: every relayed event is also published there as a CloudEvent, and the events of external modules are received from it (README, *Modules in other languages*)' })),
+  AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://', secret: true, urlKind: 'amqp', description: 'an `amqp://user:password@host:5672` (or `amqps://`) URL of RabbitMQ: every relayed event is also published there as a CloudEvent, and the events of external modules are received from it (docs/guides/other-languages.md)' })),
   AMQP_EXCHANGE: Type.String({
     minLength: 1,
     maxLength: 200,
@@ -61,7 +61,7 @@ export const ConfigSchema = Type.Object({
   BREAKER_RESET_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 5000, description: 'how long an open breaker waits before letting a trial call through' }),
   BREAKER_WINDOW_MS: Type.Integer({ minimum: 100, maximum: maxTimerMs, default: 1000, description: 'length of the rolling window the error percentage and volume are counted over (10 slices); short, so the successes from before an outage stop outvoting its failures within about a second' }),
   BREAKER_CONSECUTIVE_FAILURES: Type.Integer({ minimum: 0, maximum: maxCalls, default: 5, description: 'failed calls in a row of any kind (timeout, reset, refused, any 5xx answer) that open a breaker at once, whatever the window holds, so a hung target opens it even at one call at a time; `0`: off. The gateway\'s breakers count only requests a module never answered (refused, reset, timed out)' }),
-  HEALTH_CHECK_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 1000, description: 'how often a process that reaches other modules over HTTP (the gateway for the modules it routes, a module process for those it does not serve) sends `GET /health/live` to each of their instances; `0`: no health checks (README, *When a module hangs*)' }),
+  HEALTH_CHECK_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: maxTimerMs, default: 1000, description: 'how often a process that reaches other modules over HTTP (the gateway for the modules it routes, a module process for those it does not serve) sends `GET /health/live` to each of their instances; `0`: no health checks (docs/guides/splitting.md)' }),
   HEALTH_CHECK_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 500, description: 'longest wait for a health check\'s answer; none in time, or a 5xx, fails the check' }),
   HEALTH_CHECK_FAILURES: Type.Integer({ minimum: 1, default: 2, description: 'failed health checks in a row that take an instance out of rotation until it passes one; a lone static `SERVICE_<MODULE>_URL`, which may name several replicas (a Kubernetes Service in front of several pods, say), needs three times as many' }),
   GATEWAY_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 5000, description: 'gateway: longest wait for a module instance\'s response headers (past it, 504 problem+json) and between two chunks of its body (past it, the connection is cut)' }),
@@ -95,7 +95,7 @@ export const ConfigSchema = Type.Object({
     pattern: '^[^,]{32,}(,[^,]{32,})*$',
     secret: true,
     expected: 'shared secret(s) of at least 32 characters, comma-separated to rotate',
-    description: 'shared secret(s) of at least 32 characters that sign calls between Cleave processes, comma-separated to rotate (sign with the first, accept any); when set, module routes accept only signed calls, carrying a service token (README, *Security*). `npm run split` makes one up if unset; `deploy/compose.yaml` has no default and stops until it is set'
+    description: 'shared secret(s) of at least 32 characters that sign calls between Cleave processes, comma-separated to rotate (sign with the first, accept any); when set, module routes accept only signed calls, carrying a service token (docs/guides/security.md). `npm run split` makes one up if unset; `deploy/compose.yaml` has no default and stops until it is set'
   })),
   SIGNED_CALL_LIFETIME_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 5000, description: 'how long a service token (`SERVICE_SECRET`) is good for after it is signed: the identical request can be replayed within it, nothing else' }),
   SIGNED_CALL_SKEW_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 5000, description: 'how far the clocks of two hosts may disagree, either way, for a service token to be accepted' }),
@@ -106,7 +106,7 @@ export const ConfigSchema = Type.Object({
   // _TIMEOUT and _COMPRESSION itself.
   OTEL_SDK_DISABLED: Type.Boolean({ default: false, description: '`true`: no OpenTelemetry export, whatever the other `OTEL_*` variables say' }),
   OTEL_TRACES_EXPORTER: Type.Optional(Type.Union([Type.Literal('otlp'), Type.Literal('none')], { description: '`otlp`: export spans over OTLP/HTTP (to `http://localhost:4318` unless an endpoint is set); `none`, or unset without an endpoint: no export' })),
-  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`); setting it turns span export on (README, *Tracing*)' })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`); setting it turns span export on (docs/guides/operating.md)' })),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'full OTLP/HTTP URL for spans, used as given; setting it turns span export on' })),
   OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, defaultText: '`SERVICE_NAME`, or its default', description: 'the `service.name` of exported spans' })),
   OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 5000, description: 'milliseconds between two batches of exported spans' })
@@ -146,7 +146,7 @@ function expectation (schema: TSchema): string {
   return schema.expected ?? `a ${schema.type}`
 }
 
-// Settings named after a module, so not keys of ConfigSchema: their entries in docs/settings.md,
+// Settings named after a module, so not keys of ConfigSchema: their entries in docs/reference/settings.md,
 // each placed after the schema key it refines.
 export const patternSettings = [
   { name: '<MODULE>_DATABASE_URL', follows: 'DATABASE_URL', description: 'one module\'s PostgreSQL, e.g. `USERS_DATABASE_URL`; wins over `DATABASE_URL`' },
