@@ -15,6 +15,10 @@ import { clientErrorHandler, frameworkErrors } from '../http/errors.js'
 import errors from './error-handler.js'
 import jsonBody from '../http/json-body.js'
 import health from '../observability/health.js'
+import { DependenciesSection } from '../clients/health-section.js'
+import { UpstreamsSection } from '../gateway/health-section.js'
+import { AmqpSection } from '../events/health-section.js'
+import { EjectedSection } from '../discovery/health-section.js'
 import metrics from '../observability/metrics.js'
 import openapi, { type OpenapiOptions } from './openapi.js'
 import type { ModuleRegistry } from '../contracts/module-registry.js'
@@ -79,7 +83,7 @@ export async function createPlatformServer (config: Config, registry: ModuleRegi
   await app.register(requestId)
   await app.register(hostHeader)
   await app.register(serviceAuth)
-  await app.register(health)
+  await app.register(health, { sections: { dependencies: DependenciesSection, upstreams: UpstreamsSection, amqp: AmqpSection, ejected: EjectedSection } })
   await app.register(runtimeConfig, { modules: registry.names })
   if (options.adminRoutes && config.ADMIN_TOKEN) await app.register(runtimeConfigRoutes, { token: config.ADMIN_TOKEN })
   await app.register(rateLimit)

@@ -7,6 +7,7 @@
 // a probe passes; this is what notices a process that hangs rather than refuses. Discovery alone
 // cannot do either: a static list never changes, and a registration outlives a process by its TTL.
 import type { FastifyBaseLogger } from 'fastify'
+import type { InstanceReport } from './health-section.js'
 import { backoffDelay } from '../primitives/backoff.js'
 
 // Short first, since repeating a refused connection costs a millisecond and a restarted instance
@@ -32,10 +33,6 @@ interface Checks {
   failed: number
   out: boolean
 }
-
-export type InstanceReport =
-  | { reason: 'refused', forMs: number, ejections: number }
-  | { reason: 'health check', failedChecks: number }
 
 export interface InstanceHealth {
   /** No connection to the instance could be made (retry-policy.ts neverConnected). */

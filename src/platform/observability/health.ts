@@ -1,65 +1,32 @@
 import fp from 'fastify-plugin'
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { problemResponse, problemType } from '../primitives/problem.js'
-import { sendProblem } from '../primitives/problem.js'
+import { problemResponse, problemType, sendProblem } from '../primitives/problem.js'
 import { serviceName } from '../config/service-name.js'
 
 export type ReadinessCheck = () => void | Promise<void>
 
 const Checks = Type.Record(Type.String(), Type.String(), { description: 'each readiness check: "ok" or why it failed' })
 
-export const BreakerState = Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half-open')])
+/**
+ * The sections of the GET /health report beyond its checks, by name. Each concern declares its
+ * own (declaration merging, as Fastify's decorators) and gives its schema to this plugin.
+ */
+export interface HealthSections {}
 
-const Breaker = Type.Object({
-  state: BreakerState,
-  window: Type.Object({
-    calls: Type.Integer({ minimum: 0 }),
-    successes: Type.Integer({ minimum: 0 }),
-    failures: Type.Integer({ minimum: 0, description: 'timeouts included' }),
-    timeouts: Type.Integer({ minimum: 0 }),
-    rejected: Type.Integer({ minimum: 0, description: 'refused by the open breaker without a try' })
-  }, { description: 'counts over the breaker\'s rolling window (the last 10 s)' })
-})
-export type Breaker = Static<typeof Breaker>
+export interface HealthOptions {
+  /** The schema of each section a process of this kind may report. */
+  sections: { [Name in keyof HealthSections]: TSchema }
+}
 
-/** Sections other platform parts add to the GET /health report. */
-const Sections = Type.Object({
-  dependencies: Type.Optional(Type.Record(Type.String(), Breaker, {
-    description: 'the circuit breaker of each module this process has called over the network (the gateway: of each module it routes to), by module'
-  })),
-  upstreams: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()), {
-    description: 'gateway: the instances discovery knows for each module'
-  })),
-  amqp: Type.Optional(Type.Object({
-    connection: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-    exchange: Type.String(),
-    queues: Type.Array(Type.String(), { description: 'the queues this process consumes and dead-letters into' })
-  }, { description: 'RabbitMQ (with AMQP_URL): shown, never a readiness check, since the outbox keeps events while it is down' })),
-  ejected: Type.Optional(Type.Record(Type.String(), Type.Union([
-    Type.Object({
-      reason: Type.Literal('refused'),
-      forMs: Type.Integer({ minimum: 0, description: 'left of its ejection; 0: the next request that chooses it tries it' }),
-      ejections: Type.Integer({ minimum: 1, description: 'ejections in a row without an answer; each lasts twice the one before' })
-    }, { description: 'accepted no connection: passed over while another instance is admitted' }),
-    Type.Object({
-      reason: Type.Literal('health check'),
-      failedChecks: Type.Integer({ minimum: 1, description: 'health checks failed in a row' })
-    }, { description: 'fails its health checks (hung, or answering 5xx): out of rotation, never tried, until it passes one' })
-  ]), {
-    description: 'instances (by URL) this process takes out of turn, for the gateway and the clients alike, until they answer again'
-  }))
-})
-type Sections = Static<typeof Sections>
-
-const HealthReport = Type.Composite([Type.Object({
+const ReportBase = {
   status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')], { description: 'what /health/ready would answer' }),
   service: Type.String(),
   pid: Type.Integer(),
   uptimeSeconds: Type.Number(),
   draining: Type.Boolean({ description: 'shutting down: still serving, no longer ready' }),
   checks: Checks
-}), Sections])
+}
 
 // Probes and dashboards need no credentials (service auth and rate limits skip /health).
 function open (operationId: string) {
@@ -69,16 +36,17 @@ function open (operationId: string) {
 export interface Health {
   addCheck (name: string, check: ReadinessCheck): void
   /** Adds a section to the GET /health report, computed when it is asked for. */
-  addSection<Name extends keyof Sections> (name: Name, describe: () => Sections[Name] | Promise<Sections[Name]>): void
+  addSection<Name extends keyof HealthSections> (name: Name, describe: () => HealthSections[Name] | Promise<HealthSections[Name]>): void
 }
 
 declare module 'fastify' {
   interface FastifyInstance { health: Health }
 }
 
-async function health (app: FastifyInstance) {
+async function health (app: FastifyInstance, options: HealthOptions) {
+  const HealthReport = Type.Object({ ...ReportBase, ...Object.fromEntries(Object.entries(options.sections).map(([name, schema]) => [name, Type.Optional(schema as TSchema)])) })
   const checks = new Map<string, ReadinessCheck>()
-  const sections = new Map<keyof Sections, () => unknown>()
+  const sections = new Map<keyof HealthSections, () => unknown>()
   app.decorate('health', {
     addCheck: (name, check) => { checks.set(name, check) },
     addSection: (name, describe) => { sections.set(name, describe) }

@@ -5,7 +5,7 @@
 import CircuitBreaker from 'opossum'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from '../../observability/metrics.js'
-import type { Breaker as BreakerReport } from '../../observability/health.js'
+import type { BreakerReport } from '../health-section.js'
 import { isAnswer } from '../call-errors.js'
 import { createBreakerWindow, windowBuckets } from './breaker-window.js'
 import { tripOnConsecutiveFailures } from './consecutive-failures.js'
