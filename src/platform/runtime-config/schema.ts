@@ -2,7 +2,9 @@
 // (overrides); each process lays it over its own environment to get the values it runs with.
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { LogLevel, maxCalls, maxConcurrency, maxRequests, maxTimerMs, type Config } from '../config/config.js'
+import type { Config } from '../config/config.js'
+import { maxCalls, maxConcurrency, maxRequests, maxTimerMs } from '../config/settings/limits.js'
+import { LogLevel } from '../config/settings/log-level.js'
 
 const BreakerOverrides = Type.Object({
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: maxTimerMs, description: 'CALL_TIMEOUT_MS for calls to this target' })),
