@@ -13,7 +13,7 @@ export function tempDir (t: Test, prefix = 'cleave-'): string {
   return dir
 }
 
-// The one way tests build the app: real SQLite in a temp dir (or, in a file's PostgreSQL twin, a
+// The one way tests build the app: real SQLite in a temp dir (or, in the dialect matrix's PostgreSQL run, a
 // database of the test's own), closed when the test ends.
 export async function buildTestApp (t: Test, { modules, env = {} }: { modules?: string[], env?: Record<string, string> } = {}) {
   const config = loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', ...await databaseEnv(t), ...env }, registry)

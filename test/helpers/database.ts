@@ -6,7 +6,7 @@ import type { ModuleDatabase } from '../../src/platform/storage/database.js'
 
 /**
  * The dialect this test file's apps and processes store in: SQLite unless CLEAVE_TEST_DATABASE
- * is postgres (set by the *.postgres.test.ts twin of a file, which runs it again unchanged).
+ * is postgres (npm test runs the files marked `// dialects: sqlite postgres` again with it: scripts/run-tests.ts).
  */
 export function testDialect (): 'sqlite' | 'postgres' {
   return process.env.CLEAVE_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite'

@@ -1,3 +1,4 @@
+// dialects: sqlite postgres
 import t, { type Test } from 'tap'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { randomUUID } from 'node:crypto'
@@ -20,7 +21,7 @@ import { queryRows, testDialect } from '../helpers/database.js'
 
 // README: "the event is a row in that module's own outbox table, so it exists exactly when the
 // change does". Each module's own operation runs on its own store (atomically()) and the app's
-// real events, on the module's database (SQLite, or PostgreSQL in this file's twin); only
+// real events, on the module's database (SQLite, or PostgreSQL in the dialect matrix's second run); only
 // publish is wrapped so that the write fails right after the event was recorded, and a turn of
 // the event loop later (an async transaction on better-sqlite3 that drizzle runs does not roll
 // back, drizzle-orm#1472). Afterwards the database, read outside the transaction, holds neither

@@ -1,3 +1,4 @@
+// dialects: sqlite postgres
 // Only declared fields reach a store: every write route is sent fields named like its columns,
 // and what is in the database afterwards is read directly, not through the API.
 import t from 'tap'

@@ -1,3 +1,4 @@
+// dialects: sqlite postgres
 import t from 'tap'
 import type { Test } from 'tap'
 import { createHash, randomUUID } from 'node:crypto'

@@ -1,3 +1,4 @@
+// dialects: sqlite postgres
 import t from 'tap'
 import type { Test } from 'tap'
 import { buildApp } from '../../src/platform/app/build-app.js'

@@ -1,3 +1,4 @@
+// dialects: sqlite postgres
 // A module that hangs instead of dying (SIGSTOP: a GC stall, a deadlock, a paused container), on
 // default settings: two users replicas, orders and the gateway, one process each. The health
 // checks of the gateway and of orders take a frozen replica out of rotation before any request

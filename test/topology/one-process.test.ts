@@ -1,3 +1,4 @@
+// dialects: sqlite postgres
 import t from 'tap'
 import { apiSuite } from './api-suite.js'
 import { startMonolith } from './topologies.js'

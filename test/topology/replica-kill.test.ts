@@ -1,3 +1,4 @@
+// dialects: sqlite postgres
 // Two users replicas behind the gateway (static discovery: the dead one stays listed), a steady
 // POST loop, one replica SIGKILLed mid-loop. A dead replica may cost only the requests that were
 // in flight on it when it died: the gateway passes every later request, POST included, to the

@@ -1,7 +1,8 @@
+// dialects: sqlite postgres
 // Two instances each of users and orders behind the gateway under steady load; each is restarted
 // in turn (SIGTERM, drain, exit, a new process registers). Not one request may fail, POSTs
 // included, which the gateway never sends twice once they may have arrived: the drain is what
-// makes them safe. The PostgreSQL twin runs it with both modules in PostgreSQL, as a scaled-out
+// makes them safe. The dialect matrix runs it with both modules in PostgreSQL, as a scaled-out
 // deployment does; here they share SQLite files.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'

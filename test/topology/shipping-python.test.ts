@@ -1,3 +1,4 @@
+// dialects: sqlite postgres
 // examples/shipping, the Python (Flask + pika) implementation of the external shipping module,
 // beside Cleave: its HTTP contract answered, and its order.shipped reaching notifications.
 import t from 'tap'

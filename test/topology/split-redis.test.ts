@@ -1,3 +1,4 @@
+// dialects: sqlite postgres
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { startRedis } from '../helpers/redis.js'

@@ -1,6 +1,6 @@
 // Every Redis connection Cleave opens is made here: named after its role, with the options that
 // role needs, and closed by closeRedis. A connection made elsewhere is a defect
-// (test/platform/redis-connections.test.ts finds it by its name in CLIENT LIST).
+// (test/platform/redis/redis-connections.test.ts finds it by its name in CLIENT LIST).
 import { createRequire } from 'node:module'
 import type { Redis, RedisOptions } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'

@@ -1,0 +1,68 @@
+import t from 'tap'
+import { loadConfig } from '../../../src/platform/config/config.js'
+import { buildGateway } from '../../../src/platform/app/build-gateway.js'
+import { buildTestApp } from '../../helpers/app.js'
+import { freePort } from '../../helpers/process.js'
+import { registry } from '../../helpers/modules.js'
+
+t.test('live answers while the process runs', async (t) => {
+  const app = await buildTestApp(t, { modules: [] })
+  const res = await app.inject('/health/live')
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { status: 'ok' })
+})
+
+t.test('ready checks every open database, and that the process is not draining', async (t) => {
+  const app = await buildTestApp(t, { modules: ['users'] })
+  const ok = await app.inject('/health/ready')
+  t.equal(ok.statusCode, 200)
+  t.same(ok.json(), { status: 'ok', checks: { draining: 'ok', 'users-db': 'ok' } })
+
+  await app.databases.get('users')!.close()
+  const down = await app.inject('/health/ready')
+  t.equal(down.statusCode, 503)
+  t.match(down.headers['content-type'], /^application\/problem\+json/)
+  t.match(down.json(), { code: 'CLV_NOT_READY', detail: 'Not ready: users-db', checks: { 'users-db': /not open/ } })
+})
+
+t.test('/health reports checks, draining and process facts', async (t) => {
+  const app = await buildTestApp(t, { modules: ['users'], env: { SERVICE_NAME: 'cleave:test' } })
+  const res = await app.inject('/health')
+  t.equal(res.statusCode, 200)
+  t.match(res.json(), { status: 'ready', service: 'cleave:test', pid: process.pid, uptimeSeconds: Number, draining: false, checks: { draining: 'ok', 'users-db': 'ok' }, dependencies: {} })
+
+  await app.databases.get('users')!.close()
+  const down = await app.inject('/health')
+  t.equal(down.statusCode, 200, 'a report, not a probe: it answers whatever it reports')
+  t.match(down.json(), { status: 'not ready', checks: { 'users-db': /not open/ } })
+})
+
+t.test('/health shows each remote dependency\'s breaker; an open breaker leaves the process ready', async (t) => {
+  const dead = `http://127.0.0.1:${await freePort()}`
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: dead, BREAKER_VOLUME_THRESHOLD: '2', CALL_RETRIES: '0', BREAKER_RESET_MS: '60000' } })
+  t.same((await app.inject('/health')).json().dependencies, {}, 'no breaker before the first remote call')
+
+  for (let i = 0; i < 3; i++) await app.clients.users.getUser({ params: { id: 1 } }).catch(() => {})
+  const report = (await app.inject('/health')).json()
+  t.match(report.dependencies, { users: { state: 'open', window: { calls: 3, successes: 0, failures: 2, rejected: 1 } } })
+  t.equal(report.status, 'ready')
+  t.equal((await app.inject('/health/ready')).statusCode, 200, 'the dependency\'s outage is not this process\'s')
+})
+
+t.test('/health is in the OpenAPI document under the platform tag', async (t) => {
+  const app = await buildTestApp(t, { modules: [] })
+  const doc = (await app.inject('/docs/json')).json()
+  const operation = doc.paths['/health'].get
+  t.same(operation.tags, ['platform'])
+  t.ok(operation.responses['200'].content['application/json'].schema.properties.dependencies)
+})
+
+t.test('the gateway\'s /health lists the instances it knows per module', async (t) => {
+  const usersUrl = `http://127.0.0.1:${await freePort()}`
+  const gateway = await buildGateway(loadConfig({ LOG_LEVEL: 'silent', SERVICE_USERS_URL: usersUrl }, registry), registry, { modules: ['hello', 'users'] })
+  t.teardown(() => gateway.close())
+  const report = (await gateway.inject('/health')).json()
+  t.match(report, { status: 'ready', service: 'cleave:gateway', draining: false, checks: { discovery: 'ok', draining: 'ok' } })
+  t.same(report.upstreams, { hello: [], users: [usersUrl] })
+  t.match(report.dependencies, { hello: { state: 'closed' }, users: { state: 'closed' } }, 'a breaker per module it routes to')
+})

@@ -1,3 +1,0 @@
-// The same file, on PostgreSQL.
-process.env.CLEAVE_TEST_DATABASE = 'postgres'
-await import('./hung-module.test.js')
