@@ -130,8 +130,8 @@ t.test('SERVICE_SECRET is checked at start-up and never echoed', async (t) => {
 
 t.test('the logger redacts secret headers and settings wherever a logged object carries them', async (t) => {
   const script = `
-    const { loadConfig } = await import('../src/platform/config/config.ts')
-    const { createLogger } = await import('../src/platform/observability/logger.ts')
+    const { loadConfig } = await import('./src/platform/config/config.ts')
+    const { createLogger } = await import('./src/platform/observability/logger.ts')
     const config = loadConfig({ LOG_LEVEL: 'trace', SERVICE_SECRET: ${JSON.stringify(secret)} }, { names: [], external: [] })
     const log = createLogger(config)
     const headers = { authorization: 'Bearer abc-credential', cookie: 'sid=abc-cookie', 'set-cookie': 'sid=abc-set-cookie', '${serviceTokenHeader}': 'v1.abc-token', accept: 'kept' }
