@@ -48,7 +48,7 @@ async function clients (app: FastifyInstance) {
   })
 
   // Created on first use: a single process that only calls itself opens no socket and no
-  // breaker, and never loads undici and the remote pipeline (about 60 ms of its start, measured).
+  // breaker, and never loads undici and the remote pipeline (a noticeable part of its start).
   let remoteCode: Promise<[typeof import('undici'), typeof import('./remote/transport.js')]> | undefined
   async function remote (contract: Contract): Promise<RemoteTransport> {
     const existing = remotes.get(contract.module)

@@ -60,10 +60,9 @@ export function createRelay (options: {
   let epoch: string | undefined
   // Rows this process wrote and committed, shipped as they are: no read needed to find them.
   let fresh: OutboxRow[] = []
-  // With a queue, the delivery of fresh rows under way. Measured (bench:events), one event per
-  // delivery cost three times raw BullMQ's CPU per event: each paid its own round trip and its own
-  // UPDATE. Rows that wait for the one under way (a round trip) go in one addBulk and one UPDATE.
-  // In-process delivery runs the handlers, so there a slow one would hold back the rows behind it.
+  // With a queue, the delivery of fresh rows under way: rows that wait for it go in one addBulk and
+  // one UPDATE, not a round trip each (bench:events). In-process delivery runs the handlers, where
+  // a slow one would hold back the rows behind it, so there rows never wait.
   let freshUnderWay: Promise<void> | undefined
   // One claim at a time; a wake asked for meanwhile claims again after it.
   let reading: Promise<void> | undefined

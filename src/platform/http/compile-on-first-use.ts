@@ -1,9 +1,7 @@
-// Compiling every route's input checks and answer serializers, and every client's and event's
-// checks, at start-up was about a quarter of the server's start-up CPU (Ajv and fast-json-stringify,
-// measured with --cpu-prof); most are never used by a process that serves a few routes. Each is compiled
-// on its first call instead. test/contracts.test.ts compiles every contract's schemas, so one Ajv
-// or fast-json-stringify refuses still fails CI rather than a first request; the platform's own
-// routes (health, metrics, admin) are requested by their tests.
+// Compiling every check and serializer at start-up costs a large share of start-up CPU, and a
+// process that serves a few routes never uses most of them: each is compiled on its first call.
+// test/contracts.test.ts compiles every contract's schemas, so one Ajv or fast-json-stringify
+// refuses still fails CI rather than a first request.
 import type { ValidateFunction } from 'ajv'
 
 /** A validator compiled on its first call; `errors` is the compiled one's, after each call. */

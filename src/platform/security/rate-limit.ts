@@ -40,8 +40,7 @@ async function rateLimits (app: FastifyInstance) {
   app.decorateRequest('rateLimitExempt', false)
   await app.register(rateLimit, {
     // Not on every route by itself: its per-route hook is async and costs two promises per request
-    // even with limiting off (measured on the users read route). Our own hook, below, calls it
-    // only when a limit is set.
+    // even with limiting off. Our own hook, below, calls it only when a limit is set.
     global: false,
     max: () => limits().max,
     // A new window length applies to windows that start after the change (Redis keeps a running window's expiry).

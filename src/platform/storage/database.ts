@@ -30,7 +30,7 @@ export interface ModuleDatabase<T = Record<string, unknown>> {
   atomically<R> (work: (tx: Db) => Promise<R>): Promise<R>
   /**
    * A write compiled once, for a hot path: an awaited builder has its SQL built anew each time
-   * by drizzle (tens of µs, more than SQLite takes to run it). `build` writes it on the `tx` it
+   * by drizzle, which costs more than SQLite takes to run it. `build` writes it on the `tx` it
    * is given, with sql.placeholder('key') for each value; the function returned runs it through
    * an atomically() `tx` with those values. Reads outside a transaction are prepared on `db`
    * with drizzle's own `.prepare(name)`, then run with `await statement.execute(values)`.

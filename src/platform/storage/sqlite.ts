@@ -15,8 +15,7 @@ export function databaseFile (dataDir: string, module: string): string {
 const statementCacheSize = 256
 
 // An awaited drizzle builder has SQLite compile its SQL again on every run (better-sqlite3's
-// prepare, about 6 µs); the same text always compiles to the same statement, so each connection
-// keeps them. Safe because drizzle runs a statement to completion at once (all, get, run; never
+// prepare); the same text always compiles to the same statement, so each connection keeps them. Safe because drizzle runs a statement to completion at once (all, get, run; never
 // iterate). Drizzle switches a statement to raw (array) rows for its own mapping and never back:
 // one handed out again starts in the default mode, as a fresh one would.
 function cacheStatements (client: Database.Database): void {

@@ -7,8 +7,8 @@ import type { Settings, Stage } from './pipeline.js'
 export const abortGraceMs = 50
 
 // Not AbortSignal.timeout: its timer cannot be cleared, so it fired for every call, long after the
-// answer, and made a DOMException (a stack trace) each time; measured, the largest JS cost of a
-// remote call. This timer ends with the call.
+// answer, and made a DOMException (a stack trace) each time, the largest JS cost of a remote call.
+// This timer ends with the call.
 export function timeoutStage (settings: Settings): Stage {
   return (next) => async (call) => {
     const controller = new AbortController()

@@ -9,8 +9,8 @@ interface TimeoutOptions { requestTimeout: number, http: ServerOptions }
 // one more setting, for the deadline to hold as configured:
 // - in http.createServer's options too, not only set afterwards as Fastify does: Node derives
 //   headersTimeout from it there (the lesser of 60 s and requestTimeout), and a headersTimeout above
-//   requestTimeout is the deadline that holds (measured on 20.20: a 500 ms request timeout set
-//   afterwards cut a slow body only at the 60 s header deadline).
+//   requestTimeout is the deadline that holds (set afterwards, a 500 ms request timeout cut a slow
+//   body only at the 60 s header deadline).
 // - connectionsCheckingInterval: deadlines are checked on a timer (every 30 s by default), so a
 //   30 s timeout could let a request run for nearly 60 s. A fifth of the timeout, at most 1 s, keeps
 //   the overrun small; each check walks only the connections with a request under way.
