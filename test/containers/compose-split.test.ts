@@ -24,7 +24,7 @@ async function post (base: string, path: string, body: unknown): Promise<{ id: n
 }
 
 // A lone static URL (users:3000) is taken out after three times HEALTH_CHECK_FAILURES failed checks
-// (~6.5 s, README "When a module hangs"); the rest is the test's polling on a busy machine.
+// (~6.5 s, docs/guides/splitting.md, "When a module hangs"); the rest is the test's polling on a busy machine.
 const noticedWithinMs = 15_000
 
 /**

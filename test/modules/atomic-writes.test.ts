@@ -19,7 +19,7 @@ import { userTables } from '../../src/modules/users/tables.js'
 import { buildTestApp } from '../helpers/app.js'
 import { queryRows, testDialect } from '../helpers/database.js'
 
-// README: "the event is a row in that module's own outbox table, so it exists exactly when the
+// docs/guides/events.md, The outbox: "the event is a row in that module's own outbox table, so it exists exactly when the
 // change does". Each module's own operation runs on its own store (atomically()) and the app's
 // real events, on the module's database (SQLite, or PostgreSQL in the dialect matrix's second run); only
 // publish is wrapped so that the write fails right after the event was recorded, and a turn of

@@ -55,7 +55,7 @@ t.test('Redis discovery: registered with raw commands, as a service in another l
   const app = await buildTestApp(t, { modules: ['users'], env: { DISCOVERY: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: prefix, DISCOVERY_TTL_MS: '1500' } })
   const other = new Redis(redis.url)
   t.teardown(() => other.quit())
-  // What README "Modules in other languages" tells such a service to do: ZADD, with the expiry from the server's clock.
+  // What docs/guides/other-languages.md, "Where it runs", tells such a service to do: ZADD, with the expiry from the server's clock.
   const key = `${prefix}instances:shipping`
   const member = `${randomUUID()} ${shipping}`
   const [seconds] = await other.time()

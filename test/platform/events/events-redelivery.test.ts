@@ -13,7 +13,7 @@ import { startRedis } from '../../helpers/redis.js'
 import { until } from '../../helpers/until.js'
 import { registry } from '../../helpers/modules.js'
 
-// README: a handler "runs at most once in effect per event id". The handlers here are NOT
+// docs/guides/events.md, Subscriptions: a handler "runs at most once in effect per event id". The handlers here are NOT
 // idempotent by themselves (each run appends to a list, like an insert without a unique key),
 // so only the handler runner's own bookkeeping (processed_events, and the wait for a run
 // already under way) can keep a redelivered event to one effect.
