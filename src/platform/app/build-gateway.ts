@@ -24,6 +24,8 @@ export interface GatewayOptions {
 }
 
 // Instances on the same network connect in well under a second; one that does not is as good as down.
+// Documents change only when a service is deployed; reusing them briefly keeps a reloaded /docs
+// page from asking every service again. Both are options for tests, not settings to tune.
 const defaults = { connectTimeoutMs: 1000, docsTtlMs: 10_000 }
 
 // An external module is part of a deployment only where discovery can find it: with static
