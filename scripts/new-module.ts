@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { serviceUrlKey } from '../src/platform/config/config.js'
+import { serviceUrlKey } from '../src/platform/config/module-keys.js'
 import { k8sManifest, moduleFiles, namesOf, postgresPatch, readmeRow } from './new-module/templates.js'
 
 const root = resolve(import.meta.dirname, '..')

@@ -53,6 +53,47 @@ t.test('src/ keeps the module boundaries', async (t) => {
   t.same(violations(files), [])
 })
 
+// A module reaches another only as `app.clients.<module>` (or the type `Clients['<module>']`), and
+// only one its contract declares in `calls`: what start-up, the map and check:deploy rely on.
+const namedClient = /\b[Cc]lients(?:\?\.|\.)([A-Za-z_$][\w$]*)|\b[Cc]lients\[\s*['"]([^'"]+)['"]\s*\]/g
+const anyClients = /\b[Cc]lients\b/g
+
+function undeclaredCalls (sources: Record<string, string>, calls: Readonly<Record<string, readonly string[]>>): string[] {
+  const found: string[] = []
+  for (const [file, source] of Object.entries(sources)) {
+    const module = file.split('/')[2]
+    const code = source.replace(importPattern, '')
+    const named = [...code.matchAll(namedClient)]
+    for (const match of named) {
+      const target = match[1] ?? match[2]
+      if (!(calls[module] ?? []).includes(target)) found.push(`${file} calls ${target}, which ${module}'s contract does not declare in calls`)
+    }
+    if ([...code.matchAll(anyClients)].length > named.length) found.push(`${file} reaches the clients other than as app.clients.<module>`)
+  }
+  return found
+}
+
+t.test('the calls rule catches what it must', async (t) => {
+  const calls = { orders: ['users'] }
+  t.same(undeclaredCalls({
+    'src/modules/orders/index.ts': "import type { Clients } from '../../platform/clients/index.js'\nconst ops = make(app.clients.users)\ntype U = Clients['users']"
+  }, calls), [], 'a declared call, as a value and as a type')
+  t.equal(undeclaredCalls({ 'src/modules/orders/index.ts': 'app.clients.hello.getService({})' }, calls).length, 1, 'an undeclared one')
+  t.equal(undeclaredCalls({ 'src/modules/proxy/index.ts': 'app.clients?.users' }, calls).length, 1, 'a module that declares none')
+  t.equal(undeclaredCalls({ 'src/modules/orders/index.ts': "app.clients['hello']" }, calls).length, 1, 'by brackets')
+  t.equal(undeclaredCalls({ 'src/modules/orders/index.ts': 'const { hello } = app.clients' }, calls).length, 1, 'by destructuring')
+  t.equal(undeclaredCalls({ 'src/modules/orders/index.ts': 'const c = app.clients\nc.users.getUser({})' }, calls).length, 1, 'through a variable')
+})
+
+t.test('a module calls only the modules its contract declares', async (t) => {
+  const { loadModuleRegistry } = await import('../src/platform/contracts/module-registry.js')
+  const { calls } = await loadModuleRegistry()
+  const modulesDir = join(root, 'src', 'modules')
+  const sources = Object.fromEntries(sourceFiles(modulesDir).map((file) => [relative(root, file).split(sep).join('/'), readFileSync(file, 'utf8')]))
+  t.ok(Object.values(sources).some((source) => source.includes('app.clients.')), 'some module calls another')
+  t.same(undeclaredCalls(sources, calls), [])
+})
+
 const platformDir = join(root, 'src', 'platform')
 
 t.test('the platform is grouped by concern: no file at its root', async (t) => {

@@ -72,7 +72,10 @@ export const ${camel}Contract = defineContract({
       location: (item: ${pascal}Item) => \`/${module}/\${item.id}\`
     }
   },
-  errors: { ${pascal}ItemNotFound }
+  errors: { ${pascal}ItemNotFound },
+  // The modules this one calls through app.clients, e.g. ['users']: a process mounting it must
+  // reach them, and npm run map draws the calls.
+  calls: []
 })
 
 declare module '../../platform/clients/index.js' {

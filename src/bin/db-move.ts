@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { loadConfigOrExit } from '../platform/app/serve.js'
-import { databaseUrlKey } from '../platform/config/config.js'
+import { databaseUrlKey } from '../platform/config/module-keys.js'
 import { urlSettingProblem } from '../platform/config/url-settings.js'
 import { messageWithoutValues } from '../platform/observability/error-serializer.js'
 import { loadModuleRegistry } from '../platform/contracts/module-registry.js'

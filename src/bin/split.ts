@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { serviceUrlKey } from '../platform/config/config.js'
+import { serviceUrlKey } from '../platform/config/module-keys.js'
 import { loadModuleRegistry } from '../platform/contracts/module-registry.js'
 import { loadConfigOrExit } from '../platform/app/serve.js'
 

@@ -5,7 +5,7 @@
 // a failure with --strict.
 import { parseArgs } from 'node:util'
 import { loadConfigOrExit } from '../platform/app/serve.js'
-import { serviceUrlKey } from '../platform/config/config.js'
+import { serviceUrlKey } from '../platform/config/module-keys.js'
 import { loadModuleRegistry } from '../platform/contracts/module-registry.js'
 import { defaultLimits, verifyModule } from '../platform/contracts/verify/verify-module.js'
 

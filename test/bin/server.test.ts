@@ -86,6 +86,12 @@ t.test('a bad configuration stops start-up with every bad key named', async (t) 
   t.notMatch(stderr, /at .*\.ts:\d+/, 'no stack trace')
 })
 
+t.test('a module alone that cannot reach what it calls stops start-up, saying what to set', async (t) => {
+  const { code, stderr } = await runToEnd('server', { MODULES: 'orders', LOG_LEVEL: 'info' })
+  t.equal(code, 1)
+  t.equal(stderr.trim(), 'Invalid configuration:\n  - SERVICE_USERS_URL: orders calls users, which this process does not mount: set SERVICE_USERS_URL (or DISCOVERY=redis), or add users to MODULES')
+})
+
 t.test('migrate applies each selected module\'s migrations', async (t) => {
   const dataDir = tempDir(t)
   const { code, stdout } = await runToEnd('migrate', { DATA_DIR: dataDir, MODULES: 'all' })

@@ -41,6 +41,7 @@ t.test('a generated module passes the architecture, manifests and contracts chec
     t.ok(existsSync(join(folder, '0000_init.sql')), `drizzle/widgets/${dialect}/0000_init.sql`)
     t.match(JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')), { entries: [{ idx: 0, tag: '0000_init' }] }, `${dialect} journal names it`)
   }
+  t.match(readFileSync(join(copy, 'src/modules/widgets/contract.ts'), 'utf8'), /\n {2}calls: \[\]\n/, 'its contract declares the modules it calls: none yet')
   const readme = readFileSync(join(copy, 'README.md'), 'utf8')
   const modulesTable = readme.slice(readme.indexOf('\n## Modules\n'), readme.indexOf('\n## ', readme.indexOf('\n## Modules\n') + 1))
   t.match(modulesTable, /\|\n\| `widgets` \| `GET \/widgets` .*`GET \/widgets\/:id`, `POST \/widgets` \(201.*\|\n$/, 'its row at the end of the README\'s table of modules')

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
-import { serviceUrlKey } from '../../src/platform/config/config.js'
+import { serviceUrlKey } from '../../src/platform/config/module-keys.js'
 import { tempDir } from '../helpers/app.js'
 import { databaseEnv } from '../helpers/database.js'
 import { freePort, startProcess, type RunningProcess } from '../helpers/process.js'

@@ -63,7 +63,8 @@ export const ordersContract = defineContract({
     }
   },
   errors: { OrderNotFound, UnknownUser },
-  events: { publishes: { 'order.placed': OrderPlaced } }
+  events: { publishes: { 'order.placed': OrderPlaced } },
+  calls: ['users']
 })
 
 declare module '../../platform/clients/index.js' {

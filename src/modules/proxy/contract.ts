@@ -18,7 +18,8 @@ export const proxyContract = defineContract({
       }
     }
   },
-  errors: {}
+  errors: {},
+  calls: ['hello']
 })
 
 declare module '../../platform/clients/index.js' {

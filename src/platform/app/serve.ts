@@ -16,12 +16,15 @@ export function loadConfigOrExit (modules: ModuleNames): Config {
   }
 }
 
-/** Builds the app; a database that never answered ends the process with one line saying so. */
+/**
+ * Builds the app; a module that cannot reach what it needs, or a database that never answered,
+ * ends the process saying so.
+ */
 export async function buildAppOrExit (config: Config, registry: ModuleRegistry, options?: BuildOptions): Promise<App> {
   try {
     return await buildApp(config, registry, options)
   } catch (error) {
-    if (!(error instanceof DatabaseConnectError)) throw error
+    if (!(error instanceof DatabaseConnectError || error instanceof ConfigError)) throw error
     console.error(error.message)
     process.exit(1)
   }

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module'
 import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import type { ModuleGraph } from '../primitives/module-graph.js'
 import { urlExpectation, urlSettingProblem, type UrlKind } from './url-settings.js'
+import { databaseUrlKey, serviceUrlKey } from './module-keys.js'
 import { processSettings } from './settings/process.js'
 import { storageSettings } from './settings/storage.js'
 import { redisSettings } from './settings/redis.js'
@@ -80,10 +82,6 @@ export const patternSettings = [
   { name: 'SERVICE_<MODULE>_URL', follows: 'DISCOVERY', description: 'static discovery: URL(s) of the module\'s instances, comma-separated for several (round-robin), e.g. `SERVICE_USERS_URL=http://127.0.0.1:3001`' }
 ] as const
 
-export function serviceUrlKey (module: string): string {
-  return `SERVICE_${module.toUpperCase().replaceAll('-', '_')}_URL`
-}
-
 function readServices (env: NodeJS.ProcessEnv, available: string[], problems: string[]): Record<string, string[]> {
   const services: Record<string, string[]> = {}
   for (const module of available) {
@@ -95,10 +93,6 @@ function readServices (env: NodeJS.ProcessEnv, available: string[], problems: st
     else services[module] = urls.map((url) => url.replace(/\/+$/, ''))
   }
   return services
-}
-
-export function databaseUrlKey (module: string): string {
-  return `${module.toUpperCase().replaceAll('-', '_')}_DATABASE_URL`
 }
 
 // DATABASE_URL itself is checked with the other URL settings of the schema.
@@ -132,12 +126,7 @@ function prettyInstalled (): boolean {
 }
 
 /** The modules there are, as the module registry found them: what MODULES may name. */
-export interface ModuleNames {
-  /** Modules with an index file: what a process can mount. */
-  names: string[]
-  /** Modules implemented elsewhere, reached through discovery. */
-  external: string[]
-}
+export type ModuleNames = Pick<ModuleGraph, 'names' | 'external'>
 
 export function loadConfig (env: NodeJS.ProcessEnv, { names: available, external }: ModuleNames): Config {
   const raw: Record<string, unknown> = {}

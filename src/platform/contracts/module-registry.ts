@@ -5,14 +5,11 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { paths, sourceFile } from '../primitives/paths.js'
+import type { EventRoute, ModuleGraph } from '../primitives/module-graph.js'
 import { isContract, type Contract } from './define-contract.js'
 
-export interface ModuleRegistry {
-  /** Every module with an index file, sorted: what MODULES can mount. */
-  names: string[]
-  /** Modules whose folder holds only an external contract: implemented elsewhere, sorted. */
-  external: string[]
-  /** Each module's contract, external ones included (a module without one, if any, has none here). */
+/** The module graph, and each module's contract (external ones included). */
+export interface ModuleRegistry extends ModuleGraph {
   contracts: ReadonlyMap<string, Contract>
 }
 
@@ -38,5 +35,33 @@ export async function loadModuleRegistry (dir = paths.modules): Promise<ModuleRe
     else continue
     if (contract) contracts.set(module, contract)
   }
-  return { names, external, contracts }
+  return { names, external, contracts, ...edges(contracts) }
+}
+
+// Who calls whom and who handles whose events, as the contracts declare; a call to a module
+// that does not exist is refused here, as an event nobody publishes is.
+function edges (contracts: ReadonlyMap<string, Contract>): Pick<ModuleGraph, 'calls' | 'events'> {
+  const calls: Record<string, readonly string[]> = {}
+  for (const { module, calls: targets = [] } of contracts.values()) {
+    for (const target of targets) {
+      if (!contracts.has(target) || target === module) throw new Error(`${module}: its contract declares calls to "${target}", ${target === module ? 'itself' : 'which is no module'}`)
+    }
+    if (targets.length > 0) calls[module] = [...targets].sort()
+  }
+  const events = new Map<string, EventRoute & { subscribers: string[] }>()
+  for (const { module, events: declared } of contracts.values()) {
+    for (const name of Object.keys(declared?.publishes ?? {})) {
+      const other = events.get(name)
+      if (other) throw new Error(`event ${name} is published by both ${other.publisher} and ${module}`)
+      events.set(name, { name, publisher: module, subscribers: [] })
+    }
+  }
+  for (const { module, events: declared } of contracts.values()) {
+    for (const name of declared?.subscribes ?? []) {
+      const event = events.get(name)
+      if (!event) throw new Error(`${module} subscribes to ${name}, which no module publishes`)
+      event.subscribers.push(module)
+    }
+  }
+  return { calls, events: [...events.values()].sort((a, b) => a.name.localeCompare(b.name)) }
 }

@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox'
-import type { Contract } from '../contracts/define-contract.js'
+import type { ModuleRegistry } from '../contracts/module-registry.js'
 
 export interface EventCatalog {
   schema (name: string): TSchema
@@ -11,34 +11,19 @@ export interface EventCatalog {
   publishingModules: string[]
 }
 
-// Built from every contract, so fan-out is the same whichever modules this process mounts.
-export function buildEventCatalog (contracts: Iterable<Contract>): EventCatalog {
-  const schemas = new Map<string, { schema: TSchema, module: string }>()
-  const subscribers = new Map<string, string[]>()
-  const all = [...contracts]
-  for (const contract of all) {
-    for (const [name, schema] of Object.entries(contract.events?.publishes ?? {})) {
-      const other = schemas.get(name)
-      if (other) throw new Error(`event ${name} is published by both ${other.module} and ${contract.module}`)
-      schemas.set(name, { schema, module: contract.module })
-    }
-  }
-  for (const contract of all) {
-    for (const name of contract.events?.subscribes ?? []) {
-      if (!schemas.has(name)) throw new Error(`${contract.module} subscribes to ${name}, which no module publishes`)
-      subscribers.set(name, [...(subscribers.get(name) ?? []), contract.module])
-    }
-  }
+// Built from the whole module graph, so fan-out is the same whichever modules this process mounts.
+export function buildEventCatalog ({ contracts, events }: Pick<ModuleRegistry, 'contracts' | 'events'>): EventCatalog {
+  const routes = new Map(events.map((event) => [event.name, event]))
   const known = (name: string) => {
-    const found = schemas.get(name)
+    const found = routes.get(name)
     if (!found) throw new Error(`no module publishes event ${name}`)
     return found
   }
   return {
-    schema: (name) => known(name).schema,
-    publisher: (name) => known(name).module,
-    subscribers: (name) => subscribers.get(name) ?? [],
-    subscribingModules: all.filter((contract) => (contract.events?.subscribes ?? []).length > 0).map((contract) => contract.module),
-    publishingModules: [...new Set([...schemas.values()].map((found) => found.module))]
+    schema: (name) => contracts.get(known(name).publisher)!.events!.publishes![name],
+    publisher: (name) => known(name).publisher,
+    subscribers: (name) => [...(routes.get(name)?.subscribers ?? [])],
+    subscribingModules: [...new Set(events.flatMap((event) => event.subscribers))].sort(),
+    publishingModules: [...new Set(events.map((event) => event.publisher))].sort()
   }
 }

@@ -79,7 +79,7 @@ function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: Red
 
 async function events (app: FastifyInstance, { modules }: { modules: string[] }) {
   const { config, metrics } = app
-  const catalog = buildEventCatalog(app.registry.contracts.values())
+  const catalog = buildEventCatalog(app.registry)
   const checks = new Map<string, ReturnType<typeof compileExact>>()
   const runners = new Map<string, HandlerRunner>()
   const relays = new Map<string, Relay>()

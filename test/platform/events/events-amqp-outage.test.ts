@@ -87,7 +87,7 @@ t.test('an event its delivery path can never take is dead-lettered at once; the 
   const deadLetterQueue = rabbit.track(`${rabbit.exchange}.dead-letter`)
   const redis = await startRedis(t)
   const log = pino({ level: 'silent' })
-  const catalog = buildEventCatalog(registry.contracts.values())
+  const catalog = buildEventCatalog(registry)
   const transport = createRedisEventTransport({ redisUrl: redis.url, prefix: `cleave-test-${randomBytes(6).toString('hex')}`, attempts: 1, backoffMs: 20, concurrency: 1, lockMs: 30_000, stalledIntervalMs: 30_000 }, catalog, log)
   t.teardown(() => transport.close())
   const metrics = createAmqpMetrics(new Registry(), rabbit.connection)

@@ -36,7 +36,7 @@ function welcome (id = randomUUID()): EventEnvelope {
 }
 
 async function runnerOn (app: App, handler: ReturnType<typeof countingHandler>['handler']) {
-  const catalog = buildEventCatalog(registry.contracts.values())
+  const catalog = buildEventCatalog(registry)
   return createHandlerRunner({ module: 'notifications', database: await app.databases.open('notifications', notificationTables), catalog, handlers: { 'user.created': handler }, log: app.log, jobDuration: app.metrics.jobDuration, tracing: false })
 }
 
