@@ -6,15 +6,24 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { serviceUrlKey } from '../platform/config/module-keys.js'
 import { loadModuleRegistry } from '../platform/contracts/module-registry.js'
+import { reachOf, unreachable } from '../platform/config/reachability.js'
 import { loadConfigOrExit } from '../platform/app/serve.js'
 
-const config = loadConfigOrExit(await loadModuleRegistry())
+const registry = await loadModuleRegistry()
+const config = loadConfigOrExit(registry)
 const entry = (bin: string) => fileURLToPath(new URL(`./${bin}${import.meta.url.slice(-3)}`, import.meta.url))
 const urls = Object.fromEntries(config.modules.map((module, i) => [module, `http://${config.HOST}:${config.PORT + 1 + i}`]))
-const discovery = Object.fromEntries(config.modules.map((module) => [serviceUrlKey(module), urls[module]]))
+// A module that could not work in a process of its own here (without Redis, one whose events all
+// come from other processes) would refuse to start and stop the split: it is left out, saying why.
+const modules = config.modules.filter((module) => {
+  const problems = unreachable(registry, { ...reachOf(config, [module]), services: [...config.modules, ...Object.keys(config.services)] })
+  for (const problem of problems) console.error(`split: ${module} left out: ${problem}`)
+  return problems.length === 0
+})
+const discovery = Object.fromEntries(modules.map((module) => [serviceUrlKey(module), urls[module]]))
 // The processes of this split sign their calls to each other; one made up here unless given.
 const secret = config.SERVICE_SECRET ?? randomBytes(32).toString('base64url')
-const width = Math.max(...[...config.modules, 'gateway'].map((name) => name.length))
+const width = Math.max(...[...modules, 'gateway'].map((name) => name.length))
 
 // Each line a child writes, prefixed with its name.
 function prefix (name: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream) {
@@ -54,8 +63,8 @@ process.on('SIGTERM', () => stop('SIGTERM'))
 // Never leave a child behind when the runner itself goes.
 process.on('exit', () => { if (running > 0) for (const child of children) child.kill('SIGKILL') })
 
-for (const module of config.modules) {
+for (const module of modules) {
   start(module, 'server', { MODULES: module, PORT: new URL(urls[module]).port, SERVICE_NAME: `cleave:${module}` })
 }
-start('gateway', 'gateway', { MODULES: 'all', PORT: String(config.PORT), SERVICE_NAME: 'cleave:gateway' })
-console.error(`gateway on http://${config.HOST}:${config.PORT}; ${Object.entries(urls).map(([m, u]) => `${m} ${u}`).join(', ')}`)
+start('gateway', 'gateway', { MODULES: modules.join(','), PORT: String(config.PORT), SERVICE_NAME: 'cleave:gateway' })
+console.error(`gateway on http://${config.HOST}:${config.PORT}; ${modules.map((module) => `${module} ${urls[module]}`).join(', ')}`)

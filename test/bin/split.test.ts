@@ -8,8 +8,11 @@ import { tempDir } from '../helpers/app.js'
 import { freePort, projectRoot } from '../helpers/process.js'
 import { until } from '../helpers/until.js'
 
+// notifications handles only events of users and orders: in a process of its own without Redis
+// it would wait forever, so the runner leaves it out and says so.
 const modules = ['users', 'notifications', 'hello']
-const names = [...modules, 'gateway']
+const started = ['users', 'hello']
+const names = [...started, 'gateway']
 const wal = (dir: string) => readdirSync(dir).filter((file) => file.endsWith('.sqlite-wal'))
 
 t.test('Ctrl-C stops every process of the split cleanly, without the drain wait', async (t) => {
@@ -30,8 +33,10 @@ t.test('Ctrl-C stops every process of the split cleanly, without the drain wait'
     }
   })
   const lines: Array<{ name: string, line: string }> = []
+  const said: string[] = []
   for (const stream of [runner.stdout, runner.stderr]) {
     createInterface({ input: stream }).on('line', (text) => {
+      said.push(text)
       const match = /^(\S+)\s+\| (.*)$/.exec(text)
       if (match) lines.push({ name: match[1], line: match[2] })
     })
@@ -41,12 +46,15 @@ t.test('Ctrl-C stops every process of the split cleanly, without the drain wait'
   const gateway = `http://127.0.0.1:${port}`
   await until(async () => (await fetch(`${gateway}/health/ready`).catch(() => undefined))?.ok, { what: 'the gateway ready', timeoutMs: 60_000 })
   for (const [i, module] of modules.entries()) {
+    if (!started.includes(module)) continue
     await until(async () => (await fetch(`http://127.0.0.1:${port + 1 + i}/health/ready`).catch(() => undefined))?.ok, { what: `${module} ready`, timeoutMs: 60_000 })
   }
   const created = await fetch(`${gateway}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }) })
   t.equal(created.status, 201, 'the split serves through the gateway')
   t.ok(wal(dataDir).includes('users.sqlite-wal'), `open databases have their WAL files (${wal(dataDir).join(', ')})`)
   for (const name of names) t.ok(lines.some((entry) => entry.name === name), `${name}'s lines are prefixed with its name`)
+  t.ok(said.some((text) => text.startsWith('split: notifications left out: REDIS_URL: notifications handles order.placed, user.created')), 'notifications is left out, saying why')
+  t.notOk(lines.some((entry) => entry.name === 'notifications'), 'and never started')
 
   const interrupted = Date.now()
   process.kill(-runner.pid!, 'SIGINT')

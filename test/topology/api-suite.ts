@@ -24,8 +24,6 @@ type User = { id: number, name: string, email: string, createdAt: string }
 type Notification = { id: number, userId: number, kind: string, message: string, eventId: string, createdAt: string }
 
 export interface SuiteOptions {
-  /** false where a publisher's events cannot reach notifications in another process (a split without Redis). */
-  notifications?: boolean
   /** Only the cases of these modules (the name before a case's colon), where the topology runs no others. */
   modules?: string[]
 }
@@ -59,7 +57,7 @@ export function suiteOrder<T> (cases: T[], order = process.env.API_SUITE_ORDER ?
   throw new Error(`API_SUITE_ORDER must be forward, reverse or shuffle, not ${order}`)
 }
 
-export async function apiSuite (t: Test, base: string, { notifications = true, modules }: SuiteOptions = {}) {
+export async function apiSuite (t: Test, base: string, { modules }: SuiteOptions = {}) {
   const cases: Array<[string, (t: Test) => Promise<void>]> = [
     ['hello: GET /service', async (t) => {
       const res = await call(base, 'GET', '/service', undefined, { 'x-request-id': 'suite-hello' })
@@ -161,11 +159,6 @@ export async function apiSuite (t: Test, base: string, { notifications = true, m
     }],
 
     ['notifications: one welcome for a new user, one confirmation for an order', async (t) => {
-      if (!notifications) {
-        const user = await createUser(t, base, 'Nina')
-        t.same((await call(base, 'GET', `/notifications?userId=${user.id}`)).json, [], 'served, but events do not cross processes without Redis')
-        return
-      }
       const user = await createUser(t, base, 'Nina')
       const listed = async () => (await call(base, 'GET', `/notifications?userId=${user.id}`)).json as Notification[]
       await until(async () => (await listed()).length > 0, { what: `a welcome for user ${user.id}`, timeoutMs: 30_000 })
