@@ -117,6 +117,7 @@ function main (name: string | undefined) {
     if (!existsSync(join(root, 'drizzle', name, dialect, '0000_init.sql'))) throw new Error(`drizzle/${name}/${dialect}/0000_init.sql was not generated`)
   }
   run(process.execPath, ['--import', 'tsx', 'scripts/update-contracts.ts', name])
+  run(process.execPath, ['--import', 'tsx', 'scripts/module-map.ts'])
   console.log(`\n${name} is ready: MODULES=${name} npm start, then curl localhost:3000/${name}`)
 }
 

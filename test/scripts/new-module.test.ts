@@ -11,7 +11,7 @@ import { projectRoot } from '../helpers/process.js'
 // Generating (drizzle-kit, the contract) and the checks take 1–2 minutes on two busy cores.
 t.setTimeout(360_000)
 
-const copied = ['src', 'drizzle', 'deploy', 'contracts', 'scripts', 'package.json', 'README.md', 'docs/architecture.md', 'tsconfig.json', 'tsconfig.build.json', 'drizzle.config.ts',
+const copied = ['src', 'drizzle', 'deploy', 'contracts', 'scripts', 'package.json', 'README.md', 'docs/architecture.md', 'docs/reference/module-map.md', 'tsconfig.json', 'tsconfig.build.json', 'drizzle.config.ts',
   'test/helpers', 'test/architecture.test.ts', 'test/fixtures/import-platform.ts', 'test/contracts.test.ts', 'test/deploy/manifests.test.ts', '.github/workflows/ci.yml', '.ci/run']
 
 t.test('names: kebab-case, new, not reserved', async (t) => {
@@ -42,6 +42,7 @@ t.test('a generated module passes the architecture, manifests and contracts chec
     t.match(JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')), { entries: [{ idx: 0, tag: '0000_init' }] }, `${dialect} journal names it`)
   }
   t.match(readFileSync(join(copy, 'src/modules/widgets/contract.ts'), 'utf8'), /\n {2}calls: \[\]\n/, 'its contract declares the modules it calls: none yet')
+  t.match(readFileSync(join(copy, 'docs/reference/module-map.md'), 'utf8'), /\n {2}m_widgets\["widgets"\]\n/, 'and it is on the module map')
   const readme = readFileSync(join(copy, 'README.md'), 'utf8')
   const modulesTable = readme.slice(readme.indexOf('\n## Modules\n'), readme.indexOf('\n## ', readme.indexOf('\n## Modules\n') + 1))
   t.match(modulesTable, /\|\n\| `widgets` \| `GET \/widgets` .*`GET \/widgets\/:id`, `POST \/widgets` \(201.*\|\n$/, 'its row at the end of the README\'s table of modules')
