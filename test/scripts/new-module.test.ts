@@ -47,6 +47,8 @@ t.test('a generated module passes the architecture, manifests and contracts chec
   const modulesTable = readme.slice(readme.indexOf('\n## Modules\n'), readme.indexOf('\n## ', readme.indexOf('\n## Modules\n') + 1))
   t.match(modulesTable, /\|\n\| `widgets` \| `GET \/widgets` .*`GET \/widgets\/:id`, `POST \/widgets` \(201.*\|\n$/, 'its row at the end of the README\'s table of modules')
   t.equal(run(process.execPath, ['--import', 'tsx', 'scripts/new-module.ts', 'widgets']).status, 1, 'a second time: it exists')
+  const deployable = run('npm', ['run', '--silent', 'check:deploy'])
+  t.equal(deployable.status, 0, `its Compose services and Kubernetes Deployments reach what they need: ${deployable.stderr}`)
 
   // Each check file run on its own, as from a terminal, with tsx for TypeScript: tap's runner loads
   // it through ts-node, which compiles every file of a fresh tree anew (measured: 2–3× as long

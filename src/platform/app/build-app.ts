@@ -1,6 +1,5 @@
 import autoload from '@fastify/autoload'
-import { ConfigError, type Config } from '../config/config.js'
-import { reachOf, unreachable } from '../config/reachability.js'
+import type { Config } from '../config/config.js'
 import { paths } from '../primitives/paths.js'
 import type { ModuleRegistry } from '../contracts/module-registry.js'
 import databases from '../storage/databases.js'
@@ -22,9 +21,6 @@ export interface BuildOptions {
 }
 
 export async function buildApp (config: Config, registry: ModuleRegistry, { modules = config.modules, routes = true }: BuildOptions = {}) {
-  // Refused before anything opens: a module that cannot reach what it calls would fail per request.
-  const problems = unreachable(registry, reachOf(config, modules))
-  if (problems.length > 0) throw new ConfigError(problems)
   // @fastify/autoload does not detect `node --import tsx` (see STACK.md), so say it outright.
   if (paths.runningFromSource) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
   // Layer 1: the platform, the shared part first, then what only module processes have.

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError, loadConfig, type Config, type ModuleNames } from '../config/config.js'
+import { reachOf, unreachable } from '../config/reachability.js'
 import { DatabaseConnectError } from '../storage/errors.js'
 import type { ModuleRegistry } from '../contracts/module-registry.js'
 import { buildApp, type App, type BuildOptions } from './build-app.js'
@@ -17,14 +18,19 @@ export function loadConfigOrExit (modules: ModuleNames): Config {
 }
 
 /**
- * Builds the app; a module that cannot reach what it needs, or a database that never answered,
- * ends the process saying so.
+ * Builds the app of a server or worker; a module that cannot reach what it needs (before anything
+ * opens), or a database that never answered, ends the process saying so.
  */
 export async function buildAppOrExit (config: Config, registry: ModuleRegistry, options?: BuildOptions): Promise<App> {
+  const problems = unreachable(registry, reachOf(config, options?.modules))
+  if (problems.length > 0) {
+    console.error(new ConfigError(problems).message)
+    process.exit(1)
+  }
   try {
     return await buildApp(config, registry, options)
   } catch (error) {
-    if (!(error instanceof DatabaseConnectError || error instanceof ConfigError)) throw error
+    if (!(error instanceof DatabaseConnectError)) throw error
     console.error(error.message)
     process.exit(1)
   }

@@ -28,7 +28,7 @@ t.test('local transport: the operation is called directly, with the contract\'s 
 })
 
 t.test('a fallback answers for an unavailable target, never for its 4xx answers', async (t) => {
-  const app = await buildTestApp(t, { modules: ['hello'] })
+  const app = await buildTestApp(t, { modules: ['orders'] })
   await t.rejects(app.clients.users.getUser({ params: { id: 1 } }), DependencyUnavailable, 'no instance known: 503')
   t.equal(await app.clients.users.getUser({ params: { id: 1 } }, { fallback: () => 'degraded' }), 'degraded')
 })

@@ -83,7 +83,7 @@ t.test('METRICS=false: no /metrics and no request timing, on the app and the gat
 })
 
 t.test('a worker (no module routes) serves /metrics too', async (t) => {
-  const app = await buildApp(loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', MODULES: 'tasks' }, registry), registry, { routes: false })
+  const app = await buildApp(loadConfig({ DATA_DIR: tempDir(t), LOG_LEVEL: 'silent', MODULES: 'notifications' }, registry), registry, { routes: false })
   t.teardown(() => app.close())
   t.match(await scrape(app), /^# TYPE cleave_job_duration_seconds histogram/m)
 })
@@ -169,11 +169,10 @@ t.test('the gateway counts the instances it knows per routed module: 0 for one w
 })
 
 t.test('a process counts the instances of the targets it calls remotely, and only those', async (t) => {
-  // A call from outside any module: a module's own calls are declared, and start-up refuses what it cannot reach.
-  const app = await buildTestApp(t, { modules: ['users'], env: { CALL_RETRIES: '0' } })
+  const app = await buildTestApp(t, { modules: ['orders'], env: { CALL_RETRIES: '0' } })
   t.notMatch(await scrape(app), /^cleave_target_instances\{/m, 'nothing called yet')
-  await t.rejects(app.clients.hello.getService({}))
+  await t.rejects(app.clients.users.getUser({ params: { id: 1 } }))
   const text = await scrape(app)
-  t.equal(value(text, 'cleave_target_instances', { target: 'hello' }), 0, 'hello has no instance')
+  t.equal(value(text, 'cleave_target_instances', { target: 'users' }), 0, 'users has no instance')
   t.equal(samples(text, 'cleave_target_instances').length, 1)
 })
