@@ -9,6 +9,7 @@ import queueDashboard from '../events/queue-dashboard.js'
 import appRegistry from './app-registry.js'
 import operationRoutes from '../contracts/operation-routes.js'
 import { createPlatformServer } from './platform-server.js'
+import moduleMapPage from './module-map-page.js'
 
 export interface BuildOptions {
   /** Modules to mount; defaults to the ones the config selects. */
@@ -40,8 +41,9 @@ export async function buildApp (config: Config, registry: ModuleRegistry, { modu
     matchFilter: (path: string) => modules.includes(path.split('/')[1]),
     options: { config }
   })
-  // Layer 3: what they implement, served over HTTP (a worker serves none of it).
+  // Layer 3: what they implement, served over HTTP (a worker serves none of it), and the map.
   if (routes) await app.register(operationRoutes)
+  if (routes) await app.register(moduleMapPage, { graph: registry, here: modules })
 
   return app
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js'
 import type { ModuleRegistry } from '../contracts/module-registry.js'
 import { createPlatformServer, type PlatformServer } from './platform-server.js'
+import moduleMapPage from './module-map-page.js'
 import docs from '../gateway/docs.js'
 import proxy, { type Relay } from '../gateway/proxy.js'
 import { createBreaker } from '../clients/remote/breaker.js'
@@ -82,6 +83,7 @@ export async function buildGateway (config: Config, registry: ModuleRegistry, op
   // Layer 2: merged docs and the routes to the modules.
   await app.register(docs, { modules: prefixesByModule(prefixes), upstreams, ttlMs: docsTtlMs, timeoutMs: Math.min(upstreamTimeoutMs, 2000) })
   await app.register(proxy, { prefixes, upstreams, health, upstreamTimeoutMs, breakers, bodyLimit: config.BODY_LIMIT_BYTES })
+  await app.register(moduleMapPage, { graph: registry, here: [] })
 
   return app
 }

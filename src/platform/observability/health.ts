@@ -37,6 +37,8 @@ export interface Health {
   addCheck (name: string, check: ReadinessCheck): void
   /** Adds a section to the GET /health report, computed when it is asked for. */
   addSection<Name extends keyof HealthSections> (name: Name, describe: () => HealthSections[Name] | Promise<HealthSections[Name]>): void
+  /** A section as it stands now; undefined where no concern of this process adds it. */
+  section<Name extends keyof HealthSections> (name: Name): Promise<HealthSections[Name] | undefined>
 }
 
 declare module 'fastify' {
@@ -49,7 +51,8 @@ async function health (app: FastifyInstance, options: HealthOptions) {
   const sections = new Map<keyof HealthSections, () => unknown>()
   app.decorate('health', {
     addCheck: (name, check) => { checks.set(name, check) },
-    addSection: (name, describe) => { sections.set(name, describe) }
+    addSection: (name, describe) => { sections.set(name, describe) },
+    section: async (name) => await sections.get(name)?.() as never
   } satisfies Health)
 
   async function runChecks () {
