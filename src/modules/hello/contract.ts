@@ -14,7 +14,8 @@ export const helloContract = defineContract({
       }
     }
   },
-  errors: {}
+  errors: {},
+  calls: []
 })
 
 declare module '../../platform/clients/index.js' {

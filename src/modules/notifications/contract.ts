@@ -30,7 +30,8 @@ export const notificationsContract = defineContract({
     }
   },
   errors: {},
-  events: { subscribes: ['user.created', 'order.placed', 'order.shipped'] }
+  events: { subscribes: ['user.created', 'order.placed', 'order.shipped'] },
+  calls: []
 })
 
 declare module '../../platform/clients/index.js' {

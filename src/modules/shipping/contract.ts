@@ -58,7 +58,8 @@ export const shippingContract = defineContract({
     }
   },
   errors: { ShipmentNotFound, AlreadyShipped },
-  events: { publishes: { 'order.shipped': OrderShipped } }
+  events: { publishes: { 'order.shipped': OrderShipped } },
+  calls: []
 })
 
 declare module '../../platform/clients/index.js' {

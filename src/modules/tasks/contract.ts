@@ -81,7 +81,8 @@ export const tasksContract = defineContract({
     }
   },
   errors: { TaskNotFound },
-  events: { publishes: { 'task.queued': TaskQueued }, subscribes: ['task.queued'] }
+  events: { publishes: { 'task.queued': TaskQueued }, subscribes: ['task.queued'] },
+  calls: []
 })
 
 declare module '../../platform/clients/index.js' {

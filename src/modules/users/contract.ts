@@ -72,7 +72,8 @@ export const usersContract = defineContract({
     }
   },
   errors: { UserNotFound, EmailTaken },
-  events: { publishes: { 'user.created': UserCreated, 'user.deleted': UserDeleted } }
+  events: { publishes: { 'user.created': UserCreated, 'user.deleted': UserDeleted } },
+  calls: []
 })
 
 declare module '../../platform/clients/index.js' {

@@ -42,10 +42,11 @@ export interface Contract<Routes extends Record<string, RouteDefinition> = Recor
   /** Declared here, not at run time, so a publisher knows its subscribers in every topology. */
   events?: Events
   /**
-   * The modules this one calls through `app.clients`: what a process mounting it must reach (it
-   * refuses to start otherwise), what `npm run map` draws and `npm run check:deploy` checks.
+   * The modules this one calls through `app.clients`, `[]` for none: what a process mounting it
+   * must reach (it refuses to start otherwise), what `npm run map` draws and `npm run check:deploy`
+   * checks. Required, so that every module says.
    */
-  calls?: readonly string[]
+  calls: readonly string[]
   /**
    * Implemented outside Cleave, in any language: its folder holds only this contract, no process
    * here mounts it, and callers reach it through discovery like any remote module.

@@ -42,7 +42,8 @@ export async function loadModuleRegistry (dir = paths.modules): Promise<ModuleRe
 // that does not exist is refused here, as an event nobody publishes is.
 function edges (contracts: ReadonlyMap<string, Contract>): Pick<ModuleGraph, 'calls' | 'events'> {
   const calls: Record<string, readonly string[]> = {}
-  for (const { module, calls: targets = [] } of contracts.values()) {
+  for (const { module, calls: targets } of contracts.values()) {
+    if (!Array.isArray(targets)) throw new Error(`${module}: its contract declares no calls (calls: [] when it calls no module)`)
     for (const target of targets) {
       if (!contracts.has(target) || target === module) throw new Error(`${module}: its contract declares calls to "${target}", ${target === module ? 'itself' : 'which is no module'}`)
     }

@@ -66,7 +66,7 @@ t.test('the module registry refuses a call to no module, and an event published 
   const { join } = await import('node:path')
   const { tmpdir } = await import('node:os')
   const { loadModuleRegistry } = await import('../../../src/platform/contracts/module-registry.js')
-  const define = (module: string, extra: string) => `import { defineContract } from '${new URL('../../../src/platform/contracts/define-contract.ts', import.meta.url).href}'\nexport const contract = defineContract({ module: '${module}', routes: {}, errors: {}, ${extra} })\n`
+  const define = (module: string, extra: string) => `import { defineContract } from '${new URL('../../../src/platform/contracts/define-contract.ts', import.meta.url).href}'\nexport const contract = defineContract({ module: '${module}', routes: {}, errors: {}, ${extra.includes('calls') ? '' : 'calls: [], '}${extra} })\n`
   const tree = (modules: Record<string, string>) => {
     const dir = mkdtempSync(join(tmpdir(), 'cleave-registry-'))
     t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -82,5 +82,6 @@ t.test('the module registry refuses a call to no module, and an event published 
   await t.rejects(loadModuleRegistry(tree({ a: "calls: ['a']" })), /calls to "a", itself/)
   const twice = "events: { publishes: { 'x.done': { type: 'object' } } }"
   await t.rejects(loadModuleRegistry(tree({ a: twice, b: twice })), /event x\.done is published by both a and b/)
+  await t.rejects(loadModuleRegistry(tree({ a: 'calls: undefined' })), /a: its contract declares no calls \(calls: \[\] when it calls no module\)/)
   t.same((await loadModuleRegistry(tree({ a: "calls: ['b']", b: '' }))).calls, { a: ['b'] })
 })
