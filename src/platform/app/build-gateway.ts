@@ -5,7 +5,7 @@ import moduleMapPage from './module-map-page.js'
 import docs from '../gateway/docs.js'
 import proxy, { type Relay } from '../gateway/proxy.js'
 import { createBreaker } from '../clients/remote/breaker.js'
-import { breakerSettings } from '../clients/remote/settings.js'
+import { callSettings } from '../clients/remote/settings.js'
 import { modulePrefixes, prefixesByModule } from '../gateway/module-prefixes.js'
 import { createUpstreams } from '../gateway/upstreams.js'
 import { addInstancesGauge } from '../discovery/instances-gauge.js'
@@ -39,7 +39,7 @@ function deployedExternals (config: Config, registry: ModuleRegistry): string[] 
 // A breaker per module, with the clients' settings and runtime overrides; the relay keeps its own
 // time (upstreamTimeoutMs), so the breaker only counts and refuses.
 function moduleBreakers (app: PlatformServer, modules: Set<string>): Map<string, (relay: Relay) => Promise<unknown>> {
-  const settingsFor = (module: string) => breakerSettings(app.config, app.runtimeConfig.current, module)
+  const settingsFor = (module: string) => callSettings(app.config, app.runtimeConfig.current, module)
   const breakers = new Map([...modules].map((module) => [module, createBreaker<Relay>({ target: module, settings: () => settingsFor(module), log: app.log, metrics: app.metrics, timesOut: false })]))
   app.runtimeConfig.onChange(() => {
     for (const [module, breaker] of breakers) breaker.configure(settingsFor(module))

@@ -7,7 +7,7 @@ import type { CallInputOf, Contract, OperationContext, OperationOutput } from '.
 import { continueTrace } from '../observability/tracing/index.js'
 import { isAnswer } from './call-errors.js'
 import { compileInputCheck, type CallInput } from './input-validator.js'
-import { breakerSettings } from './remote/settings.js'
+import { callSettings } from './remote/settings.js'
 import type { RemoteTransport } from './remote/transport.js'
 import { addInstancesGauge } from '../discovery/instances-gauge.js'
 
@@ -42,7 +42,7 @@ async function clients (app: FastifyInstance) {
   const remotes = new Map<string, RemoteTransport>()
   let agent: Agent | undefined
 
-  const settingsFor = (target: string) => breakerSettings(config, app.runtimeConfig.current, target)
+  const settingsFor = (target: string) => callSettings(config, app.runtimeConfig.current, target)
   app.runtimeConfig.onChange(() => {
     for (const [target, transport] of remotes) transport.configure(settingsFor(target))
   })

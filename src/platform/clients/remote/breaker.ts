@@ -9,7 +9,7 @@ import type { BreakerReport } from '../health-section.js'
 import { isAnswer } from '../call-errors.js'
 import { createBreakerWindow, windowBuckets } from './breaker-window.js'
 import { tripOnConsecutiveFailures } from './consecutive-failures.js'
-import type { BreakerSettings, Settings } from './pipeline.js'
+import type { CallSettings, Settings } from './pipeline.js'
 
 type Step<Call> = (call: Call) => Promise<unknown>
 
@@ -18,7 +18,7 @@ export interface Breaker<Call> {
   /** Puts the breaker around the steps that follow it. */
   stage: (next: Step<Call>) => Step<Call>
   /** The settings from now on; the breaker keeps its state and counts. */
-  configure (settings: BreakerSettings): void
+  configure (settings: CallSettings): void
   /** State and window counts, for GET /health. */
   report (): BreakerReport
 }

@@ -6,7 +6,8 @@ import type { ValidateFunction } from 'ajv'
 import type { OperationContext, RouteDefinition } from '../../contracts/define-contract.js'
 import type { CallInput } from '../input-validator.js'
 
-export interface BreakerSettings {
+/** How calls to one target behave: their timeout, retries, breaker and concurrency. */
+export interface CallSettings {
   timeoutMs: number
   retries: number
   /** Longest first backoff before retrying after a 502/503/504 answer. */
@@ -23,7 +24,7 @@ export interface BreakerSettings {
 }
 
 /** The settings in force: read on each use, so a runtime change applies to the next call. */
-export type Settings = () => BreakerSettings
+export type Settings = () => CallSettings
 
 /** What is known of an operation before any call: computed once per target. */
 export interface RemoteOperation {

@@ -1,10 +1,10 @@
-// A target's breaker settings: the environment's, overridden per target by the runtime config.
+// A target's call settings (timeout, retries, breaker, concurrency): the environment's, overridden per target by the runtime config.
 // The clients and the gateway read the same ones, so one override applies to every caller.
 import type { Config } from '../../config/config.js'
 import type { RuntimeValues } from '../../runtime-config/index.js'
-import type { BreakerSettings } from './pipeline.js'
+import type { CallSettings } from './pipeline.js'
 
-export function breakerSettings (config: Config, runtime: RuntimeValues, target: string): BreakerSettings {
+export function callSettings (config: Config, runtime: RuntimeValues, target: string): CallSettings {
   return {
     timeoutMs: config.CALL_TIMEOUT_MS,
     retries: config.CALL_RETRIES,

@@ -15,7 +15,7 @@ import type { CallInput } from '../input-validator.js'
 import { createBreaker, type Breaker } from './breaker.js'
 import { bulkheadStage } from './bulkhead.js'
 import { instancesStage } from './instances.js'
-import { compose, type BreakerSettings, type RemoteCall, type RemoteOperation, type Stage } from './pipeline.js'
+import { compose, type CallSettings, type RemoteCall, type RemoteOperation, type Stage } from './pipeline.js'
 import { readAnswerStage } from './read-answer.js'
 import { retryStage } from './retry.js'
 import { sendRequest } from './send.js'
@@ -27,7 +27,7 @@ import { unavailableStage } from './unavailable.js'
 export interface RemoteTransport {
   call (operation: string, input: CallInput, context: OperationContext): Promise<unknown>
   /** New settings for the calls from now on; the breaker keeps its state and counts. */
-  configure (settings: BreakerSettings): void
+  configure (settings: CallSettings): void
   breaker: CircuitBreaker
   report: Breaker<RemoteCall>['report']
 }
@@ -59,7 +59,7 @@ export function createRemoteTransport (options: {
   /** Shared with every caller in the process: the instances in rotation. */
   health: InstanceHealth
   dispatcher: Dispatcher
-  settings: BreakerSettings
+  settings: CallSettings
   log: FastifyBaseLogger
   metrics: Pick<Metrics, 'breakerState' | 'breakerEvents'>
   /** Signs each request when SERVICE_SECRET is set. */
