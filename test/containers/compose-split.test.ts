@@ -48,7 +48,9 @@ async function usersDown (t: Test, base: string, userId: number, orderId: number
 }
 
 async function whole (t: Test, base: string, userId: number, orderId: number, what: string) {
+  // orders and the gateway each notice the return by their own health checks, one after the other.
   await until(async () => (await get(base, `/orders/${orderId}`)).json?.degraded === false, { what: `orders whole again (${what})`, timeoutMs: 60_000, everyMs: 250 })
+  await until(async () => (await get(base, `/users/${userId}`)).status === 200, { what: `users through the gateway again (${what})`, timeoutMs: 60_000, everyMs: 250 })
   t.equal((await get(base, `/users/${userId}`)).status, 200, `users serving again (${what})`)
 }
 
