@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { moduleFlowchart, type ModulePlace } from '../contracts/module-map.js'
 import type { ModuleGraph } from '../primitives/module-graph.js'
 import { serviceName } from '../config/service-name.js'
+import { createMermaidDrawer } from './mermaid-drawer.js'
 
 export interface ModuleMapOptions {
   graph: ModuleGraph
@@ -15,8 +16,7 @@ export interface ModuleMapOptions {
 /** Longest a page waits for discovery (Redis may be slow or gone): past it a module shows no instance. */
 const discoveryWaitMs = 1000
 
-// The renderer lays the graph out synchronously (tens of ms; the first, loading it, more): a
-// drawing is made only when the graph or a place changes, and the last few are kept.
+// A drawing is made only when the graph or a place changes, and the last few are kept.
 const keptDrawings = 8
 
 // Its SVG imports a web font from Google's servers; the page makes no outside request, so the
@@ -36,6 +36,8 @@ function within<T> (promise: Promise<T>, ms: number, fallback: T): Promise<T> {
 
 export default async function moduleMapPage (app: FastifyInstance, { graph, here }: ModuleMapOptions) {
   const drawings = new Map<string, string>()
+  const drawer = createMermaidDrawer()
+  app.addHook('onClose', () => drawer.close())
 
   async function places (): Promise<Map<string, ModulePlace>> {
     const [breakers = {}, ejected = {}] = await Promise.all([app.health.section('dependencies'), app.health.section('ejected')])
@@ -56,8 +58,7 @@ export default async function moduleMapPage (app: FastifyInstance, { graph, here
   async function drawing (source: string): Promise<string> {
     let svg = drawings.get(source)
     if (svg === undefined) {
-      const { renderMermaidSVG } = await import('beautiful-mermaid')
-      svg = renderMermaidSVG(source).replace(fontImport, '')
+      svg = (await drawer.draw(source)).replace(fontImport, '')
       if (drawings.size >= keptDrawings) drawings.delete(drawings.keys().next().value!)
       drawings.set(source, svg)
     }
@@ -73,7 +74,11 @@ export default async function moduleMapPage (app: FastifyInstance, { graph, here
 
   app.get('/docs/map', hidden, async (_request, reply) => {
     const placed = await places()
-    const svg = await drawing(moduleFlowchart(graph, placed))
+    // Without its drawing the page still says everything: the table, and the source it links to.
+    const figure = await drawing(moduleFlowchart(graph, placed)).then((svg) => `<figure>${svg}</figure>`, (error: Error) => {
+      app.log.warn({ err: error }, 'the module map could not be drawn')
+      return '<p>The drawing could not be made just now; the table and the Mermaid source say the same.</p>'
+    })
     const rows = [...placed].map(([module, { where, instances, ejected, breaker }]) => {
       const listed = instances.map((url) => ejected.includes(url) ? `${url} (out of rotation)` : url).join(', ')
       return `<tr><td>${escapeHtml(module)}${graph.external.includes(module) ? ' (external)' : ''}</td><td>${where}</td><td>${escapeHtml(listed) || '—'}</td><td>${breaker ?? '—'}</td></tr>`
@@ -95,7 +100,7 @@ export default async function moduleMapPage (app: FastifyInstance, { graph, here
 <h1>Module map</h1>
 <p>What each module calls (solid arrows) and the events it publishes to others (dotted), as this process finds them:
 green here, blue elsewhere, red where its breaker is open or no instance is in rotation.</p>
-<figure>${svg}</figure>
+${figure}
 <table>
 <thead><tr><th>module</th><th>where</th><th>instances</th><th>breaker</th></tr></thead>
 <tbody>

@@ -59,6 +59,27 @@ t.test('discovery hung (Redis accepts and never answers): the page still comes, 
   t.ok(tookMs < 5000, `answered in ${Math.round(tookMs)} ms, not held by discovery`)
 })
 
+t.test('the first drawing, which loads the renderer, holds up no other request of the process', async (t) => {
+  const app = await buildTestApp(t, { modules: ['hello'] })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const finished: string[] = []
+  const map = fetch(`http://127.0.0.1:${port}/docs/map`).then(async (res) => { await res.text(); finished.push('map') })
+  // Asked once the page is being drawn: with the layout on this thread it would wait for it.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const live = fetch(`http://127.0.0.1:${port}/health/live`).then(async (res) => { await res.text(); finished.push('live') })
+  await Promise.all([map, live])
+  t.same(finished, ['live', 'map'], '/health/live answered while the map was drawn')
+})
+
+t.test('a drawing the renderer refuses is an error, not a hang, and the worker draws on', async (t) => {
+  const { createMermaidDrawer } = await import('../../../src/platform/app/mermaid-drawer.js')
+  const drawer = createMermaidDrawer()
+  t.teardown(() => drawer.close())
+  await t.rejects(drawer.draw('nonsense'), /the drawing failed: .*Invalid mermaid header/)
+  t.match(await drawer.draw('flowchart LR\n  a --> b'), /^<svg /, 'the next one is drawn')
+})
+
 t.test('in Chromium: the map is drawn from this origin alone, and links to its source', { skip: browserMissing() }, async (t) => {
   const browser = await launchBrowser(t)
   const server = await startProcess(t, 'server', { DATA_DIR: tempDir(t), LOG_LEVEL: 'warn' })
