@@ -76,7 +76,8 @@ async function recordingServer (t: Test, body: unknown) {
 
 t.test('a service call carries the caller\'s trace, with the caller\'s span as parent', async (t) => {
   const users = await recordingServer(t, { id: 1, name: 'Ada', email: 'ada@example.com', createdAt: new Date().toISOString() })
-  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: users.url } })
+  // No health checks: they are requests too, and one landing between the calls took their place here.
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: users.url, HEALTH_CHECK_INTERVAL_MS: '0' } })
   const res = await app.inject({
     method: 'POST',
     url: '/orders',
