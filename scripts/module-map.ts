@@ -5,14 +5,14 @@ import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { loadModuleRegistry } from '../src/platform/contracts/module-registry.js'
 import { moduleFlowchart } from '../src/platform/contracts/module-map.js'
-import type { ModuleGraph } from '../src/platform/primitives/module-graph.js'
+import { everyModule, type ModuleGraph } from '../src/platform/primitives/module-graph.js'
 
 export const mapFile = join(import.meta.dirname, '..', 'docs', 'reference', 'module-map.md')
 
 const list = (items: readonly string[]) => items.length === 0 ? '—' : items.map((item) => `\`${item}\``).join(', ')
 
 export function moduleMapReference (graph: ModuleGraph): string {
-  const modules = [...graph.names, ...graph.external].sort()
+  const modules = everyModule(graph)
   const callers = (module: string) => Object.entries(graph.calls).filter(([, targets]) => targets.includes(module)).map(([caller]) => caller)
   return [
     '# Module map',

@@ -1,7 +1,7 @@
 import { resolveModules } from '../../src/platform/config/config.js'
 import { databaseUrlKey, serviceUrlKey } from '../../src/platform/config/module-keys.js'
 import { unreachable } from '../../src/platform/config/reachability.js'
-import type { ModuleGraph } from '../../src/platform/primitives/module-graph.js'
+import { everyModule, type ModuleGraph } from '../../src/platform/primitives/module-graph.js'
 import type { Deployment, DeployedProcess } from './deployment.js'
 
 interface Placed extends DeployedProcess {
@@ -66,7 +66,7 @@ export function deploymentProblems (graph: ModuleGraph, { source, processes }: D
 }
 
 function place (graph: ModuleGraph, process: DeployedProcess, say: (problem: string) => void): Placed {
-  const every = [...graph.names, ...graph.external].sort()
+  const every = everyModule(graph)
   const services = every.filter((module) => process.env[serviceUrlKey(module)])
   for (const key of Object.keys(process.env)) {
     const service = /^SERVICE_(.+)_URL$/.exec(key)

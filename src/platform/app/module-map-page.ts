@@ -3,7 +3,8 @@
 // the same drawing as Mermaid text, the form docs/reference/module-map.md shows without places.
 import type { FastifyInstance } from 'fastify'
 import { moduleFlowchart, type ModulePlace } from '../contracts/module-map.js'
-import type { ModuleGraph } from '../primitives/module-graph.js'
+import { everyModule, type ModuleGraph } from '../primitives/module-graph.js'
+import { within } from '../primitives/within.js'
 import { serviceName } from '../config/service-name.js'
 import { createMermaidDrawer } from './mermaid-drawer.js'
 
@@ -28,12 +29,6 @@ const pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 
-function within<T> (promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback), ms) })
-  return Promise.race([promise.catch(() => fallback), late]).finally(() => clearTimeout(timer))
-}
-
 export default async function moduleMapPage (app: FastifyInstance, { graph, here }: ModuleMapOptions) {
   const drawings = new Map<string, string>()
   const drawer = createMermaidDrawer()
@@ -41,8 +36,7 @@ export default async function moduleMapPage (app: FastifyInstance, { graph, here
 
   async function places (): Promise<Map<string, ModulePlace>> {
     const [breakers = {}, ejected = {}] = await Promise.all([app.health.section('dependencies'), app.health.section('ejected')])
-    const modules = [...graph.names, ...graph.external].sort()
-    const found = await Promise.all(modules.map(async (module): Promise<[string, ModulePlace]> => {
+    const found = await Promise.all(everyModule(graph).map(async (module): Promise<[string, ModulePlace]> => {
       if (here.includes(module)) return [module, { where: 'here', instances: [], ejected: [] }]
       const instances = await within(app.discovery.resolver.instances(module), discoveryWaitMs, [])
       return [module, {

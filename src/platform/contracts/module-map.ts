@@ -1,4 +1,4 @@
-import type { ModuleGraph } from '../primitives/module-graph.js'
+import { everyModule, type ModuleGraph } from '../primitives/module-graph.js'
 
 /** Where a running process finds a module, for its /docs/map. */
 export interface ModulePlace {
@@ -40,7 +40,7 @@ const classes = [
  */
 export function moduleFlowchart (graph: ModuleGraph, places?: ReadonlyMap<string, ModulePlace>): string {
   const lines = ['flowchart LR']
-  for (const module of [...graph.names, ...graph.external].sort()) {
+  for (const module of everyModule(graph)) {
     const place = places?.get(module)
     const label = [graph.external.includes(module) ? `${module} (external)` : module, ...place ? placeLines(place) : []].join('<br/>')
     lines.push(graph.external.includes(module) ? `  ${nodeId(module)}[["${label}"]]` : `  ${nodeId(module)}["${label}"]`)

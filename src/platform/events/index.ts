@@ -9,6 +9,7 @@ import type { OperationContext } from '../contracts/define-contract.js'
 import { traceparentOf } from '../observability/tracing/index.js'
 import { compileExact } from '../http/validation.js'
 import { validationDetail } from '../primitives/validation-issues.js'
+import { within } from '../primitives/within.js'
 import { buildEventCatalog } from './catalog.js'
 import type { EventName, EventPayload } from './event.js'
 import { createHandlerRunner, type HandlerRunner } from './handler-runner.js'
@@ -67,9 +68,7 @@ function addScrapeGauges (app: FastifyInstance, publishers: string[], redis: Red
     registers,
     async collect () {
       this.reset()
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), scrapeTimeoutMs) })
-      const all = await Promise.race([redis.jobCounts().catch(() => undefined), timeout]).finally(() => clearTimeout(timer))
+      const all = await within(redis.jobCounts(), scrapeTimeoutMs, undefined)
       for (const { queue, counts } of all ?? []) {
         for (const state of jobStates) this.set({ queue, state }, counts[state] ?? 0)
       }

@@ -19,3 +19,8 @@ export interface ModuleGraph {
   /** Every published event, in name order. */
   events: readonly EventRoute[]
 }
+
+/** Every module, those implemented elsewhere included, sorted. */
+export function everyModule ({ names, external }: Pick<ModuleGraph, 'names' | 'external'>): string[] {
+  return [...names, ...external].sort()
+}
