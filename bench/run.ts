@@ -8,7 +8,7 @@ import { benchDatabase, outboxDrained } from './postgres.js'
 import { machine, markdownTable, summarize, writeResults, type Run } from './report.js'
 import { startServer, stopServer, workspace, type Server } from './servers.js'
 import { positiveInteger } from './settings.js'
-import { seedUsers } from './seed.js'
+import { assertSameUsers, seedUsers } from './seed.js'
 
 const USERS = 1000
 const BASELINE = 'bare'
@@ -32,14 +32,6 @@ const settings = {
 const PG_LOG_LEVEL = 'warn'
 const PG_GET = { bare: 'bare, GET /users/:id', full: `full, GET /users/:id, LOG_LEVEL=${PG_LOG_LEVEL}` }
 const PG_POST = { bare: 'bare, POST /users', full: `full, POST /users, LOG_LEVEL=${PG_LOG_LEVEL}` }
-
-// A faster baseline that answers differently would make the ratio meaningless, so compare bytes first.
-async function assertSameAnswers (servers: Server[], ids: number[]): Promise<void> {
-  for (const id of [ids[0], ids[Math.floor(ids.length / 2)], ids[ids.length - 1]]) {
-    const bodies = await Promise.all(servers.map(async (server) => (await fetch(`${server.url}/users/${id}`)).text()))
-    if (new Set(bodies).size !== 1) throw new Error(`servers disagree on /users/${id}:\n${bodies.join('\n')}`)
-  }
-}
 
 function loadUsers (server: Server, ids: number[], duration: number) {
   return measured([server], () => load(server, { connections: settings.connections, duration, path: (n) => `/users/${ids[n % ids.length]}` }))
@@ -90,7 +82,7 @@ async function postgresSteps (): Promise<PgStep[]> {
   const pgIds = await seedUsers(pgFull, USERS)
   await outboxDrained(databaseUrl)
   const pgBare = await startServer('bare, PostgreSQL', 'bench/bare-postgres-server.ts', pgEnv, join(workDir, 'bare-postgres.log'))
-  await assertSameAnswers([pgBare, pgFull], pgIds)
+  await assertSameUsers([pgBare, pgFull], pgIds)
   await assertSameCreated([pgBare, pgFull])
   const settle = () => outboxDrained(databaseUrl)
   const getUsers = { path: (n: number) => `/users/${pgIds[n % pgIds.length]}` }
@@ -115,7 +107,7 @@ try {
   const info = await fullServer('info')
   const warn = await fullServer('warn')
   const bare = await startServer(BASELINE, 'bench/bare-server.ts', { DATA_DIR: dataDir }, join(workDir, 'bare.log'))
-  await assertSameAnswers([bare, info, warn], ids)
+  await assertSameUsers([bare, info, warn], ids)
 
   const pgSteps = settings.postgres ? await postgresSteps() : []
   const pgRun = (step: PgStep, duration: number) =>

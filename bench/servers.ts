@@ -96,17 +96,24 @@ function newestSource (): number {
 // runs the compiled server as production does; the bench's own floors run without it.
 const imageNodeOptions = /^ENV NODE_OPTIONS=(\S+)$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1]
 
+/** The image's NODE_OPTIONS, for a bench that runs other servers as Cleave's run. */
+export function imageEnv (): Record<string, string> {
+  return imageNodeOptions === undefined ? {} : { NODE_OPTIONS: imageNodeOptions }
+}
+
 /** The environment of a process started with command(script): the image's NODE_OPTIONS for Cleave's own. */
 export function productionEnv (script: string): Record<string, string> {
-  return script.startsWith('src/') && imageNodeOptions !== undefined ? { NODE_OPTIONS: imageNodeOptions } : {}
+  return script.startsWith('src/') ? imageEnv() : {}
 }
 
 /**
  * What production runs: `src/<path>.ts` starts as the compiled `dist/<path>.js` (run `npm run build`
  * first; the bench scripts do), with no loader. The bench's own servers (bench/*.ts) run under tsx,
- * which costs them start-up time only: the code they serve is compiled once, at import.
+ * which costs them start-up time only: the code they serve is compiled once, at import. Plain
+ * JavaScript (the peers, `.mjs`) runs as it is.
  */
 export function command (script: string, args: string[] = []): string[] {
+  if (script.endsWith('.mjs')) return [...args, script]
   if (!script.startsWith('src/')) return ['--import', 'tsx', ...args, script]
   const compiled = join(root, 'dist', script.slice('src/'.length).replace(/\.ts$/, '.js'))
   if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build first`)
@@ -169,6 +176,13 @@ export function cpuMicros (server: Server): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / ticksPerSecond * 1e6
+}
+
+/** The server process's resident memory now, in MB, from /proc/<pid>/status. */
+export function rssMb (server: Server): number {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pidOf(server)}/status`, 'utf8'))?.[1]
+  if (kb === undefined) throw new Error(`${server.name}: no VmRSS in /proc/${pidOf(server)}/status`)
+  return Number(kb) / 1024
 }
 
 export async function stopServers (): Promise<void> {

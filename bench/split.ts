@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { load, measured } from './load.js'
 import { machine, medians, milliseconds, requests, table, verdict, writeResults, type Run, type Summary } from './report.js'
 import { startServer, stopServer, workspace, type Server } from './servers.js'
+import { seedOrders } from './seed.js'
 import { positiveInteger, positiveIntegers } from './settings.js'
 
 const USERS = 200
@@ -49,28 +50,6 @@ interface Target {
   degraded: boolean
   /** The callee's own route: its name, its ids, a text every answer has. */
   own?: { name: string, ids: number[], marker: string }
-}
-
-async function create (server: Server, path: string, body: unknown): Promise<number> {
-  const response = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body)
-  })
-  if (response.status !== 201) throw new Error(`seeding POST ${path}: HTTP ${response.status} ${await response.text()}`)
-  return ((await response.json()) as { id: number }).id
-}
-
-// Every order belongs to an existing user; users have 5 orders each, orders 1 to 3 items.
-async function seed (server: Server): Promise<number[]> {
-  const userIds: number[] = []
-  for (let i = 1; i <= USERS; i++) userIds.push(await create(server, '/users', { name: `Bench User ${i}`, email: `user${i}@bench.example` }))
-  const orderIds: number[] = []
-  for (let i = 1; i <= ORDERS; i++) {
-    const items = Array.from({ length: 1 + (i % 3) }, (_, k) => ({ sku: `SKU-${(i + k) % 50}`, qty: 1 + ((i + k) % 5) }))
-    orderIds.push(await create(server, '/orders', { userId: userIds[i % USERS], items }))
-  }
-  return orderIds
 }
 
 const pathOf = (target: Target, id: number) => `${target.prefix}/${id}`
@@ -221,7 +200,7 @@ try {
   // served the seeding's POSTs would carry their JIT and heap state into its reads (the baseline does not).
   const seeder = await service('seeder', 'all')
   console.error(`seeding ${USERS} users and ${ORDERS} orders`)
-  const ids = await seed(seeder)
+  const ids = await seedOrders(seeder, USERS, ORDERS)
   await stopServer(seeder)
   // Started one at a time: each picks its port only after the previous one listens on its own.
   const oneProcess = await service(ONE_PROCESS, 'all')
