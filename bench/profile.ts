@@ -1,25 +1,30 @@
-// Where the full app's CPU goes on GET /users/:id: the compiled server under `node --cpu-prof`,
-// loaded with autocannon, and its profile read back over the measured run only (start-up, seeding
-// and warm-up left out), in µs per request: self time by package or platform file, and the time
-// inside each of Cleave's own functions with what they call (a callback hook's `done()` runs the
-// rest of the request synchronously, so read that column for async work and leaves only).
+// Where the CPU goes, side by side: GET /users/:id on the full app against bare Fastify
+// (BENCH_PROFILE=route, the default), or GET /orders/:id split (orders calling users over HTTP,
+// both processes) against one process (BENCH_PROFILE=hop). Each process runs compiled under
+// `node --cpu-prof`, loaded with autocannon, its profile read back over the measured run only
+// (start-up, seeding and warm-up left out), in µs per request: self time by package or platform
+// file, and the time inside each of Cleave's own functions with what they call (a callback hook's
+// `done()` runs the rest of the request synchronously, so read that column for async work and leaves only).
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { load } from './load.js'
 import { table } from './report.js'
-import { startServer, stopServer, workspace } from './servers.js'
+import { startServer, stopServer, workspace, type Server } from './servers.js'
 import { positiveInteger } from './settings.js'
-import { seedUsers } from './seed.js'
+import { seedOrders, seedUsers } from './seed.js'
 
 const USERS = 1000
+const ORDERS = 1000
 
 const settings = {
   duration: positiveInteger('BENCH_DURATION', 10),
   connections: positiveInteger('BENCH_CONNECTIONS', 10),
   warmup: positiveInteger('BENCH_WARMUP', 3),
   top: positiveInteger('BENCH_TOP', 25),
-  logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn'
+  logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  profile: process.env.BENCH_PROFILE ?? 'route'
 }
+if (settings.profile !== 'route' && settings.profile !== 'hop') throw new Error(`BENCH_PROFILE: expected route or hop, got ${JSON.stringify(settings.profile)}`)
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
 interface Profile { nodes: ProfileNode[], startTime: number, samples: number[], timeDeltas: number[] }
@@ -71,50 +76,81 @@ function summarize (profile: Profile, from: number, to: number, requests: number
   return { total: total / requests, self: perRequest(self), selfByFunction: perRequest(selfByFunction), inside: perRequest(inside) }
 }
 
-function top (entries: Map<string, number>, total: number): string[][] {
-  return [...entries].sort((a, b) => b[1] - a[1]).slice(0, settings.top).map(([name, us]) => [name, us.toFixed(2), `${(100 * us / total).toFixed(1)}%`])
+type Summary = ReturnType<typeof summarize>
+
+// A topology's processes together: each map's µs per request added up.
+function merged (summaries: Summary[]): Summary {
+  const add = (maps: Array<Map<string, number>>) => {
+    const sum = new Map<string, number>()
+    for (const map of maps) for (const [name, us] of map) sum.set(name, (sum.get(name) ?? 0) + us)
+    return sum
+  }
+  return {
+    total: summaries.reduce((sum, summary) => sum + summary.total, 0),
+    self: add(summaries.map((summary) => summary.self)),
+    selfByFunction: add(summaries.map((summary) => summary.selfByFunction)),
+    inside: add(summaries.map((summary) => summary.inside))
+  }
 }
 
-function sideBySide (label: string, bare: Map<string, number>, full: Map<string, number>): string {
+function sideBySide (label: string, [floor, measured]: [string, string], bare: Map<string, number>, full: Map<string, number>): string {
   const names = [...new Set([...bare.keys(), ...full.keys()])]
   const rows = names.map((name) => ({ name, bare: bare.get(name) ?? 0, full: full.get(name) ?? 0 }))
     .sort((a, b) => (b.full - b.bare) - (a.full - a.bare)).slice(0, settings.top)
-  return table([label, 'bare µs/req', 'full µs/req', 'full − bare'],
+  return table([label, `${floor} µs/req`, `${measured} µs/req`, `${measured} − ${floor}`],
     rows.map((row) => [row.name, row.bare.toFixed(2), row.full.toFixed(2), `${row.full - row.bare >= 0 ? '+' : '−'}${Math.abs(row.full - row.bare).toFixed(2)}`]), 'lrrr')
 }
+
+interface Process { name: string, script: string, env: (started: Server[]) => Record<string, string> }
 
 const { dir, cleanUp } = workspace('profile')
 try {
   const dataDir = join(dir, 'data')
   const seeder = await startServer('seeder', 'src/bin/server.ts', { MODULES: 'all', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, join(dir, 'seeder.log'))
-  const ids = await seedUsers(seeder, USERS)
+  const ids = settings.profile === 'hop' ? await seedOrders(seeder, USERS / 5, ORDERS) : await seedUsers(seeder, USERS)
   await stopServer(seeder)
+  const route = settings.profile === 'hop' ? '/orders' : '/users'
 
-  // One server at a time, each under --cpu-prof, the profile read over its measured run only.
-  async function profiled (name: string, script: string, env: Record<string, string>) {
-    const profiles = join(dir, `profiles-${name}`)
-    const server = await startServer(name, script, { DATA_DIR: dataDir, ...env }, join(dir, `${name}.log`), ['--cpu-prof', `--cpu-prof-dir=${profiles}`])
-    const users = (duration: number) => load(server, { connections: settings.connections, duration, path: (n) => `/users/${ids[n % ids.length]}` })
-    await users(settings.warmup)
+  // One topology at a time, each process under --cpu-prof, the profiles read over the measured
+  // run only; the load goes to the last process started.
+  async function profiled (processes: Process[]) {
+    const started: Array<{ server: Server, profiles: string }> = []
+    for (const { name, script, env } of processes) {
+      const profiles = join(dir, `profiles-${name.replaceAll(/\W+/g, '-')}`)
+      const server = await startServer(name, script, { DATA_DIR: dataDir, ...env(started.map((entry) => entry.server)) }, join(dir, `${name}.log`), ['--cpu-prof', `--cpu-prof-dir=${profiles}`])
+      started.push({ server, profiles })
+    }
+    const entry = started.at(-1)!.server
+    const requests = (duration: number) => load(entry, { connections: settings.connections, duration, path: (n) => `${route}/${ids[n % ids.length]}` })
+    await requests(settings.warmup)
     // The profile's clock is the monotonic one, in µs, which process.hrtime reads in every process.
     const from = Number(process.hrtime.bigint() / 1000n)
-    const run = await users(settings.duration)
+    const run = await requests(settings.duration)
     const to = Number(process.hrtime.bigint() / 1000n)
-    await stopServer(server)
-    const file = readdirSync(profiles).find((entry) => entry.endsWith('.cpuprofile'))
-    if (!file) throw new Error(`${name}: no profile written`)
-    return { run, ...summarize(JSON.parse(readFileSync(join(profiles, file), 'utf8')) as Profile, from, to, run.requests) }
+    for (const { server } of started.reverse()) await stopServer(server)
+    const summaries = started.map(({ server, profiles }) => {
+      const file = readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'))
+      if (!file) throw new Error(`${server.name}: no profile written`)
+      return summarize(JSON.parse(readFileSync(join(profiles, file), 'utf8')) as Profile, from, to, run.requests)
+    })
+    return { run, ...merged(summaries) }
   }
-  const bare = await profiled('bare', 'bench/bare-server.ts', {})
-  const full = await profiled('full', 'src/bin/server.ts', { MODULES: 'all', LOG_LEVEL: settings.logLevel })
+  const cleave = (name: string, modules: string, env: (started: Server[]) => Record<string, string> = () => ({})): Process =>
+    ({ name, script: 'src/bin/server.ts', env: (started) => ({ MODULES: modules, LOG_LEVEL: settings.logLevel, ...env(started) }) })
+  const [labels, floor, measured] = settings.profile === 'hop'
+    ? [['one process', 'split'] as [string, string], [cleave('one process', 'all')], [cleave('users', 'users'), cleave('orders', 'orders', ([users]) => ({ SERVICE_USERS_URL: users.url }))]]
+    : [['bare', 'full'] as [string, string], [{ name: 'bare', script: 'bench/bare-server.ts', env: () => ({}) }], [cleave('full', 'all')]]
+  const bare = await profiled(floor)
+  const full = await profiled(measured)
 
-  console.log(`GET /users/:id, ${settings.duration} s at ${settings.connections} connections, each server under --cpu-prof, sampled main-thread CPU per request: ` +
-    `bare ${bare.total.toFixed(1)} µs (${Math.round(bare.run.reqPerSec)} req/s), full at LOG_LEVEL=${settings.logLevel} ${full.total.toFixed(1)} µs (${Math.round(full.run.reqPerSec)} req/s)\n`)
-  console.log(sideBySide('self time in', bare.self, full.self))
+  console.log(`GET ${route}/:id, ${settings.duration} s at ${settings.connections} connections, each process under --cpu-prof at LOG_LEVEL=${settings.logLevel}, ` +
+    `sampled main-thread CPU per request, all of a topology's processes: ${labels[0]} ${bare.total.toFixed(1)} µs (${Math.round(bare.run.reqPerSec)} req/s), ` +
+    `${labels[1]} ${full.total.toFixed(1)} µs (${Math.round(full.run.reqPerSec)} req/s)\n`)
+  console.log(sideBySide('self time in', labels, bare.self, full.self))
   console.log()
-  console.log(sideBySide('self time in function', bare.selfByFunction, full.selfByFunction))
+  console.log(sideBySide('self time in function', labels, bare.selfByFunction, full.selfByFunction))
   console.log()
-  console.log(table(["Cleave's function (with what it calls)", 'µs/req', 'share'], top(full.inside, full.total), 'lrr'))
+  console.log(sideBySide("Cleave's function (with what it calls)", labels, bare.inside, full.inside))
 } finally {
   await cleanUp()
 }
