@@ -53,6 +53,12 @@ export interface RemoteCall {
   instance: string
 }
 
+/** An instance's answer, read whole. */
+export interface RemoteAnswer {
+  statusCode: number
+  body: Buffer
+}
+
 export type Next = (call: RemoteCall) => Promise<unknown>
 export type Stage = (next: Next) => Next
 

@@ -1,11 +1,10 @@
 // The instance's final answer becomes the call's outcome: the success body, checked against the
 // contract, or the very error the target threw (matched by code among its contract's errors),
 // so callers handle one error whichever the transport.
-import type { Dispatcher } from 'undici'
 import type { Contract, ErrorConstructor } from '../../contracts/define-contract.js'
 import { validationDetail } from '../../primitives/validation-issues.js'
 import { InvalidCallResponse, RemoteProblem } from '../call-errors.js'
-import type { Stage } from './pipeline.js'
+import type { RemoteAnswer, Stage } from './pipeline.js'
 
 function errorsByCode (contract: Contract): Map<string, ErrorConstructor> {
   return new Map(Object.values(contract.errors).map((Ctor) => [new Ctor().code, Ctor]))
@@ -22,17 +21,24 @@ function problemToError (known: Map<string, ErrorConstructor>, status: number, b
   return new RemoteProblem(status, problem.code ?? `CLV_HTTP_${status}`, problem.detail ?? `HTTP ${status}`)
 }
 
+function parsedOrUndefined (raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString())
+  } catch {
+    return undefined
+  }
+}
+
 export function readAnswerStage (contract: Contract): Stage {
   const target = contract.module
   const known = errorsByCode(contract)
   return (next) => async (call) => {
-    const response = await next(call) as Dispatcher.ResponseData
-    const { statusCode } = response
+    const { statusCode, body: raw } = await next(call) as RemoteAnswer
     const { name, success, check } = call.operation
-    if (statusCode !== success.status) throw problemToError(known, statusCode, await response.body.json().catch(() => undefined))
-    if (statusCode === 204) return response.body.dump().then(() => undefined)
-    if (!success.mediaType.includes('json')) return response.body.text()
-    const body = await response.body.json()
+    if (statusCode !== success.status) throw problemToError(known, statusCode, parsedOrUndefined(raw))
+    if (statusCode === 204) return undefined
+    if (!success.mediaType.includes('json')) return raw.toString()
+    const body: unknown = JSON.parse(raw.toString())
     if (check && !check(body)) throw new InvalidCallResponse(target, name, validationDetail(check.errors))
     return body
   }

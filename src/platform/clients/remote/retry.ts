@@ -4,10 +4,9 @@
 // attempt, and each instance refuses a call at most once. Otherwise at most CALL_RETRIES more
 // attempts, each on the next instance. Instances that passive health has ejected are passed
 // over while another is admitted. The last answer goes on as it is.
-import type { Dispatcher } from 'undici'
 import type { InstanceHealth } from '../../discovery/instance-health.js'
 import { backoff, neverConnected, nextAttempt } from '../../http/retry-policy.js'
-import type { Settings, Stage } from './pipeline.js'
+import type { RemoteAnswer, Settings, Stage } from './pipeline.js'
 
 export function retryStage (target: string, settings: Settings, health: InstanceHealth): Stage {
   let turn = 0
@@ -35,9 +34,9 @@ export function retryStage (target: string, settings: Settings, health: Instance
     let refused: Set<string> | undefined
     for (let attempt = 0; ;) {
       call.instance = nextInstance(call.instances, refused)
-      let response: Dispatcher.ResponseData
+      let response: RemoteAnswer
       try {
-        response = await next(call) as Dispatcher.ResponseData
+        response = await next(call) as RemoteAnswer
       } catch (error) {
         const failure = error as { code?: string }
         const nothingSent = neverConnected(failure)
@@ -57,7 +56,6 @@ export function retryStage (target: string, settings: Settings, health: Instance
       }
       health.answered(call.instance)
       if (attempt < retries && nextAttempt(method, response.statusCode) === 'after-backoff') {
-        await response.body.dump()
         await backoff(attempt++, signal, backoffMs)
         continue
       }

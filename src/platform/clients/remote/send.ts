@@ -1,13 +1,40 @@
-// The last step: one undici request to the instance the retry stage chose; the answer is read outside.
-import { request, type Dispatcher } from 'undici'
-import type { Next } from './pipeline.js'
+// The last step: one request to the instance the retry stage chose, its answer read whole.
+// Dispatched with a handler that keeps the chunks rather than through undici's request(),
+// whose answer is a stream: a remote answer is one small JSON body, and the stream was the
+// largest part of what undici cost a call (bench/README.md).
+import type { Dispatcher } from 'undici'
+import type { Next, RemoteAnswer } from './pipeline.js'
 
 export function sendRequest (dispatcher: Dispatcher): Next {
-  return (call) => request(call.instance + call.path, {
-    method: call.operation.route.method,
-    dispatcher,
-    signal: call.signal,
-    headers: call.headers,
-    body: call.body
+  return (call) => new Promise<RemoteAnswer>((resolve, reject) => {
+    const { signal } = call
+    const chunks: Buffer[] = []
+    let statusCode = 0
+    let abort: (() => void) | undefined
+    const settle = () => { if (abort) signal!.removeEventListener('abort', abort) }
+    dispatcher.dispatch({
+      origin: call.instance,
+      path: call.path,
+      method: call.operation.route.method,
+      headers: call.headers,
+      body: call.body
+    }, {
+      onRequestStart (controller) {
+        if (!signal) return
+        if (signal.aborted) return controller.abort(signal.reason)
+        abort = () => controller.abort(signal.reason)
+        signal.addEventListener('abort', abort, { once: true })
+      },
+      onResponseStart (_controller, status) { statusCode = status },
+      onResponseData (_controller, chunk) { chunks.push(chunk) },
+      onResponseEnd () {
+        settle()
+        resolve({ statusCode, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) })
+      },
+      onResponseError (_controller, error) {
+        settle()
+        reject(error)
+      }
+    })
   })
 }
