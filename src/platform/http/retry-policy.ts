@@ -1,7 +1,5 @@
 // The one retry policy of a request sent to an instance, shared by the clients and the gateway:
 // which failures are about the connection, and whether a failed attempt may go to the next instance.
-import { setTimeout as sleep } from 'node:timers/promises'
-import { backoffDelay } from '../primitives/backoff.js'
 
 // RFC 9110 §9.2.2: an idempotent request may be sent again.
 const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
@@ -39,10 +37,4 @@ export function nextAttempt (method: string, failure: { code?: string } | number
   if (typeof failure === 'number') return idempotent.has(method) && retriableStatus.has(failure) ? 'after-backoff' : 'no'
   if (neverConnected(failure)) return 'at-once'
   return idempotent.has(method) && isConnectionFailure(failure) ? 'at-once' : 'no'
-}
-
-// Jittered, at most ten first waits long. Only for answers such as 503: waiting never helps a
-// connection that was refused.
-export function backoff (attempt: number, signal: AbortSignal, baseMs: number): Promise<void> {
-  return sleep(backoffDelay(attempt, { baseMs, maxMs: baseMs * 10, jitter: true }), undefined, { signal })
 }

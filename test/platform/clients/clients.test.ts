@@ -1,5 +1,6 @@
 import t from 'tap'
 import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createServer } from 'node:http'
 import { DependencyUnavailable, InvalidCallInput } from '../../../src/platform/clients/call-errors.js'
 import { EmailTaken, UserNotFound } from '../../../src/modules/users/contract.js'
@@ -150,6 +151,22 @@ t.test('a 503 answer is retried on the next instance after a backoff', async (t)
   const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `${busy.url},${users.url}`, CALL_RETRIES: '1', CALL_BACKOFF_MS: '10', BREAKER_VOLUME_THRESHOLD: '1000' } })
   t.same(await app.clients.users.getUser({ params: { id: 1 } }), created, 'the second instance answered')
   t.same(busy.requests, ['GET /users/1'], 'after the first answered 503')
+})
+
+t.test('a wait before a retry ends with the call\'s deadline: nothing is sent after the caller was told the target is unavailable', async (t) => {
+  const busy = await recordingServer(t, (_request, response) => {
+    response.writeHead(503, { 'content-type': 'application/problem+json' })
+    response.end(JSON.stringify({ status: 503, title: 'Service Unavailable', code: 'CLV_BUSY', detail: 'busy' }))
+  })
+  // Full jitter waits a random share of the 3 s step: the largest, so the retry would go at about 3 s.
+  const random = Math.random
+  Math.random = () => 0.999
+  t.teardown(() => { Math.random = random })
+  const app = await buildTestApp(t, { modules: ['orders'], env: { SERVICE_USERS_URL: `${busy.url},${busy.url}`, CALL_TIMEOUT_MS: '200', CALL_RETRIES: '1', CALL_BACKOFF_MS: '3000', BREAKER_VOLUME_THRESHOLD: '1000' } })
+  const failed = await app.clients.users.getUser({ params: { id: 1 } }).then(() => 'answered', (error: Error) => error.message)
+  t.match(failed, /no answer within 200 ms/, 'the breaker gave up at the timeout')
+  await sleep(4000)
+  t.same(busy.requests.filter((line) => line.startsWith('GET /users/')), ['GET /users/1'], 'and the retry the backoff was waiting for was never sent')
 })
 
 t.test('calls in a row that reach no instance open the breaker whatever the window holds', async (t) => {

@@ -5,6 +5,7 @@ import type { TSchema } from '@sinclair/typebox'
 import type { ValidateFunction } from 'ajv'
 import type { OperationContext, RouteDefinition } from '../../contracts/define-contract.js'
 import type { CallInput } from '../input-validator.js'
+import type { Deadline } from './timeout.js'
 
 /** How calls to one target behave: their timeout, retries, breaker and concurrency. */
 export interface CallSettings {
@@ -30,6 +31,8 @@ export type Settings = () => CallSettings
 export interface RemoteOperation {
   name: string
   route: RouteDefinition
+  /** The route's path with a call's parameters in it. */
+  path: (params: CallInput['params']) => string
   success: { status: number, mediaType: string, schema?: TSchema }
   /** The success body's check, when it is JSON with a schema. */
   check: ValidateFunction | undefined
@@ -46,7 +49,7 @@ export interface RemoteCall {
   headers: Record<string, string>
   body: string | undefined
   /** Set by the timeout stage. */
-  signal: AbortSignal | undefined
+  deadline: Deadline | undefined
   /** Set by the instances stage: the target's instances for this call. */
   instances: string[]
   /** Set by the retry stage: the instance this attempt goes to. */

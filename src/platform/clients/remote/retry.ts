@@ -5,7 +5,8 @@
 // attempts, each on the next instance. Instances that passive health has ejected are passed
 // over while another is admitted. The last answer goes on as it is.
 import type { InstanceHealth } from '../../discovery/instance-health.js'
-import { backoff, neverConnected, nextAttempt } from '../../http/retry-policy.js'
+import { neverConnected, nextAttempt } from '../../http/retry-policy.js'
+import { backoffDelay } from '../../primitives/backoff.js'
 import type { RemoteAnswer, Settings, Stage } from './pipeline.js'
 
 export function retryStage (target: string, settings: Settings, health: InstanceHealth): Stage {
@@ -28,7 +29,7 @@ export function retryStage (target: string, settings: Settings, health: Instance
 
   return (next) => async (call) => {
     const { method } = call.operation.route
-    const signal = call.signal as AbortSignal
+    const deadline = call.deadline!
     const { retries, backoffMs } = settings()
     // Made only when an instance refuses: most calls never need it.
     let refused: Set<string> | undefined
@@ -46,7 +47,7 @@ export function retryStage (target: string, settings: Settings, health: Instance
           refused.add(call.instance)
         }
         // When every instance has refused, there is nothing left to try.
-        const moveOn = nextAttempt(method, failure) === 'at-once' && !signal.aborted && (refused?.size ?? 0) < call.instances.length
+        const moveOn = nextAttempt(method, failure) === 'at-once' && deadline.passed === undefined && (refused?.size ?? 0) < call.instances.length
         if (moveOn && nothingSent) continue
         if (moveOn && attempt < retries) {
           attempt++
@@ -56,7 +57,8 @@ export function retryStage (target: string, settings: Settings, health: Instance
       }
       health.answered(call.instance)
       if (attempt < retries && nextAttempt(method, response.statusCode) === 'after-backoff') {
-        await backoff(attempt++, signal, backoffMs)
+        // Jittered, at most ten first waits long; cut by the deadline.
+        await deadline.sleep(backoffDelay(attempt++, { baseMs: backoffMs, maxMs: backoffMs * 10, jitter: true }))
         continue
       }
       return response

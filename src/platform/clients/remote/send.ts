@@ -7,11 +7,9 @@ import type { Next, RemoteAnswer } from './pipeline.js'
 
 export function sendRequest (dispatcher: Dispatcher): Next {
   return (call) => new Promise<RemoteAnswer>((resolve, reject) => {
-    const { signal } = call
+    const { deadline } = call
     const chunks: Buffer[] = []
     let statusCode = 0
-    let abort: (() => void) | undefined
-    const settle = () => { if (abort) signal!.removeEventListener('abort', abort) }
     dispatcher.dispatch({
       origin: call.instance,
       path: call.path,
@@ -20,19 +18,16 @@ export function sendRequest (dispatcher: Dispatcher): Next {
       body: call.body
     }, {
       onRequestStart (controller) {
-        if (!signal) return
-        if (signal.aborted) return controller.abort(signal.reason)
-        abort = () => controller.abort(signal.reason)
-        signal.addEventListener('abort', abort, { once: true })
+        deadline?.watch((reason) => controller.abort(reason))
       },
       onResponseStart (_controller, status) { statusCode = status },
       onResponseData (_controller, chunk) { chunks.push(chunk) },
       onResponseEnd () {
-        settle()
+        deadline?.release()
         resolve({ statusCode, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) })
       },
       onResponseError (_controller, error) {
-        settle()
+        deadline?.release()
         reject(error)
       }
     })

@@ -3,7 +3,7 @@
 import type CircuitBreaker from 'opossum'
 import type { Dispatcher } from 'undici'
 import type { FastifyBaseLogger } from 'fastify'
-import { successResponse, type Contract, type OperationContext, type RouteDefinition } from '../../contracts/define-contract.js'
+import { successResponse, type Contract, type OperationContext } from '../../contracts/define-contract.js'
 import type { Resolver } from '../../discovery/discovery.js'
 import type { InstanceHealth } from '../../discovery/instance-health.js'
 import { requestIdHeader } from '../../http/request-id.js'
@@ -32,21 +32,31 @@ export interface RemoteTransport {
   report: Breaker<RemoteCall>['report']
 }
 
-function pathOf (route: RouteDefinition, input: CallInput): string {
-  const path = route.url.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(String(input.params?.[name])))
-  const query = new URLSearchParams()
-  for (const [key, value] of Object.entries(input.query ?? {})) {
-    if (value !== undefined) query.set(key, String(value))
+// The route's URL cut once at its parameters: a call joins the pieces with its values.
+function pathMaker (url: string): (params: CallInput['params']) => string {
+  const pieces = url.split(/:(\w+)/)
+  return (params) => {
+    let path = pieces[0]
+    for (let i = 1; i < pieces.length; i += 2) path += encodeURIComponent(String(params?.[pieces[i]])) + pieces[i + 1]
+    return path
   }
-  const search = query.toString()
-  return search ? `${path}?${search}` : path
+}
+
+function queryOf (query: CallInput['query']): string {
+  if (query === undefined) return ''
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) search.set(key, String(value))
+  }
+  const text = search.toString()
+  return text ? `?${text}` : ''
 }
 
 function operationsOf (contract: Contract): Map<string, RemoteOperation> {
   return new Map(Object.entries(contract.routes).map(([name, route]) => {
     const success = successResponse(route)
     const check = success.schema && success.mediaType.includes('json') ? compileAnswer(success.schema) : undefined
-    return [name, { name, route, success, check, accept: `${success.mediaType}, application/problem+json` }]
+    return [name, { name, route, path: pathMaker(route.url), success, check, accept: `${success.mediaType}, application/problem+json` }]
   }))
 }
 
@@ -103,10 +113,10 @@ export function createRemoteTransport (options: {
         operation,
         input,
         context,
-        path: pathOf(operation.route, input),
+        path: operation.path(input.params) + queryOf(input.query),
         headers,
         body: input.body === undefined ? undefined : JSON.stringify(input.body),
-        signal: undefined,
+        deadline: undefined,
         instances: noInstances,
         instance: ''
       })
