@@ -6,6 +6,7 @@ import type { Test } from 'tap'
 import { startRedis } from '../helpers/redis.js'
 import { tempDir } from '../helpers/app.js'
 import { logLine, startProcess } from '../helpers/process.js'
+import { decodeTraceRequest } from '../helpers/otlp-protobuf.js'
 import { until } from '../helpers/until.js'
 import { startTracedSplit } from './topologies.js'
 
@@ -17,7 +18,7 @@ const hex = (id: string | undefined) => !id ? '' : /^[0-9a-f]+$/.test(id) ? id :
 const valueOf = ({ value }: Attribute) => value.stringValue ?? (value.intValue === undefined ? value.boolValue : Number(value.intValue))
 const attributesOf = (list: Attribute[] = []) => Object.fromEntries(list.map((attribute) => [attribute.key, valueOf(attribute)]))
 
-// A minimal OTLP/HTTP collector: every POST /v1/traces body, flattened to spans.
+// A minimal OTLP/HTTP collector: every POST /v1/traces body, protobuf or JSON, flattened to spans.
 async function startReceiver (t: Test) {
   const spans: ExportedSpan[] = []
   const posts: string[] = []
@@ -25,7 +26,8 @@ async function startReceiver (t: Test) {
     posts.push(`${req.method} ${req.url} ${req.headers['content-type']}`)
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
-    const body = JSON.parse(Buffer.concat(chunks).toString()) as { resourceSpans: Array<{ resource: { attributes: Attribute[] }, scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> }
+    const raw = Buffer.concat(chunks)
+    const body = (req.headers['content-type'] === 'application/x-protobuf' ? decodeTraceRequest(raw) : JSON.parse(raw.toString())) as { resourceSpans: Array<{ resource: { attributes: Attribute[] }, scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> }
     for (const { resource, scopeSpans } of body.resourceSpans) {
       const service = String(attributesOf(resource.attributes)['service.name'])
       for (const scope of scopeSpans) {
@@ -68,7 +70,7 @@ t.test('every process exports its spans over OTLP, with the ids it logs and pass
   }
   const inTrace = () => receiver.spans.filter((span) => span.traceId === traceId)
   await until(() => inTrace().length >= 5, { what: 'five spans of the trace exported', timeoutMs: 30_000 })
-  t.ok(receiver.posts.every((post) => post.startsWith('POST /v1/traces application/json')), 'OTLP/HTTP JSON to /v1/traces')
+  t.ok(receiver.posts.every((post) => post === 'POST /v1/traces application/x-protobuf'), 'OTLP/HTTP protobuf to /v1/traces, the default')
 
   const find = (service: string, kind: number) => {
     const found = inTrace().filter((span) => span.service === service && span.kind === kind)
@@ -124,4 +126,22 @@ t.test('no span leaves the process unless the OTEL variables ask for it', async 
     t.equal(await server.exited, 0, `${why}: closed cleanly`)
     t.equal(receiver.posts.length, before, `${why}: nothing exported`)
   }
+})
+
+t.test('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json sends OTLP JSON, and wins over OTEL_EXPORTER_OTLP_PROTOCOL', async (t) => {
+  const receiver = await startReceiver(t)
+  const server = await startProcess(t, 'server', {
+    DATA_DIR: tempDir(t),
+    MODULES: 'users',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '600000'
+  })
+  t.equal((await fetch(`${server.url}/users/1`)).status, 404)
+  // Closing flushes the batch.
+  server.child.kill('SIGTERM')
+  t.equal(await server.exited, 0, 'closed cleanly')
+  t.ok(receiver.posts.length > 0 && receiver.posts.every((post) => post === 'POST /v1/traces application/json'), 'JSON to /v1/traces')
+  t.match(receiver.spans.find((span) => span.name === 'GET /users/:id'), { service: 'cleave:users', kind: SERVER, attributes: { 'http.response.status_code': 404 } }, 'the span, read from JSON')
 })

@@ -2,6 +2,10 @@ import { Type } from '@sinclair/typebox'
 import { maxTimerMs } from './limits.js'
 import { LogLevel } from './log-level.js'
 
+function OtlpProtocol (description: string) {
+  return Type.Union([Type.Literal('http/protobuf'), Type.Literal('http/json')], { defaultText: '`http/protobuf`', description })
+}
+
 /** Logs, metrics and traces: what a process writes about itself and where it goes. */
 export const observabilitySettings = {
   LOG_LEVEL: LogLevel,
@@ -16,6 +20,8 @@ export const observabilitySettings = {
   OTEL_TRACES_EXPORTER: Type.Optional(Type.Union([Type.Literal('otlp'), Type.Literal('none')], { description: '`otlp`: export spans over OTLP/HTTP (to `http://localhost:4318` unless an endpoint is set); `none`, or unset without an endpoint: no export' })),
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`); setting it turns span export on (docs/guides/operating.md)' })),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', secret: true, urlKind: 'otlp', description: 'full OTLP/HTTP URL for spans, used as given; setting it turns span export on' })),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Type.Optional(OtlpProtocol('how spans are encoded over OTLP/HTTP: `http/protobuf` (the specification\'s default, and the cheaper: bench/README.md) or `http/json`; gRPC is not offered')),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: Type.Optional(OtlpProtocol('the same for spans alone; wins over `OTEL_EXPORTER_OTLP_PROTOCOL`')),
   OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, defaultText: '`SERVICE_NAME`, or its default', description: 'the `service.name` of exported spans' })),
   OTEL_BSP_SCHEDULE_DELAY: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 5000, description: 'milliseconds between two batches of exported spans' })
 }
