@@ -5,7 +5,7 @@ import type { TSchema } from '@sinclair/typebox'
 import type { ValidateFunction } from 'ajv'
 import type { OperationContext, RouteDefinition } from '../../contracts/define-contract.js'
 import type { CallInput } from '../input-validator.js'
-import type { Deadline } from './timeout.js'
+import type { Deadline } from './deadline.js'
 
 /** How calls to one target behave: their timeout, retries, breaker and concurrency. */
 export interface CallSettings {
