@@ -27,7 +27,7 @@ const OTLP = 'Cleave, LOG_LEVEL=info, OTLP export'
 /** The floor: Cleave's CPU a request over bare's, and what span export may add, in µs. */
 const TARGETS = { [WARN]: 1.2, [INFO]: 1.4, otlpAddsUs: 10 }
 
-interface Peer { name: string, script: string, env?: Record<string, string>, nodeArgs?: string[], exports?: boolean }
+interface Peer { name: string, script: string, env?: Record<string, string>, nodeArgs?: string[] }
 
 // npm ci when the peers' node_modules is missing or older than their lockfile.
 function installPeers (): void {
@@ -68,15 +68,15 @@ try {
 
   const sinks = { assembled: await startServer('OTLP sink', 'bench/peers/otlp-sink.mjs', {}, join(dir, 'sink-assembled.log')), cleave: await startServer('OTLP sink', 'bench/peers/otlp-sink.mjs', {}, join(dir, 'sink-cleave.log')) }
   const otel = (sink: Server) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'users' })
-  const cleave = { MODULES: 'all', DATA_DIR: dataDir }
+  const cleave = { MODULES: 'all' }
   const peers: Peer[] = [
     { name: BARE, script: 'bench/bare-server.ts' },
-    { name: 'Fastify + helmet + rate-limit + metrics + request ids + pino at info + OpenTelemetry', script: 'bench/peers/fastify-assembled.mjs', env: { LOG_LEVEL: 'info', ...otel(sinks.assembled) }, nodeArgs: ['--import', './bench/peers/otel.mjs'], exports: true },
+    { name: 'Fastify + helmet + rate-limit + metrics + request ids + pino at info + OpenTelemetry', script: 'bench/peers/fastify-assembled.mjs', env: { LOG_LEVEL: 'info', ...otel(sinks.assembled) }, nodeArgs: ['--import', './bench/peers/otel.mjs'] },
     { name: 'the same without OpenTelemetry', script: 'bench/peers/fastify-assembled.mjs', env: { LOG_LEVEL: 'info' } },
     { name: 'NestJS on Fastify, nestjs-pino at info + helmet', script: 'bench/peers/nest.mjs', env: { LOG_LEVEL: 'info' } },
     { name: WARN, script: 'src/bin/server.ts', env: { ...cleave, LOG_LEVEL: 'warn' } },
     { name: INFO, script: 'src/bin/server.ts', env: { ...cleave, LOG_LEVEL: 'info' } },
-    { name: OTLP, script: 'src/bin/server.ts', env: { ...cleave, LOG_LEVEL: 'info', ...otel(sinks.cleave) }, exports: true }
+    { name: OTLP, script: 'src/bin/server.ts', env: { ...cleave, LOG_LEVEL: 'info', ...otel(sinks.cleave) } }
   ]
   // Every server on the same NODE_OPTIONS: the image's, which Cleave runs with in production.
   const servers: Server[] = []
