@@ -11,6 +11,10 @@ export interface TestRedis {
   stop (): Promise<void>
   /** Starts an empty server on the same port again. */
   start (): Promise<void>
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as a Redis that hangs. */
+  pause (): void
+  /** Lets a paused server run again (SIGCONT). */
+  resume (): void
 }
 
 // A private redis-server on a free port, never the shared one on 6379; killed when the test ends.
@@ -32,5 +36,11 @@ export async function startRedis (t: Test): Promise<TestRedis> {
 
   t.teardown(stop)
   await start()
-  return { url: `redis://127.0.0.1:${port}`, stop, start }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop,
+    start,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT')
+  }
 }

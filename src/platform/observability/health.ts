@@ -3,6 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { problemResponse, problemType, sendProblem } from '../primitives/problem.js'
 import { serviceName } from '../config/service-name.js'
+import { within } from '../primitives/within.js'
 
 export type ReadinessCheck = () => void | Promise<void>
 
@@ -55,19 +56,16 @@ async function health (app: FastifyInstance, options: HealthOptions) {
     section: async (name) => await sections.get(name)?.() as never
   } satisfies Health)
 
+  // All at once, each for at most HEALTH_CHECK_TIMEOUT_MS: a dependency that hangs fails its check
+  // instead of holding the probe, and the answer never waits longer than one timeout.
   async function runChecks () {
-    const results: Record<string, string> = {}
-    let ready = true
-    for (const [name, check] of checks) {
-      try {
-        await check()
-        results[name] = 'ok'
-      } catch (error) {
-        ready = false
-        results[name] = (error as Error).message
-      }
-    }
-    return { ready, results }
+    const timeoutMs = app.config.HEALTH_CHECK_TIMEOUT_MS
+    const outcomes = await Promise.all([...checks].map(async ([name, check]) => {
+      const outcome = Promise.resolve().then(check).then(() => 'ok', (error: Error) => error.message)
+      return [name, await within(outcome, timeoutMs, `no answer within ${timeoutMs} ms`)] as const
+    }))
+    const results: Record<string, string> = Object.fromEntries(outcomes)
+    return { ready: outcomes.every(([, outcome]) => outcome === 'ok'), results }
   }
 
   app.get('/health/live', {

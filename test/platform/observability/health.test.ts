@@ -4,6 +4,8 @@ import { buildGateway } from '../../../src/platform/app/build-gateway.js'
 import { buildTestApp } from '../../helpers/app.js'
 import { freePort } from '../../helpers/process.js'
 import { registry } from '../../helpers/modules.js'
+import { startRedis } from '../../helpers/redis.js'
+import { until } from '../../helpers/until.js'
 
 t.test('live answers while the process runs', async (t) => {
   const app = await buildTestApp(t, { modules: [] })
@@ -23,6 +25,24 @@ t.test('ready checks every open database, and that the process is not draining',
   t.equal(down.statusCode, 503)
   t.match(down.headers['content-type'], /^application\/problem\+json/)
   t.match(down.json(), { code: 'CLV_NOT_READY', detail: 'Not ready: users-db', checks: { 'users-db': /not open/ } })
+})
+
+t.test('a dependency that hangs fails its check after HEALTH_CHECK_TIMEOUT_MS; the others are still answered', async (t) => {
+  const redis = await startRedis(t)
+  const app = await buildTestApp(t, { modules: ['users'], env: { REDIS_URL: redis.url, HEALTH_CHECK_TIMEOUT_MS: '300' } })
+  t.same((await app.inject('/health/ready')).json().checks, { draining: 'ok', redis: 'ok', 'users-db': 'ok' })
+
+  redis.pause()
+  const hung = await app.inject('/health/ready')
+  t.equal(hung.statusCode, 503)
+  t.match(hung.json(), { code: 'CLV_NOT_READY', detail: 'Not ready: redis', checks: { draining: 'ok', redis: 'no answer within 300 ms', 'users-db': 'ok' } })
+  const report = await app.inject('/health')
+  t.equal(report.statusCode, 200, 'the report answers too')
+  t.match(report.json(), { status: 'not ready', checks: { redis: 'no answer within 300 ms' } })
+
+  redis.resume()
+  await until(async () => (await app.inject('/health/ready')).statusCode === 200, { what: 'ready once Redis answers again', timeoutMs: 5000 })
+  t.pass('ready again once Redis answers')
 })
 
 t.test('/health reports checks, draining and process facts', async (t) => {
