@@ -38,7 +38,7 @@ async function topology (t: Test, extra: Record<string, string> = {}) {
   const redis = await startRedis(t)
   const env = { MODULES: 'tasks', DATA_DIR: tempDir(t), REDIS_URL: redis.url, REDIS_PREFIX: `cleave-test-${randomUUID()}:`, ...extra }
   const server = await startProcess(t, 'server', { ...env, WORKERS: 'false' })
-  return { env, server, worker: () => startProcess(t, 'worker', env) }
+  return { env, server, redis, worker: () => startProcess(t, 'worker', env) }
 }
 
 t.test('without REDIS_URL the worker exits 1 and says why', async (t) => {
@@ -109,4 +109,22 @@ t.test('a job whose worker is killed mid-task is picked up by another worker and
   t.teardown(() => db.close())
   t.same(db.prepare('select state, attempts from tasks').all(), [{ state: 'completed', attempts: 2 }], 'one task, one result')
   t.same(db.prepare('select name from processed_events').all(), [{ name: 'task.queued' }], 'its event was handled once')
+})
+
+t.test('a worker stopped while Redis is down finishes its task and exits 0, without waiting out the shutdown deadline', async (t) => {
+  // BullMQ's own close would wait for its blocking connection to end, which never comes while it reconnects.
+  const { env, server, redis, worker: startWorker } = await topology(t, { DRAIN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '20000' })
+  const worker = await startWorker()
+  const id = await queue(server, { delayMs: 3000, text: 'finished in an outage' })
+  await loggedOnce(worker, 'task started', id)
+  await redis.stop()
+  worker.child.kill('SIGTERM')
+  t.equal(await worker.exited, 0, 'a clean exit')
+  t.same(worker.logs.filter((line) => /deadline passed/.test(String(line.msg))), [], 'not by the shutdown deadline')
+  t.equal(logged(worker, 'task completed', id).length, 1, 'the running task was finished first')
+  server.child.kill('SIGTERM')
+  t.equal(await server.exited, 0)
+  const db = new Database(join(env.DATA_DIR, 'tasks.sqlite'), { readonly: true })
+  t.teardown(() => db.close())
+  t.same(db.prepare('select state from tasks').all(), [{ state: 'completed' }], 'its result is stored')
 })

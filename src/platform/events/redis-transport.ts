@@ -9,6 +9,7 @@ import { messageWithoutValues } from '../observability/error-serializer.js'
 import { UnrecoverableEventError } from './errors.js'
 import { createRedisEpoch } from './redis-epoch.js'
 import { parseTraceparent } from '../observability/tracing/index.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface QueueSettings {
   redisUrl: string
@@ -24,6 +25,9 @@ export interface QueueSettings {
 }
 
 export const jobStates = ['waiting', 'active', 'failed', 'delayed'] as const
+
+/** How long a worker's close may take once its handlers are done (BullMQ marks their jobs finished). */
+const workerCloseGraceMs = 2000
 
 /** Thrown when the Redis that acknowledged a delivery is not (or no longer) the one it was meant for. */
 export class RedisChangedDuringDelivery extends Error {}
@@ -59,6 +63,11 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
   const queues = new Map<string, Queue>()
   const workers: Array<{ worker: Worker, connection: Redis }> = []
   const reporting = new Set<Promise<void>>()
+  // Handlers under way, so close() knows when the work it must wait for is done.
+  const handling = new Set<Promise<void>>()
+  async function handlersDone () {
+    while (handling.size > 0) await Promise.all([...handling])
+  }
   const jobOptions: JobsOptions = {
     attempts: settings.attempts,
     backoff: { type: 'exponential', delay: settings.backoffMs },
@@ -118,8 +127,11 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
       for (const runner of runners) {
         const connection = createRedis(settings.redisUrl, { role: 'events-worker', name: runner.module, log })
         const worker = new Worker<EventEnvelope>(queueName(runner.module), async (job) => {
+          const run = runner.run(job.data, job.attemptsMade + 1)
+          const done = run.then(() => {}, () => {}).finally(() => handling.delete(done))
+          handling.add(done)
           try {
-            await runner.run(job.data, job.attemptsMade + 1)
+            await run
           } catch (error) {
             // BullMQ keeps the message (failedReason) and the stack in Redis, shown on the dashboard:
             // a failed query's values go no further than here.
@@ -158,9 +170,13 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
     },
 
     // Workers first: close() waits for the jobs they are running, then for their failures' reports.
+    // BullMQ's close also waits for its blocking connection to end, which one reconnecting to an
+    // unreachable Redis never does (bullmq#4656): once the handlers under way are done, and a
+    // moment for BullMQ to record them, the close goes on without it.
     async close () {
       await Promise.all(workers.map(async ({ worker, connection }) => {
-        await worker.close()
+        const closed = worker.close().catch((err) => log.debug({ err }, 'events: worker close failed'))
+        await Promise.race([closed, handlersDone().then(() => sleep(workerCloseGraceMs))])
         await closeRedis(connection)
       }))
       await Promise.all(reporting)
