@@ -14,9 +14,12 @@ function answersPing (port: number): Promise<boolean> {
   })
 }
 
-/** An empty redis-server on 127.0.0.1:port that keeps nothing on disk; resolves once it answers PING. */
-export async function spawnRedisServer (port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' })
+/**
+ * A redis-server on 127.0.0.1:port that keeps nothing on disk, or with `appendOnly` its data in
+ * dir's append-only file, as deploy/compose.yaml runs it; resolves once it answers PING.
+ */
+export async function spawnRedisServer (port: number, dir: string, { appendOnly = false } = {}): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', appendOnly ? 'yes' : 'no', '--dir', dir], { stdio: 'ignore' })
   try {
     await until(() => {
       if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`)
