@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
@@ -9,7 +10,6 @@ import { messageWithoutValues } from '../observability/error-serializer.js'
 import { UnrecoverableEventError } from './errors.js'
 import { createRedisEpoch } from './redis-epoch.js'
 import { parseTraceparent } from '../observability/tracing/index.js'
-import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface QueueSettings {
   redisUrl: string
@@ -176,7 +176,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
     async close () {
       await Promise.all(workers.map(async ({ worker, connection }) => {
         const closed = worker.close().catch((err) => log.debug({ err }, 'events: worker close failed'))
-        await Promise.race([closed, handlersDone().then(() => sleep(workerCloseGraceMs))])
+        await Promise.race([closed, handlersDone().then(() => sleep(workerCloseGraceMs, undefined, { ref: false }))])
         await closeRedis(connection)
       }))
       await Promise.all(reporting)
