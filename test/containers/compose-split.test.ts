@@ -2,7 +2,7 @@
 // Redis), each in its own container of the image the tests built. The API suite passes through
 // the gateway as it does in the other four; then the faults a container deployment meets, each
 // followed by the whole system serving again: a module killed, a module hung (docker pause),
-// Redis restarted under writes, a module cut off its network.
+// Redis restarted under writes, Redis hung under writes, a module cut off its network.
 import t from 'tap'
 import type { Test } from 'tap'
 import { apiSuite, call } from '../topology/api-suite.js'
@@ -59,7 +59,18 @@ async function whole (t: Test, base: string, userId: number, orderId: number, wh
   t.equal((await get(base, `/users/${userId}`)).status, 200, `users serving again (${what})`)
 }
 
-t.test('compose split: the API suite through the gateway, then a killed, a hung and a disconnected module and a restarted Redis', async (t) => {
+/** Each user's welcome listed by notifications, exactly one. */
+async function welcomedOnce (t: Test, base: string, userIds: number[]) {
+  for (const id of userIds) {
+    const welcomes = await until(async () => {
+      const listed = (await get(base, `/notifications?userId=${id}`)).json as Array<{ kind: string }> | undefined
+      return Array.isArray(listed) && listed.length > 0 && listed
+    }, { what: `the welcome of user ${id}`, timeoutMs: afterRedisRestartMs, everyMs: 250 })
+    t.equal(welcomes.length, 1, `user ${id}: one welcome`)
+  }
+}
+
+t.test('compose split: the API suite through the gateway, then a killed, a hung and a disconnected module, a restarted and a hung Redis', async (t) => {
   await buildImage()
   const split = await startCompose(t, 'split')
   const base = split.url
@@ -114,13 +125,25 @@ t.test('compose split: the API suite through the gateway, then a killed, a hung 
     }
     await restarted
     for (let i = 20; i < 25; i++) created.push((await post(base, '/users', { name: `Rita ${i}`, email: `rita-${i}-${split.project}@example.com` })).id)
-    for (const id of created) {
-      const welcomes = await until(async () => {
-        const listed = (await get(base, `/notifications?userId=${id}`)).json as Array<{ kind: string }> | undefined
-        return Array.isArray(listed) && listed.length > 0 && listed
-      }, { what: `the welcome of user ${id}`, timeoutMs: afterRedisRestartMs, everyMs: 250 })
-      t.equal(welcomes.length, 1, `user ${id}: one welcome`)
+    await welcomedOnce(t, base, created)
+  })
+
+  await t.test('Redis paused (hung) while users are created: writes stay fast; every user.created reaches notifications once after it resumes', async (t) => {
+    const [redis] = await split.containers('redis')
+    await docker('pause', redis)
+    const created: number[] = []
+    let slowestMs = 0
+    for (let i = 0; i < 10; i++) {
+      const started = performance.now()
+      created.push((await post(base, '/users', { name: `Hana ${i}`, email: `hana-${i}-${split.project}@example.com` })).id)
+      slowestMs = Math.max(slowestMs, performance.now() - started)
+      await new Promise((resolve) => setTimeout(resolve, 250))
     }
+    t.ok(slowestMs < 1000, `POST /users 201 within a second while Redis hangs (slowest ${slowestMs.toFixed(0)} ms)`)
+    // Longer than a worker's blocking read (BullMQ gives up on one after its timeout + 1 s, at most 6 s).
+    await new Promise((resolve) => setTimeout(resolve, 5000))
+    await docker('unpause', redis)
+    await welcomedOnce(t, base, created)
   })
 
   await t.test('no container restarted on its own', async (t) => {
