@@ -89,7 +89,7 @@ async function round (variant: typeof variants[number], pauses: number[]): Promi
     redis = await start()
   }
   // Events keep coming a while after the last restart: the workers must still be taking jobs, and
-  // they are connected again when closed (a BullMQ worker closed while reconnecting waits for ever).
+  // they are connected again when closed (a close while reconnecting costs the transport's grace).
   await sleep(3000)
   flowing.abort()
   await producing

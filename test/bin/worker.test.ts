@@ -115,7 +115,7 @@ t.test('a worker stopped while Redis is down finishes its task and exits 0, with
   // BullMQ's own close would wait for its blocking connection to end, which never comes while it reconnects.
   const { env, server, redis, worker: startWorker } = await topology(t, { DRAIN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '20000' })
   const worker = await startWorker()
-  const id = await queue(server, { delayMs: 3000, text: 'finished in an outage' })
+  const id = await queue(server, { delayMs: 6000, text: 'finished in an outage' })
   await loggedOnce(worker, 'task started', id)
   await redis.stop()
   worker.child.kill('SIGTERM')

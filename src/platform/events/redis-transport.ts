@@ -65,8 +65,12 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
   const reporting = new Set<Promise<void>>()
   // Handlers under way, so close() knows when the work it must wait for is done.
   const handling = new Set<Promise<void>>()
-  async function handlersDone () {
-    while (handling.size > 0) await Promise.all([...handling])
+  // Done, then a moment for BullMQ to record their jobs; a job it took meanwhile is waited for too.
+  async function handlersSettled () {
+    do {
+      while (handling.size > 0) await Promise.all([...handling])
+      await sleep(workerCloseGraceMs, undefined, { ref: false })
+    } while (handling.size > 0)
   }
   const jobOptions: JobsOptions = {
     attempts: settings.attempts,
@@ -176,7 +180,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
     async close () {
       await Promise.all(workers.map(async ({ worker, connection }) => {
         const closed = worker.close().catch((err) => log.debug({ err }, 'events: worker close failed'))
-        await Promise.race([closed, handlersDone().then(() => sleep(workerCloseGraceMs, undefined, { ref: false }))])
+        await Promise.race([closed, handlersSettled()])
         await closeRedis(connection)
       }))
       await Promise.all(reporting)

@@ -60,12 +60,12 @@ async function health (app: FastifyInstance, options: HealthOptions) {
   // instead of holding the probe, and the answer never waits longer than one timeout.
   async function runChecks () {
     const timeoutMs = app.config.HEALTH_CHECK_TIMEOUT_MS
-    const outcomes = await Promise.all([...checks].map(async ([name, check]) => {
-      const outcome = Promise.resolve().then(check).then(() => 'ok', (error: Error) => error.message)
-      return [name, await within(outcome, timeoutMs, `no answer within ${timeoutMs} ms`)] as const
+    const failures = await Promise.all([...checks].map(async ([name, check]) => {
+      const failure = Promise.resolve().then(check).then(() => undefined, (error: unknown) => error instanceof Error ? error.message : String(error))
+      return [name, await within(failure, timeoutMs, `no answer within ${timeoutMs} ms`)] as const
     }))
-    const results: Record<string, string> = Object.fromEntries(outcomes)
-    return { ready: outcomes.every(([, outcome]) => outcome === 'ok'), results }
+    const results: Record<string, string> = Object.fromEntries(failures.map(([name, failure]) => [name, failure ?? 'ok']))
+    return { ready: failures.every(([, failure]) => failure === undefined), results }
   }
 
   app.get('/health/live', {

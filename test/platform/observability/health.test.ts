@@ -45,6 +45,17 @@ t.test('a dependency that hangs fails its check after HEALTH_CHECK_TIMEOUT_MS; t
   t.pass('ready again once Redis answers')
 })
 
+t.test('checks run at once: two that never answer cost one HEALTH_CHECK_TIMEOUT_MS, not two', async (t) => {
+  const app = await buildTestApp(t, { modules: [], env: { HEALTH_CHECK_TIMEOUT_MS: '1000' } })
+  app.health.addCheck('first', () => new Promise(() => {}))
+  app.health.addCheck('second', () => new Promise(() => {}))
+  const started = performance.now()
+  const res = await app.inject('/health/ready')
+  const tookMs = performance.now() - started
+  t.match(res.json(), { detail: 'Not ready: first, second', checks: { first: 'no answer within 1000 ms', second: 'no answer within 1000 ms' } })
+  t.ok(tookMs < 1800, `answered in ${tookMs.toFixed(0)} ms: one wait, not one after the other`)
+})
+
 t.test('/health reports checks, draining and process facts', async (t) => {
   const app = await buildTestApp(t, { modules: ['users'], env: { SERVICE_NAME: 'cleave:test' } })
   const res = await app.inject('/health')

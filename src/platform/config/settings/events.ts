@@ -7,7 +7,7 @@ export const eventsSettings = {
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'tries of an event handler before its job is failed' }),
   JOB_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: maxTimerMs, default: 500, description: 'first retry delay of an event handler\'s job; doubles each attempt' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'jobs a worker runs at once per queue' }),
-  JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: maxTimerMs, default: 15000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died or hung, or whose hand-over a Redis restart cut, runs again once it lapses' }),
+  JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: maxTimerMs, default: 15000, description: 'how long a worker holds a job without renewing its lock (renewed every half); a job whose worker died or hung, or whose hand-over a Redis restart cut, runs again once it lapses, as does one whose handler holds the event loop longer' }),
   JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: maxTimerMs, default: 5000, description: 'how often workers look for jobs whose lock lapsed and queue them again: such a job waits about `JOB_LOCK_MS` + this' }),
   RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: maxTimerMs, default: 1000, description: 'how often the outbox is checked for rows that could not be sent at once' }),
   RELAY_CLAIM_MS: Type.Integer({ minimum: 100, maximum: maxTimerMs, default: 10000, description: 'how long the process that wrote an outbox row (or claimed it) owns its delivery; a row whose owner died is claimed by another replica\'s relay once this lapses' }),
