@@ -44,12 +44,12 @@ const log = pino({ level: 'silent' })
 async function round (variant: typeof variants[number], pauses: number[]): Promise<{ events: number, handled: number, duplicates: number, waitsMs: number[] }> {
   const port = await freePort()
   const dataDir = `${dir}/${randomUUID()}`
+  mkdirSync(dataDir)
   const start = async () => {
     const child = await spawnRedisServer(port, dataDir, { appendOnly: true })
     track(child)
     return child
   }
-  mkdirSync(dataDir)
   let redis: ChildProcess = await start()
   const transport = createRedisEventTransport({
     redisUrl: `redis://127.0.0.1:${port}`,

@@ -65,6 +65,11 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
   const reporting = new Set<Promise<void>>()
   // Handlers under way, so close() knows when the work it must wait for is done.
   const handling = new Set<Promise<void>>()
+  // Holds a promise in `set` until it settles.
+  function hold (set: Set<Promise<void>>, promise: Promise<void>) {
+    const done = promise.finally(() => set.delete(done))
+    set.add(done)
+  }
   // Done, then a moment for BullMQ to record their jobs; a job it took meanwhile is waited for too.
   async function handlersSettled () {
     do {
@@ -81,10 +86,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
 
   // A report is awaited at close; if it fails, the job still stays in BullMQ's failed set, as every failed job does.
   function track (module: string, job: Job<EventEnvelope>, report: Promise<void>) {
-    const done = report
-      .catch((err) => log.error({ module, event: job.name, eventId: job.id, err: (err as Error).message }, 'events: a job failed for good could not be reported; it stays in BullMQ\'s failed set'))
-      .finally(() => reporting.delete(done))
-    reporting.add(done)
+    hold(reporting, report.catch((err) => log.error({ module, event: job.name, eventId: job.id, err: (err as Error).message }, 'events: a job failed for good could not be reported; it stays in BullMQ\'s failed set')))
   }
 
   function queueOf (module: string): Queue {
@@ -132,8 +134,7 @@ export function createRedisEventTransport (settings: QueueSettings, catalog: Eve
         const connection = createRedis(settings.redisUrl, { role: 'events-worker', name: runner.module, log })
         const worker = new Worker<EventEnvelope>(queueName(runner.module), async (job) => {
           const run = runner.run(job.data, job.attemptsMade + 1)
-          const done = run.then(() => {}, () => {}).finally(() => handling.delete(done))
-          handling.add(done)
+          hold(handling, run.then(() => {}, () => {}))
           try {
             await run
           } catch (error) {

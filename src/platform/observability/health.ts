@@ -65,7 +65,7 @@ async function health (app: FastifyInstance, options: HealthOptions) {
       return [name, await within(failure, timeoutMs, `no answer within ${timeoutMs} ms`)] as const
     }))
     const results: Record<string, string> = Object.fromEntries(failures.map(([name, failure]) => [name, failure ?? 'ok']))
-    return { ready: failures.every(([, failure]) => failure === undefined), results }
+    return { failed: failures.filter(([, failure]) => failure !== undefined).map(([name]) => name), results }
   }
 
   app.get('/health/live', {
@@ -83,15 +83,15 @@ async function health (app: FastifyInstance, options: HealthOptions) {
       response: { 200: Type.Object({ status: Type.Literal('ok'), checks: Checks }, { 'x-response-description': 'Ready: every check passed' }), 503: problemResponse('A dependency is not ready, or the process is draining') }
     }
   }, async (request, reply) => {
-    const { ready, results } = await runChecks()
-    if (ready) return { status: 'ok' as const, checks: results }
+    const { failed, results } = await runChecks()
+    if (failed.length === 0) return { status: 'ok' as const, checks: results }
     const code = 'CLV_NOT_READY'
     return sendProblem(reply, {
       type: problemType(code),
       title: 'Service Unavailable',
       status: 503,
       code,
-      detail: `Not ready: ${Object.keys(results).filter((name) => results[name] !== 'ok').join(', ')}`,
+      detail: `Not ready: ${failed.join(', ')}`,
       instance: request.url,
       requestId: request.id,
       checks: results
@@ -109,9 +109,9 @@ async function health (app: FastifyInstance, options: HealthOptions) {
       response: { 200: { ...HealthReport, 'x-response-description': 'The report, ready or not' } }
     }
   }, async () => {
-    const { ready, results } = await runChecks()
+    const { failed, results } = await runChecks()
     const report: Record<string, unknown> = {
-      status: ready ? 'ready' : 'not ready',
+      status: failed.length === 0 ? 'ready' : 'not ready',
       service: serviceName(app.config),
       pid: process.pid,
       uptimeSeconds: Math.round(process.uptime()),
